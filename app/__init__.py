@@ -1,0 +1,102 @@
+"""Ticketwerk application factory."""
+import os
+from pathlib import Path
+
+from flask import Flask
+from sqlalchemy import event
+from sqlalchemy.engine import Engine
+
+from app import config as default_config
+from app.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+
+MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+
+
+def create_app(test_config=None):
+    """Build the app: config, extensions, blueprints, sockets, CLI."""
+    app = Flask(__name__, instance_relative_config=True)
+    _load_config(app, test_config)
+    _refuse_development_secret(app)
+    _init_extensions(app)
+    _register_blueprints(app)
+    _register_hooks(app)
+    from app import cli, realtime
+
+    cli.register(app)
+    realtime.register(app)
+    return app
+
+
+def _load_config(app, test_config):
+    """Defaults → instance/config.py → FLASK_* environment → test mapping."""
+    app.config.from_object(default_config)
+    app.config.from_pyfile("config.py", silent=True)
+    app.config.from_prefixed_env()
+    if test_config:
+        app.config.from_mapping(test_config)
+    app.config.setdefault("UPLOAD_FOLDER", None)
+    if not app.config["UPLOAD_FOLDER"]:
+        app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
+    os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
+    uri = app.config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("postgresql://"):
+        app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+
+
+def _refuse_development_secret(app):
+    """A production start with the published development key would let anyone forge sessions."""
+    if app.config["SECRET_KEY"] == default_config.DEV_SECRET_KEY and not (app.debug or app.testing):
+        raise RuntimeError(
+            "SECRET_KEY is the development default. Run `make run` once (it writes a random key to "
+            "instance/config.py) or set FLASK_SECRET_KEY."
+        )
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_pragmas(dbapi_connection, connection_record):
+    """WAL, a busy timeout and enforced foreign keys for every SQLite connection."""
+    if type(dbapi_connection).__module__.startswith("sqlite3"):
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA busy_timeout=10000")
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.close()
+
+
+def _init_extensions(app):
+    """Bind the unbound extensions to this app."""
+    from app import identity, locale
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
+    login_manager.init_app(app)
+    login_manager.login_view = "auth.login"
+    login_manager.login_message_category = "info"
+    identity.init_login_manager(login_manager)
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=locale.select_locale)
+    limiter.init_app(app)
+    socketio.init_app(
+        app,
+        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        async_mode="threading",
+        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS", []),
+        manage_session=False,
+    )
+
+
+def _register_blueprints(app):
+    """One blueprint per user-facing area."""
+    from app.blueprints.auth.routes import bp as auth_bp
+    from app.blueprints.home.routes import bp as home_bp
+
+    for blueprint in (auth_bp, home_bp):
+        app.register_blueprint(blueprint)
+
+
+def _register_hooks(app):
+    """Security headers, template helpers, error pages."""
+    from app import web
+
+    web.register(app)

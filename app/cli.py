@@ -1,0 +1,69 @@
+"""Flask commands: create-admin, demo, tickets autoclose."""
+import click
+from flask import current_app
+from flask.cli import with_appcontext
+
+from app.enums import Role
+from app.extensions import db
+
+
+def register(app):
+    """Attach the commands to the app's CLI."""
+    app.cli.add_command(create_admin)
+    app.cli.add_command(demo)
+    app.cli.add_command(tickets_group)
+
+
+@click.command("create-admin")
+@click.option("--email", prompt=True)
+@click.option("--name", default="Administrator", show_default=True)
+@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True)
+@with_appcontext
+def create_admin(email, name, password):
+    """Create an administrator account."""
+    from app.services.accounts import create_employee
+    from app.services.errors import ValidationError
+
+    try:
+        employee = create_employee(name, email, role=Role.ADMIN, password=password)
+        db.session.commit()
+    except ValidationError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    click.echo(f"Administrator {employee.email} created.")
+
+
+@click.command("demo")
+@click.option("--tickets", default=0, type=int, help="Also create this many realistic bulk tickets.")
+@with_appcontext
+def demo(tickets):
+    """Load the demo data (idempotent), optionally plus bulk tickets for benchmarks."""
+    from app import demo_data
+
+    current_app.config["SOCKETIO_DISABLED"] = True
+    demo_data.load_demo()
+    click.echo("Demo data is in place.")
+    if tickets:
+        import time
+
+        started = time.perf_counter()
+        made = demo_data.load_bulk_tickets(tickets)
+        click.echo(f"Created {made} bulk tickets in {time.perf_counter() - started:.1f} s.")
+
+
+@click.group("tickets")
+def tickets_group():
+    """Ticket maintenance."""
+
+
+@tickets_group.command("autoclose")
+@click.option("--days", type=int, default=None, help="Override the organisation's setting.")
+@with_appcontext
+def autoclose(days):
+    """Close DONE tickets that nobody rated in time."""
+    from app.models import Organisation
+    from app.services.tickets import autoclose_done_tickets
+
+    days = days if days is not None else Organisation.current().autoclose_days
+    closed = autoclose_done_tickets(days)
+    click.echo(f"Closed {closed} tickets.")

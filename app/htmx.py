@@ -1,0 +1,34 @@
+"""Page-or-fragment rendering for htmx, and the response helpers that go with it."""
+import json
+
+from flask import make_response, render_template, request
+from jinja2_fragments.flask import render_block
+
+
+def is_htmx():
+    """The request came from htmx (and wants a fragment)."""
+    return request.headers.get("HX-Request") == "true"
+
+
+def render(template, block=None, status=200, **context):
+    """The full page, or only `block` of it when htmx asks."""
+    if block and is_htmx():
+        body = render_block(template, block, **context)
+    else:
+        body = render_template(template, **context)
+    return make_response(body, status)
+
+
+def trigger(response, *events, **events_with_detail):
+    """Add HX-Trigger events to a response."""
+    payload = {name: True for name in events}
+    payload.update(events_with_detail)
+    if payload:
+        response.headers["HX-Trigger"] = json.dumps(payload)
+    return response
+
+
+def add_vary(response):
+    """Caches must keep pages and fragments apart."""
+    response.vary.add("HX-Request")
+    return response

@@ -1,0 +1,123 @@
+"""Who is asking: the logged-in employee, or a code visitor known by a signed browser cookie."""
+import secrets
+
+import sqlalchemy as sa
+from flask import current_app, g, request
+from flask_login import current_user
+from itsdangerous import BadSignature, URLSafeSerializer
+
+from app.extensions import db
+from app.models import Code, CodeSession, CodeUser, Employee
+
+
+class CodeVisitor:
+    """A code user as the policy sees them: their row plus the devices their valid code sessions reach."""
+
+    is_employee = False
+    is_code_user = True
+    role = None
+
+    def __init__(self, code_user, device_ids):
+        self.code_user = code_user
+        self.id = code_user.id
+        self.device_ids = frozenset(device_ids)
+
+    def __repr__(self):
+        return f"<CodeVisitor {self.id} devices={sorted(self.device_ids)}>"
+
+
+def init_login_manager(login_manager):
+    """Load employees by id; inactive ones are treated as logged out."""
+
+    @login_manager.user_loader
+    def load_employee(employee_id):
+        """Flask-Login's loader."""
+        employee = db.session.get(Employee, int(employee_id))
+        return employee if employee is not None and employee.active else None
+
+
+def _serializer():
+    """Signs the code-user cookie with the app secret."""
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="code-user")
+
+
+def sign_code_user_key(key):
+    """The cookie value for a code-user key."""
+    return _serializer().dumps(key)
+
+
+def read_code_user_key(cookie_value):
+    """The key inside a signed cookie value, or None if it was tampered with."""
+    if not cookie_value:
+        return None
+    try:
+        return _serializer().loads(cookie_value)
+    except BadSignature:
+        return None
+
+
+def current_code_user(create=False):
+    """This browser's CodeUser row, created (with a cookie) when asked to."""
+    if "code_user" in g:
+        return g.code_user
+    key = read_code_user_key(request.cookies.get(current_app.config["CODE_USER_COOKIE"]))
+    code_user = db.session.scalar(sa.select(CodeUser).filter_by(key=key)) if key else None
+    if code_user is None and create:
+        code_user = CodeUser(key=secrets.token_urlsafe(32))
+        db.session.add(code_user)
+        db.session.flush()
+        g.set_code_user_cookie = code_user.key
+    g.code_user = code_user
+    return code_user
+
+
+def valid_device_ids(code_user):
+    """Devices this code user reaches through enabled codes whose epoch has not moved on."""
+    rows = db.session.execute(
+        sa.select(Code.device_id)
+        .join(CodeSession, CodeSession.code_id == Code.id)
+        .where(
+            CodeSession.code_user_id == code_user.id,
+            CodeSession.epoch == Code.session_epoch,
+            Code.enabled.is_(True),
+            Code.device_id.is_not(None),
+        )
+    )
+    return {row[0] for row in rows}
+
+
+def current_code_visitor(create=False):
+    """The code visitor for this request, or None."""
+    if "code_visitor" in g and (g.code_visitor is not None or not create):
+        return g.code_visitor
+    code_user = current_code_user(create=create)
+    g.code_visitor = CodeVisitor(code_user, valid_device_ids(code_user)) if code_user else None
+    return g.code_visitor
+
+
+def forget_code_visitor():
+    """Drop the cached visitor after its sessions changed."""
+    g.pop("code_visitor", None)
+
+
+def current_actor():
+    """The employee if logged in, else the code visitor, else None."""
+    if current_user.is_authenticated:
+        return current_user._get_current_object()
+    return current_code_visitor()
+
+
+def set_code_user_cookie(response):
+    """Attach the signed cookie for a code user created during this request."""
+    key = g.pop("set_code_user_cookie", None)
+    if key:
+        config = current_app.config
+        response.set_cookie(
+            config["CODE_USER_COOKIE"],
+            sign_code_user_key(key),
+            max_age=config["CODE_USER_COOKIE_DAYS"] * 86400,
+            httponly=True,
+            samesite="Lax",
+            secure=config["SESSION_COOKIE_SECURE"],
+        )
+    return response

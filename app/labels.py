@@ -1,0 +1,87 @@
+"""Human, translatable names for the domain vocabularies."""
+from flask_babel import lazy_gettext as _l
+
+from app.enums import MessageKind, NotificationEvent, OfferState, Priority, Role, StepType, Visibility
+from app.workflow import TicketStatus
+
+STATUS = {
+    TicketStatus.DRAFT: _l("Draft"),
+    TicketStatus.OPEN: _l("Open"),
+    TicketStatus.ASSIGNED: _l("Assigned"),
+    TicketStatus.IN_PROGRESS: _l("In progress"),
+    TicketStatus.DONE: _l("Done"),
+    TicketStatus.CLOSED: _l("Closed"),
+    TicketStatus.CANCELLED: _l("Cancelled"),
+}
+VISIBILITY = {Visibility.INTERNAL: _l("Internal"), Visibility.PUBLIC: _l("Public")}
+PRIORITY = {Priority.LOW: _l("Low"), Priority.NORMAL: _l("Normal"), Priority.HIGH: _l("High")}
+ROLE = {Role.MEMBER: _l("Member"), Role.MODERATOR: _l("Moderator"), Role.ADMIN: _l("Administrator")}
+OFFER_STATE = {
+    OfferState.PENDING: _l("Offered"),
+    OfferState.ACCEPTED: _l("Accepted"),
+    OfferState.DECLINED: _l("Declined"),
+    OfferState.ASSIGNED: _l("Assigned"),
+    OfferState.WITHDRAWN: _l("Withdrawn"),
+}
+EVENT = {
+    "start": _l("Start work"),
+    "pause": _l("Pause"),
+    "finish": _l("Finish"),
+    "close": _l("Close"),
+    "cancel": _l("Cancel ticket"),
+    "reopen": _l("Reopen"),
+    "submit": _l("Submit"),
+    "assign": _l("Assign"),
+    "unassign": _l("Unassign"),
+    "rate": _l("Rate"),
+}
+STEP_TYPE = {
+    StepType.TEXT_SHORT: _l("Short text"),
+    StepType.TEXT_LONG: _l("Long text"),
+    StepType.SINGLE_CHOICE: _l("Single choice"),
+    StepType.MULTI_CHOICE: _l("Multiple choice"),
+    StepType.YES_NO: _l("Yes / no"),
+    StepType.NUMBER: _l("Number"),
+    StepType.DATE: _l("Date"),
+    StepType.MEDIA: _l("Photos, videos, files"),
+    StepType.PRIORITY: _l("Priority"),
+    StepType.REQUESTER: _l("Contact details"),
+    StepType.VISIBILITY: _l("Visibility"),
+    StepType.DEVICE: _l("Device"),
+}
+MESSAGE_KIND = {
+    MessageKind.TEXT: _l("Text"),
+    MessageKind.ATTACHMENT: _l("File"),
+    MessageKind.VOICE: _l("Voice message"),
+    MessageKind.ASSISTANT_LINK: _l("Assistant link"),
+    MessageKind.VIDEO_SESSION: _l("Video session"),
+    MessageKind.SYSTEM: _l("System"),
+}
+NOTIFICATION_EVENT = {
+    NotificationEvent.OFFER_RECEIVED: _l("New ticket offer"),
+    NotificationEvent.TICKET_CREATED: _l("New ticket"),
+    NotificationEvent.OFFER_ACCEPTED: _l("Offer accepted"),
+    NotificationEvent.OFFER_DECLINED: _l("Offer declined"),
+    NotificationEvent.ASSIGNED: _l("Employee assigned"),
+    NotificationEvent.WITHDRAWN: _l("Employee withdrawn"),
+    NotificationEvent.STATUS_CHANGED: _l("Status changed"),
+    NotificationEvent.MESSAGE_POSTED: _l("New message"),
+    NotificationEvent.UPDATE_POSTED: _l("New update"),
+    NotificationEvent.RATED: _l("Ticket rated"),
+    NotificationEvent.REOPENED: _l("Ticket reopened"),
+}
+
+
+def jinja_globals():
+    """Label tables for templates."""
+    return {
+        "STATUS_LABELS": STATUS,
+        "VISIBILITY_LABELS": VISIBILITY,
+        "PRIORITY_LABELS": PRIORITY,
+        "ROLE_LABELS": ROLE,
+        "OFFER_STATE_LABELS": OFFER_STATE,
+        "EVENT_LABELS": EVENT,
+        "STEP_TYPE_LABELS": STEP_TYPE,
+        "MESSAGE_KIND_LABELS": MESSAGE_KIND,
+        "NOTIFICATION_EVENT_LABELS": NOTIFICATION_EVENT,
+    }

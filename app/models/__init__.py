@@ -1,0 +1,15 @@
+"""All models, importable from one place."""
+from app.models.device import Code, CodeSession, CodeUser, Customer, Device
+from app.models.message import Message, MessageRead, Update, VideoSession
+from app.models.notification import Delivery, Notification, PushSubscription, TicketReceiver
+from app.models.org import Organisation
+from app.models.template import ActionButton, AssistantElement, Flow, Group, Step, Template
+from app.models.ticket import Answer, Attachment, Offer, Rating, Ticket, TicketEvent, format_number, parse_number
+from app.models.user import Employee, NotificationPreference, Team
+
+__all__ = [
+    "ActionButton", "Answer", "AssistantElement", "Attachment", "Code", "CodeSession", "CodeUser", "Customer",
+    "Delivery", "Device", "Employee", "Flow", "Group", "Message", "MessageRead", "Notification",
+    "NotificationPreference", "Offer", "Organisation", "PushSubscription", "Rating", "Step", "Team", "Template",
+    "Ticket", "TicketEvent", "TicketReceiver", "Update", "VideoSession", "format_number", "parse_number",
+]

@@ -1,0 +1,29 @@
+"""Organisation-wide settings, one row."""
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+
+
+class Organisation(db.Model):
+    """Name, logo and the settings an administrator changes in the browser."""
+
+    __tablename__ = "organisation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(sa.String(120), default="Ticketwerk")
+    logo_name: Mapped[str | None] = mapped_column(sa.String(80))
+    public_base_url: Mapped[str | None] = mapped_column(sa.String(255))
+    video_base_url: Mapped[str | None] = mapped_column(sa.String(255))
+    autoclose_days: Mapped[int] = mapped_column(default=14)
+    upload_limit_mb: Mapped[int | None] = mapped_column()
+
+    @classmethod
+    def current(cls):
+        """The single settings row, created on first use (not committed here)."""
+        org = db.session.get(cls, 1)
+        if org is None:
+            org = cls(id=1)
+            db.session.add(org)
+            db.session.flush()
+        return org

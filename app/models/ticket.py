@@ -1,0 +1,206 @@
+"""Tickets with their answers, attachments, events, ratings and offers."""
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.enums import RESPONSIBLE_STATES, OfferState, Priority, StepType, Visibility
+from app.extensions import db
+from app.models._types import UTCDateTime, enum_column, utcnow
+from app.workflow import TicketStatus
+
+
+class Ticket(db.Model):
+    """A service case for one device, moved through the workflow by services."""
+
+    __tablename__ = "tickets"
+    __table_args__ = (
+        sa.Index("ix_tickets_status_created", "status", "created_at"),
+        sa.Index("ix_tickets_device_visibility", "device_id", "visibility", "status"),
+        sa.Index("ix_tickets_last_activity", "last_activity_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    device_id: Mapped[int] = mapped_column(sa.ForeignKey("devices.id"), index=True)
+    template_id: Mapped[int] = mapped_column(sa.ForeignKey("templates.id"), index=True)
+    flow_id: Mapped[int | None] = mapped_column(sa.ForeignKey("flows.id", ondelete="SET NULL"), index=True)
+    customer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("customers.id", ondelete="SET NULL"), index=True)
+    flow_title: Mapped[str] = mapped_column(sa.String(120), default="")
+    status: Mapped[TicketStatus] = mapped_column(enum_column(TicketStatus), default=TicketStatus.DRAFT, index=True)
+    visibility: Mapped[Visibility] = mapped_column(enum_column(Visibility), default=Visibility.PUBLIC, index=True)
+    priority: Mapped[Priority] = mapped_column(enum_column(Priority), default=Priority.NORMAL, index=True)
+    title: Mapped[str] = mapped_column(sa.String(255), default="")
+    creator_employee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("employees.id", ondelete="SET NULL"))
+    creator_code_user_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("code_users.id", ondelete="SET NULL"), index=True
+    )
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    submitted_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    last_activity_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    closed_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    done_at: Mapped[object | None] = mapped_column(UTCDateTime)
+    rating_score: Mapped[int | None] = mapped_column(index=True)
+    version: Mapped[int] = mapped_column(default=1)
+
+    __mapper_args__ = {"version_id_col": version}
+
+    device = relationship("Device")
+    template = relationship("Template")
+    flow = relationship("Flow")
+    customer = relationship("Customer")
+    creator_employee = relationship("Employee")
+    creator_code_user = relationship("CodeUser")
+    answers = relationship("Answer", back_populates="ticket", order_by="Answer.position", cascade="all, delete-orphan")
+    offers = relationship("Offer", back_populates="ticket", order_by="Offer.id", cascade="all, delete-orphan")
+    events = relationship("TicketEvent", back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan")
+    rating = relationship("Rating", back_populates="ticket", uselist=False, cascade="all, delete-orphan")
+
+    @property
+    def number(self):
+        """The sequential ticket number."""
+        return self.id
+
+    @property
+    def display_number(self):
+        """The number as people say it: T-00042."""
+        return format_number(self.id)
+
+    @property
+    def responsible_employee_ids(self):
+        """Ids of employees who accepted or were assigned."""
+        return frozenset(o.employee_id for o in self.offers if o.state in RESPONSIBLE_STATES)
+
+    @property
+    def responsible_employees(self):
+        """Employees who accepted or were assigned."""
+        return [o.employee for o in self.offers if o.state in RESPONSIBLE_STATES]
+
+    def offer_for(self, employee_id):
+        """This employee's offer on the ticket, or None."""
+        return next((o for o in self.offers if o.employee_id == employee_id), None)
+
+    @property
+    def is_public(self):
+        """Code users may see it (when not a draft)."""
+        return self.visibility == Visibility.PUBLIC
+
+
+def format_number(number):
+    """T-00042 for 42."""
+    return f"T-{number:05d}"
+
+
+def parse_number(text):
+    """42 for 'T-00042', '#42' or '42'; None when it is no number."""
+    digits = text.strip().upper().removeprefix("T-").removeprefix("T").lstrip("#")
+    return int(digits) if digits.isdigit() and len(digits) < 12 else None
+
+
+class Answer(db.Model):
+    """A code user's or employee's answer to one step; question and type copied from the flow."""
+
+    __tablename__ = "answers"
+    __table_args__ = (sa.UniqueConstraint("ticket_id", "position"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    step_id: Mapped[int | None] = mapped_column(sa.ForeignKey("steps.id", ondelete="SET NULL"))
+    position: Mapped[int] = mapped_column()
+    question: Mapped[str] = mapped_column(sa.String(255))
+    type: Mapped[StepType] = mapped_column(enum_column(StepType))
+    help_text: Mapped[str] = mapped_column(sa.Text, default="")
+    required: Mapped[bool] = mapped_column(default=False)
+    options: Mapped[list] = mapped_column(sa.JSON, default=list)
+    is_title: Mapped[bool] = mapped_column(default=False)
+    answered: Mapped[bool] = mapped_column(default=False)
+    value: Mapped[object | None] = mapped_column(sa.JSON)
+    text: Mapped[str] = mapped_column(sa.Text, default="")
+
+    ticket = relationship("Ticket", back_populates="answers")
+    attachments = relationship("Attachment", order_by="Attachment.id", foreign_keys="Attachment.answer_id")
+
+
+class Attachment(db.Model):
+    """An uploaded file stored under a random name; served only through a permission check."""
+
+    __tablename__ = "attachments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int | None] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    answer_id: Mapped[int | None] = mapped_column(sa.ForeignKey("answers.id", ondelete="SET NULL"), index=True)
+    message_id: Mapped[int | None] = mapped_column(sa.ForeignKey("messages.id", ondelete="SET NULL"), index=True)
+    update_id: Mapped[int | None] = mapped_column(sa.ForeignKey("updates.id", ondelete="SET NULL"), index=True)
+    stored_name: Mapped[str] = mapped_column(sa.String(80), unique=True)
+    thumbnail_name: Mapped[str | None] = mapped_column(sa.String(80))
+    original_name: Mapped[str] = mapped_column(sa.String(255))
+    content_type: Mapped[str] = mapped_column(sa.String(100))
+    size: Mapped[int] = mapped_column()
+    uploader_employee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("employees.id", ondelete="SET NULL"))
+    uploader_code_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("code_users.id", ondelete="SET NULL"))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket = relationship("Ticket")
+
+    @property
+    def kind(self):
+        """image, video, audio or file, from the checked content type."""
+        major = self.content_type.split("/")[0]
+        return major if major in ("image", "video", "audio") else "file"
+
+
+class TicketEvent(db.Model):
+    """Audit trail entry: what changed on a ticket, by whom, before and after."""
+
+    __tablename__ = "ticket_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    kind: Mapped[str] = mapped_column(sa.String(30))
+    actor_employee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("employees.id", ondelete="SET NULL"))
+    actor_code_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("code_users.id", ondelete="SET NULL"))
+    before: Mapped[str | None] = mapped_column(sa.String(120))
+    after: Mapped[str | None] = mapped_column(sa.String(120))
+    subject_employee_id: Mapped[int | None] = mapped_column(sa.ForeignKey("employees.id", ondelete="SET NULL"))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket = relationship("Ticket", back_populates="events")
+    actor_employee = relationship("Employee", foreign_keys=[actor_employee_id])
+    subject_employee = relationship("Employee", foreign_keys=[subject_employee_id])
+
+
+class Rating(db.Model):
+    """A code user's 1–5 rating of a DONE ticket."""
+
+    __tablename__ = "ratings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), unique=True)
+    score: Mapped[int] = mapped_column()
+    comment: Mapped[str] = mapped_column(sa.Text, default="")
+    code_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("code_users.id", ondelete="SET NULL"))
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+
+    ticket = relationship("Ticket", back_populates="rating")
+
+
+class Offer(db.Model):
+    """One employee's offer on one ticket."""
+
+    __tablename__ = "offers"
+    __table_args__ = (
+        sa.UniqueConstraint("ticket_id", "employee_id"),
+        sa.Index("ix_offers_employee_state", "employee_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
+    employee_id: Mapped[int] = mapped_column(sa.ForeignKey("employees.id", ondelete="CASCADE"))
+    state: Mapped[OfferState] = mapped_column(enum_column(OfferState), default=OfferState.PENDING)
+    created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    updated_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)
+
+    ticket = relationship("Ticket", back_populates="offers")
+    employee = relationship("Employee")
+
+    @property
+    def is_responsible(self):
+        """Accepted or assigned."""
+        return self.state in RESPONSIBLE_STATES

@@ -1,0 +1,220 @@
+"""Who may do what (DESIGN.md §1) as pure functions over actors and loaded rows; also Jinja globals.
+
+An actor is an employee (``is_employee``, ``role``, ``id``), a code visitor (``is_code_user``, ``id``,
+``device_ids``: the devices its valid code sessions reach) or None for anonymous.
+"""
+from app.enums import OfferState, Role, Visibility
+from app.workflow import FINAL_STATUSES, MANUAL_EVENTS, OPEN_STATUSES, TicketStatus, can_fire as status_allows
+
+MODERATING_ROLES = frozenset({Role.MODERATOR, Role.ADMIN})
+
+
+def is_employee(actor):
+    """A logged-in employee of any role."""
+    return actor is not None and getattr(actor, "is_employee", False)
+
+
+def is_code_user(actor):
+    """A code visitor with a browser cookie."""
+    return actor is not None and getattr(actor, "is_code_user", False)
+
+
+def is_moderator(actor):
+    """Moderator or administrator."""
+    return is_employee(actor) and actor.role in MODERATING_ROLES
+
+
+def is_admin(actor):
+    """Administrator."""
+    return is_employee(actor) and actor.role == Role.ADMIN
+
+
+def is_responsible(actor, ticket):
+    """The employee accepted the ticket's offer or was assigned to it."""
+    return is_employee(actor) and actor.id in ticket.responsible_employee_ids
+
+
+def can_work_on(actor, ticket):
+    """Moderators always; members while responsible. Not on drafts."""
+    if ticket.status == TicketStatus.DRAFT:
+        return False
+    return is_moderator(actor) or is_responsible(actor, ticket)
+
+
+def is_creator(actor, ticket):
+    """The actor started this ticket."""
+    if is_employee(actor):
+        return ticket.creator_employee_id == actor.id
+    if is_code_user(actor):
+        return ticket.creator_code_user_id == actor.id
+    return False
+
+
+def can_reach_device(actor, device_id):
+    """Employees reach every device; code visitors the devices of their valid code sessions."""
+    if is_employee(actor):
+        return True
+    return is_code_user(actor) and device_id in actor.device_ids
+
+
+def can_view_ticket(actor, ticket):
+    """Drafts only for their creator; code users only PUBLIC tickets of their devices."""
+    if ticket.status == TicketStatus.DRAFT:
+        return is_creator(actor, ticket) and can_reach_device(actor, ticket.device_id)
+    if is_employee(actor):
+        return True
+    return is_code_user(actor) and ticket.visibility == Visibility.PUBLIC and ticket.device_id in actor.device_ids
+
+
+def can_see_internal(actor):
+    """Only employees ever see INTERNAL tickets and updates."""
+    return is_employee(actor)
+
+
+def can_view_update(actor, update):
+    """Internal updates are for employees only."""
+    return update.visibility == Visibility.PUBLIC or can_see_internal(actor)
+
+
+def can_edit_draft(actor, ticket):
+    """The creator answers the steps of their own draft."""
+    return ticket.status == TicketStatus.DRAFT and is_creator(actor, ticket) and can_reach_device(actor, ticket.device_id)
+
+
+def can_delete_draft(actor, ticket):
+    """Creators delete their own drafts."""
+    return can_edit_draft(actor, ticket)
+
+
+def can_create_ticket(actor, device_id):
+    """Employees for any device; code visitors for the devices they reach."""
+    return can_reach_device(actor, device_id)
+
+
+def can_fire(actor, ticket, event):
+    """Whether the actor may trigger the manual workflow `event` on the ticket now."""
+    if event not in MANUAL_EVENTS or not status_allows(ticket.status, event):
+        return False
+    if is_employee(actor):
+        return can_work_on(actor, ticket)
+    if event == "cancel":
+        return can_cancel(actor, ticket)
+    return False
+
+
+def can_cancel(actor, ticket):
+    """Employees who work on it; the creating code user while OPEN."""
+    if not status_allows(ticket.status, "cancel"):
+        return False
+    if is_employee(actor):
+        return can_work_on(actor, ticket)
+    return (
+        is_code_user(actor)
+        and ticket.status == TicketStatus.OPEN
+        and is_creator(actor, ticket)
+        and can_view_ticket(actor, ticket)
+    )
+
+
+def can_rate(actor, ticket):
+    """A code user who sees the ticket rates it while DONE."""
+    return is_code_user(actor) and ticket.status == TicketStatus.DONE and can_view_ticket(actor, ticket)
+
+
+def can_post_message(actor, ticket):
+    """Code users on visible, unfinished tickets; members while responsible; moderators always."""
+    if ticket.status == TicketStatus.DRAFT:
+        return False
+    if is_employee(actor):
+        return can_work_on(actor, ticket)
+    return can_view_ticket(actor, ticket) and ticket.status not in FINAL_STATUSES
+
+
+def can_read_messages(actor, ticket):
+    """Everyone who may see the ticket may read its thread."""
+    return ticket.status != TicketStatus.DRAFT and can_view_ticket(actor, ticket)
+
+
+def can_post_update(actor, ticket, visibility):
+    """Like messages; internal updates only for employees who work on the ticket."""
+    if visibility == Visibility.INTERNAL and not is_employee(actor):
+        return False
+    return can_post_message(actor, ticket)
+
+
+def can_change_visibility(actor, ticket):
+    """Employees who work on the ticket."""
+    return is_employee(actor) and can_work_on(actor, ticket)
+
+
+def can_change_priority(actor, ticket):
+    """Employees who work on the ticket."""
+    return is_employee(actor) and can_work_on(actor, ticket)
+
+
+def can_accept_offer(actor, ticket):
+    """An employee with a pending offer on a ticket still in work."""
+    if not is_employee(actor) or ticket.status not in OPEN_STATUSES:
+        return False
+    offer = ticket.offer_for(actor.id)
+    return offer is not None and offer.state == OfferState.PENDING
+
+
+def can_decline_offer(actor, ticket):
+    """Same as accepting: only a pending offer can be declined."""
+    return can_accept_offer(actor, ticket)
+
+
+def can_assign(actor, ticket):
+    """Moderators assign employees to tickets that are not drafts or finished."""
+    return is_moderator(actor) and ticket.status not in FINAL_STATUSES and ticket.status != TicketStatus.DRAFT
+
+
+def can_withdraw(actor, ticket):
+    """Moderators withdraw responsible employees."""
+    return is_moderator(actor) and ticket.status != TicketStatus.DRAFT
+
+
+def can_delete_ticket(actor, ticket):
+    """Moderators delete tickets."""
+    return is_moderator(actor)
+
+
+def can_view_delivery_log(actor, ticket):
+    """Employees see whom a ticket's notifications reached."""
+    return is_employee(actor) and can_view_ticket(actor, ticket)
+
+
+def can_view_attachment(actor, ticket, update=None):
+    """Whoever sees the ticket (and the update it hangs on) may fetch the file."""
+    if ticket is None or not can_view_ticket(actor, ticket):
+        return False
+    return update is None or can_view_update(actor, update)
+
+
+def can_manage_catalog(actor):
+    """Templates, flows, groups, assistant, devices, codes and customers: moderators and admins."""
+    return is_moderator(actor)
+
+
+def can_manage_employees(actor):
+    """Employees, roles and teams: administrators."""
+    return is_admin(actor)
+
+
+def can_manage_organisation(actor):
+    """Organisation settings: administrators."""
+    return is_admin(actor)
+
+
+def can_use_back_office(actor):
+    """The staff area is for employees."""
+    return is_employee(actor)
+
+
+PUBLIC_NAMES = [name for name in dir() if name.startswith(("can_", "is_"))]
+
+
+def jinja_globals():
+    """The policy functions under their own names, for templates."""
+    return {name: globals()[name] for name in PUBLIC_NAMES}

@@ -1,0 +1,84 @@
+"""Small helpers the service modules share."""
+from flask_babel import gettext as _
+from sqlalchemy.orm.exc import StaleDataError
+
+from app.extensions import db
+from app.models import Employee, TicketEvent
+from app.models._types import utcnow
+from app.services.errors import ConflictError, NotAllowed
+
+
+def actor_fields(actor, prefix):
+    """Column values naming the actor: {prefix}_employee_id or {prefix}_code_user_id."""
+    if actor is None:
+        return {}
+    if getattr(actor, "is_employee", False):
+        return {f"{prefix}_employee_id": actor.id}
+    return {f"{prefix}_code_user_id": actor.id}
+
+
+def actor_name(actor):
+    """How the actor appears in timelines and notifications."""
+    if actor is None:
+        return _("System")
+    if getattr(actor, "is_employee", False):
+        return actor.name
+    return _("Code user")
+
+
+def require(allowed, message=None):
+    """Raise NotAllowed unless the policy said yes."""
+    if not allowed:
+        raise NotAllowed(message or _("You are not allowed to do this."))
+
+
+def record_event(ticket, kind, *, actor, before=None, after=None, subject=None):
+    """Write one audit-trail entry and mark the ticket as changed (bumps its version)."""
+    event = TicketEvent(
+        ticket=ticket,
+        kind=kind,
+        before=None if before is None else str(before),
+        after=None if after is None else str(after),
+        subject_employee_id=subject.id if subject is not None else None,
+        **actor_fields(actor, "actor"),
+    )
+    db.session.add(event)
+    touch(ticket)
+    return event
+
+
+def touch(ticket):
+    """Record activity; the row update also moves the optimistic-lock version."""
+    ticket.last_activity_at = utcnow()
+
+
+def check_version(ticket, expected_version):
+    """Refuse a change made on an outdated view of the ticket."""
+    if expected_version is not None and int(expected_version) != ticket.version:
+        raise ConflictError(conflict_message(ticket), ticket_id=ticket.id)
+
+
+def conflict_message(ticket):
+    """'The ticket changed meanwhile (by X).' with the latest actor where known."""
+    latest = db.session.scalar(
+        db.select(TicketEvent).where(TicketEvent.ticket_id == ticket.id).order_by(TicketEvent.id.desc()).limit(1)
+    )
+    who = None
+    if latest is not None and latest.actor_employee_id:
+        employee = db.session.get(Employee, latest.actor_employee_id)
+        who = employee.name if employee else None
+    if who:
+        return _("The ticket was changed meanwhile by %(name)s. Nothing was saved; please check and try again.", name=who)
+    return _("The ticket was changed meanwhile. Nothing was saved; please check and try again.")
+
+
+def commit_ticket(ticket):
+    """Commit; a lost optimistic-lock race becomes ConflictError and nothing is written."""
+    ticket_id = ticket.id
+    try:
+        db.session.commit()
+    except StaleDataError as error:
+        db.session.rollback()
+        fresh = db.session.get(type(ticket), ticket_id, populate_existing=True)
+        message = conflict_message(fresh) if fresh is not None else _("The ticket was deleted meanwhile.")
+        raise ConflictError(message, ticket_id=ticket_id) from error

@@ -1,0 +1,47 @@
+"""Employee accounts: authentication and creation."""
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app.enums import Role
+from app.extensions import db
+from app.models import Employee
+from app.services.errors import ValidationError
+from app.services.answers import EMAIL
+
+MIN_PASSWORD_LENGTH = 8
+
+
+def normalise_email(email):
+    """E-mail addresses compare case-insensitively."""
+    return (email or "").strip().lower()
+
+
+def authenticate(email, password):
+    """The active employee with these credentials, or None."""
+    employee = db.session.scalar(sa.select(Employee).filter_by(email=normalise_email(email)))
+    if employee is None or not employee.active or not employee.check_password(password or ""):
+        return None
+    return employee
+
+
+def validate_password(password):
+    """Refuse passwords that are too short."""
+    if len(password or "") < MIN_PASSWORD_LENGTH:
+        raise ValidationError(_("The password needs at least %(n)d characters.", n=MIN_PASSWORD_LENGTH), field="password")
+
+
+def create_employee(name, email, *, role=Role.MEMBER, password=None, language="de"):
+    """Create an employee (unique e-mail); the caller commits or this function does when asked by the CLI."""
+    email = normalise_email(email)
+    if not EMAIL.match(email):
+        raise ValidationError(_("Please enter a valid e-mail address."), field="email")
+    if not (name or "").strip():
+        raise ValidationError(_("Please enter a name."), field="name")
+    if db.session.scalar(sa.select(Employee.id).filter_by(email=email)) is not None:
+        raise ValidationError(_("An employee with this e-mail address already exists."), field="email")
+    employee = Employee(name=name.strip(), email=email, role=role, language=language)
+    if password is not None:
+        validate_password(password)
+        employee.set_password(password)
+    db.session.add(employee)
+    return employee

@@ -1,0 +1,64 @@
+"""Code-user access through a code: sessions, PIN check, enabling, logging code users out."""
+import secrets
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app import policy, realtime
+from app.extensions import db
+from app.models import Code, CodeSession
+from app.services._common import require
+from app.services.errors import NotFound, ValidationError
+
+
+def find_usable_code(token):
+    """The enabled, paired code for `token`, or None (unknown and disabled look the same)."""
+    code = db.session.scalar(sa.select(Code).filter_by(token=token)) if token else None
+    return code if code is not None and code.is_usable else None
+
+
+def session_for(code, code_user):
+    """The code user's valid session on this code, or None."""
+    if code_user is None:
+        return None
+    found = db.session.scalar(sa.select(CodeSession).filter_by(code_id=code.id, code_user_id=code_user.id))
+    return found if found is not None and found.is_valid else None
+
+
+def open_code_session(code, code_user, *, pin=None):
+    """Grant access through `code`: at once without a PIN, after the right PIN otherwise."""
+    if code is None or not code.is_usable:
+        raise NotFound(_("This code is not active."))
+    if code.has_pin and not code.check_pin((pin or "").strip()):
+        raise ValidationError(_("This PIN is not correct."), field="pin")
+    found = db.session.scalar(sa.select(CodeSession).filter_by(code_id=code.id, code_user_id=code_user.id))
+    if found is None:
+        found = CodeSession(code_id=code.id, code_user_id=code_user.id, epoch=code.session_epoch)
+        db.session.add(found)
+    found.epoch = code.session_epoch
+    db.session.commit()
+    return found
+
+
+def logout_code_users(code, *, actor):
+    """End every code user's access through this code at once, open sockets included."""
+    require(policy.can_manage_catalog(actor))
+    code.session_epoch += 1
+    db.session.commit()
+    realtime.code_access_changed(code.id)
+    return code
+
+
+def set_code_enabled(code, enabled, *, actor):
+    """Enable or disable a code; disabling ends code-user access at once."""
+    require(policy.can_manage_catalog(actor))
+    code.enabled = bool(enabled)
+    db.session.commit()
+    if not code.enabled:
+        realtime.code_access_changed(code.id)
+    return code
+
+
+def new_token():
+    """An unguessable code token."""
+    return secrets.token_urlsafe(16)

@@ -1,0 +1,306 @@
+"""Ticket operations: drafts, answers, submission, workflow events, visibility, priority, updates, ratings."""
+from datetime import timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app import policy, workflow
+from app.enums import NotificationEvent, Priority, StepType, Visibility
+from app.extensions import db
+from app.models import Answer, Attachment, Rating, Ticket, Update
+from app.models._types import utcnow
+from app.services import answers as answer_rules
+from app.services import notifications, offers
+from app.services._common import actor_fields, check_version, commit_ticket, record_event, require, touch
+from app.services.errors import InvalidTransition, NotFound, ValidationError
+from app.workflow import TicketStatus
+
+SYSTEM_STEP_QUESTIONS = {StepType.VISIBILITY: "Visibility"}
+
+
+def start_draft(flow, device, *, actor):
+    """Create a DRAFT for `device` from `flow`, copying every step so later flow edits change nothing."""
+    if flow is None or device is None:
+        raise NotFound(_("This creation flow or device does not exist."))
+    require(policy.can_create_ticket(actor, device.id), _("You cannot create tickets for this device."))
+    if not flow.active or flow.template_id != device.template_id:
+        raise ValidationError(_("This creation flow is not available for this device."))
+    ticket = Ticket(
+        device=device,
+        template_id=device.template_id,
+        flow=flow,
+        flow_title=flow.title,
+        customer_id=device.customer_id,
+        status=TicketStatus.DRAFT,
+        visibility=Visibility.PUBLIC,
+        **actor_fields(actor, "creator"),
+    )
+    for position, step in enumerate(flow.steps):
+        ticket.answers.append(
+            Answer(
+                step_id=step.id,
+                position=position,
+                question=step.question,
+                type=step.type,
+                help_text=step.help_text,
+                required=step.required,
+                options=list(step.options or []),
+                is_title=step.is_title,
+            )
+        )
+    if policy.is_employee(actor):
+        ticket.visibility = Visibility.INTERNAL
+        ticket.answers.append(
+            Answer(
+                position=len(flow.steps),
+                question=SYSTEM_STEP_QUESTIONS[StepType.VISIBILITY],
+                type=StepType.VISIBILITY,
+                required=True,
+                options=[v.value for v in Visibility],
+                value=Visibility.INTERNAL.value,
+                text=Visibility.INTERNAL.name,
+            )
+        )
+    db.session.add(ticket)
+    db.session.commit()
+    return ticket
+
+
+def answer_at(ticket, position):
+    """The answer row at `position` of a ticket's steps."""
+    answer = next((a for a in ticket.answers if a.position == position), None)
+    if answer is None:
+        raise NotFound(_("This step does not exist."))
+    return answer
+
+
+def save_answer(ticket, position, raw, *, actor, attachments=()):
+    """Validate and store one answer of a draft at once, so the draft survives a reload."""
+    require(policy.can_edit_draft(actor, ticket), _("This draft cannot be changed any more."))
+    answer = answer_at(ticket, position)
+    if answer.type == StepType.MEDIA:
+        kept = [a for a in answer.attachments if a.id in set(raw or [])] if isinstance(raw, list) else list(answer.attachments)
+        attachments = kept + [a for a in attachments if a not in kept]
+    value, text = answer_rules.parse(answer, raw, attachments)
+    answer.value, answer.text, answer.answered = value, text, True
+    if answer.type == StepType.MEDIA:
+        for attachment in answer.attachments:
+            if attachment not in attachments:
+                attachment.answer_id = None
+        for attachment in attachments:
+            attachment.answer_id = answer.id
+            attachment.ticket_id = ticket.id
+    if answer.type == StepType.PRIORITY and value:
+        ticket.priority = Priority(value)
+    if answer.type == StepType.VISIBILITY and value:
+        ticket.visibility = Visibility(value)
+    touch(ticket)
+    commit_ticket(ticket)
+    return answer
+
+
+def first_open_step(ticket):
+    """Position of the first required step without an answer (or of the first unvisited step), else None."""
+    for answer in ticket.answers:
+        if not answer.answered or (answer.required and answer.value in (None, "", [])):
+            return answer.position
+    return None
+
+
+def submit_ticket(ticket, *, actor):
+    """DRAFT → OPEN once every required step has an answer; offers go out, the notify group is told."""
+    require(policy.can_edit_draft(actor, ticket), _("This draft cannot be submitted."))
+    for answer in ticket.answers:
+        if answer.required and answer.value in (None, "", []):
+            raise ValidationError(_("Please answer “%(question)s” first.", question=answer.question), field=answer.position)
+    _fire(ticket, "submit", actor=actor)
+    ticket.title = _title_from_answers(ticket)
+    ticket.submitted_at = utcnow()
+    ticket.created_at = ticket.submitted_at
+    record_event(ticket, "created", actor=actor, after=ticket.visibility.name)
+    offers.send_offers(ticket, actor=actor)
+    notifications.record(NotificationEvent.TICKET_CREATED, ticket, actor=actor)
+    commit_ticket(ticket)
+    notifications.after_commit(ticket)
+    return ticket
+
+
+def _title_from_answers(ticket):
+    """The answer of the title step, else the flow's title."""
+    for answer in ticket.answers:
+        if answer.is_title and answer.text:
+            return answer.text[:255]
+    return ticket.flow_title or _("Ticket")
+
+
+def _fire(ticket, event, *, actor):
+    """Move the status with the workflow and record it; InvalidTransition when the workflow says no."""
+    before = ticket.status
+    try:
+        ticket.status = workflow.fire(before, event, has_responsible=bool(ticket.responsible_employee_ids))
+    except workflow.InvalidTransition:
+        raise InvalidTransition(
+            _("This is not possible while the ticket is %(status)s.", status=before.name), event=event, status=before
+        ) from None
+    record_event(ticket, "status", actor=actor, before=before.name, after=ticket.status.name)
+    if ticket.status == TicketStatus.DONE:
+        ticket.done_at = utcnow()
+    if ticket.status in workflow.FINAL_STATUSES:
+        ticket.closed_at = utcnow()
+    elif before in workflow.FINAL_STATUSES:
+        ticket.closed_at = None
+    return ticket.status
+
+
+def fire_event(ticket, event, *, actor, expected_version=None):
+    """A person's workflow event (start, pause, finish, close, cancel, reopen) with its automatic follow-ups."""
+    check_version(ticket, expected_version)
+    if event not in workflow.MANUAL_EVENTS:
+        raise InvalidTransition(_("This action does not exist."), event=event, status=ticket.status)
+    if not workflow.can_fire(ticket.status, event):
+        raise InvalidTransition(
+            _("This is not possible while the ticket is %(status)s.", status=ticket.status.name),
+            event=event,
+            status=ticket.status,
+        )
+    require(policy.can_fire(actor, ticket, event))
+    before = ticket.status
+    _fire(ticket, event, actor=actor)
+    if ticket.status == TicketStatus.DONE and not ticket.template.ratings_enabled:
+        _fire(ticket, "close", actor=actor)
+    kind = NotificationEvent.REOPENED if event == "reopen" else NotificationEvent.STATUS_CHANGED
+    notifications.record(kind, ticket, actor=actor, before=before.name, after=ticket.status.name)
+    commit_ticket(ticket)
+    notifications.after_commit(ticket)
+    return ticket
+
+
+def cancel_ticket(ticket, *, actor, expected_version=None):
+    """Cancel: the creating code user while OPEN, or an employee who works on it."""
+    require(policy.can_cancel(actor, ticket), _("This ticket cannot be cancelled by you now."))
+    return fire_event(ticket, "cancel", actor=actor, expected_version=expected_version)
+
+
+def set_visibility(ticket, visibility, *, actor, expected_version=None):
+    """Switch INTERNAL/PUBLIC; code users lose sight of an INTERNAL ticket at once."""
+    check_version(ticket, expected_version)
+    require(policy.can_change_visibility(actor, ticket))
+    visibility = _enum(Visibility, visibility, _("Please choose internal or public."))
+    if visibility == ticket.visibility:
+        return ticket
+    before = ticket.visibility
+    ticket.visibility = visibility
+    record_event(ticket, "visibility", actor=actor, before=before.name, after=visibility.name)
+    commit_ticket(ticket)
+    notifications.after_commit(ticket, visibility_changed=True)
+    return ticket
+
+
+def set_priority(ticket, priority, *, actor, expected_version=None):
+    """Change LOW/NORMAL/HIGH."""
+    check_version(ticket, expected_version)
+    require(policy.can_change_priority(actor, ticket))
+    priority = _enum(Priority, priority, _("Please choose a priority."))
+    if priority == ticket.priority:
+        return ticket
+    before = ticket.priority
+    ticket.priority = priority
+    record_event(ticket, "priority", actor=actor, before=before.name, after=priority.name)
+    commit_ticket(ticket)
+    notifications.after_commit(ticket)
+    return ticket
+
+
+def _enum(enum_cls, value, message):
+    """Accept a member, its value or its name; ValidationError otherwise."""
+    if isinstance(value, enum_cls):
+        return value
+    text = str(value or "").strip()
+    for member in enum_cls:
+        if text in (member.value, member.name):
+            return member
+    raise ValidationError(message)
+
+
+def post_update(ticket, body, visibility, *, actor, attachments=()):
+    """Add a public (service history) or internal update with optional files."""
+    visibility = _enum(Visibility, visibility, _("Please choose internal or public."))
+    require(policy.can_post_update(actor, ticket, visibility), _("You cannot post updates on this ticket."))
+    body = (body or "").strip()
+    if not body and not attachments:
+        raise ValidationError(_("Please write something or attach a file."), field="body")
+    if len(body) > answer_rules.LONG_LIMIT:
+        raise ValidationError(_("Please keep it under %(n)d characters.", n=answer_rules.LONG_LIMIT), field="body")
+    update = Update(ticket=ticket, visibility=visibility, body=body, **actor_fields(actor, "author"))
+    db.session.add(update)
+    db.session.flush()
+    for attachment in attachments:
+        attachment.update_id = update.id
+        attachment.ticket_id = ticket.id
+    touch(ticket)
+    notifications.record(NotificationEvent.UPDATE_POSTED, ticket, actor=actor, update=update)
+    commit_ticket(ticket)
+    notifications.after_commit(ticket, update=update)
+    return update
+
+
+def rate_ticket(ticket, score, comment, *, actor):
+    """A code user's 1–5 rating of a DONE ticket closes it."""
+    require(policy.can_rate(actor, ticket), _("This ticket cannot be rated now."))
+    try:
+        score = int(score)
+    except (TypeError, ValueError):
+        score = 0
+    if not 1 <= score <= 5:
+        raise ValidationError(_("Please choose one of the five smileys."), field="score")
+    comment = (comment or "").strip()
+    if len(comment) > 2000:
+        raise ValidationError(_("Please keep the comment under 2000 characters."), field="comment")
+    ticket.rating = Rating(score=score, comment=comment, code_user_id=actor.id)
+    ticket.rating_score = score
+    record_event(ticket, "rating", actor=actor, after=score)
+    _fire(ticket, "rate", actor=actor)
+    notifications.record(NotificationEvent.RATED, ticket, actor=actor, score=score)
+    commit_ticket(ticket)
+    notifications.after_commit(ticket)
+    return ticket
+
+
+def delete_ticket(ticket, *, actor):
+    """A moderator removes a ticket with everything that hangs on it."""
+    require(policy.can_delete_ticket(actor, ticket))
+    _delete(ticket)
+
+
+def delete_draft(ticket, *, actor):
+    """The creator throws away a draft."""
+    require(policy.can_delete_draft(actor, ticket), _("Only your own drafts can be deleted."))
+    _delete(ticket)
+
+
+def _delete(ticket):
+    """Delete the row and forget its files."""
+    from app.services import uploads
+
+    ticket_id = ticket.id
+    files = db.session.scalars(sa.select(Attachment).where(Attachment.ticket_id == ticket_id)).all()
+    db.session.delete(ticket)
+    db.session.commit()
+    uploads.remove_files(files)
+    notifications.after_commit_deleted(ticket_id)
+
+
+def autoclose_done_tickets(days, *, now=None):
+    """Close DONE tickets nobody rated within `days`; returns how many."""
+    now = now or utcnow()
+    cutoff = now - timedelta(days=days)
+    due = db.session.scalars(
+        sa.select(Ticket).where(Ticket.status == TicketStatus.DONE, Ticket.done_at <= cutoff).order_by(Ticket.id)
+    ).all()
+    for ticket in due:
+        _fire(ticket, "close", actor=None)
+        notifications.record(NotificationEvent.STATUS_CHANGED, ticket, actor=None, before="DONE", after="CLOSED")
+    db.session.commit()
+    for ticket in due:
+        notifications.after_commit(ticket)
+    return len(due)

@@ -1,0 +1,96 @@
+"""Request hooks: security headers, template globals and filters, error pages."""
+from flask import g, render_template, request
+from flask_babel import format_date, format_datetime, gettext as _, to_user_timezone
+from flask_login import current_user
+
+from app import identity, labels, policy
+from app.htmx import add_vary, is_htmx
+from app.markup import render_message, render_page
+from app.models import format_number
+
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'self'",
+        "script-src 'self'",
+        "style-src 'self'",
+        "img-src 'self' data: blob:",
+        "media-src 'self' blob:",
+        "connect-src 'self' ws: wss:",
+        "font-src 'self'",
+        "object-src 'none'",
+        "base-uri 'self'",
+        "form-action 'self'",
+        "frame-ancestors 'none'",
+    ]
+)
+
+
+def security_headers(response):
+    """CSP without inline scripts, no sniffing, no framing, no referrer leaks."""
+    headers = response.headers
+    headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+    headers.setdefault("X-Content-Type-Options", "nosniff")
+    headers.setdefault("X-Frame-Options", "DENY")
+    headers.setdefault("Referrer-Policy", "same-origin")
+    headers.setdefault("Permissions-Policy", "camera=(self), microphone=(self), geolocation=()")
+    if request.is_secure:
+        headers.setdefault("Strict-Transport-Security", "max-age=31536000")
+    if request.endpoint != "static" and "Cache-Control" not in headers:
+        headers["Cache-Control"] = "no-store"
+    return response
+
+
+def _time(value, style="short"):
+    """Localised date and time in the viewer's language."""
+    return format_datetime(value, style) if value else ""
+
+
+def _date(value):
+    """Localised date."""
+    return format_date(value, "medium") if value else ""
+
+
+def _iso(value):
+    """Machine-readable timestamp for <time datetime>."""
+    return to_user_timezone(value).isoformat() if value else ""
+
+
+def _error_page(status, title, text):
+    """Friendly error page (or just the message for htmx)."""
+
+    def handler(error):
+        """Render the error."""
+        if is_htmx():
+            return render_template("errors/_error.html", title=title(), text=text()), status
+        return render_template("errors/error.html", title=title(), text=text(), status=status), status
+
+    return handler
+
+
+def register(app):
+    """Wire hooks, globals and filters into the app."""
+    app.after_request(security_headers)
+    app.after_request(add_vary)
+    app.after_request(identity.set_code_user_cookie)
+    app.jinja_env.globals.update(policy.jinja_globals())
+    app.jinja_env.globals.update(labels.jinja_globals())
+    app.jinja_env.globals.update(current_actor=identity.current_actor, format_number=format_number)
+    app.jinja_env.filters.update(
+        markdown_page=render_page, markdown_message=render_message, datetime=_time, date=_date, iso=_iso
+    )
+    app.register_error_handler(403, _error_page(403, lambda: _("Not allowed"), lambda: _("You may not open this page.")))
+    app.register_error_handler(
+        404, _error_page(404, lambda: _("Not found"), lambda: _("This page does not exist or is not available to you."))
+    )
+    app.register_error_handler(
+        413, _error_page(413, lambda: _("File too large"), lambda: _("The upload is larger than allowed."))
+    )
+    app.register_error_handler(
+        429,
+        _error_page(429, lambda: _("Too many attempts"), lambda: _("Too many attempts. Please wait a minute and try again.")),
+    )
+
+    @app.context_processor
+    def base_context():
+        """Values every template may use."""
+        return {"employee": current_user if current_user.is_authenticated else None, "request_id": g.get("rid")}

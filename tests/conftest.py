@@ -1,0 +1,120 @@
+"""Shared fixtures: app on a throwaway database, clients, login helpers."""
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from app import create_app
+from app.extensions import db
+
+POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
+
+
+def base_config(tmp_path, database_uri):
+    """Test settings: temp database and uploads, no background threads, generous limits."""
+    return {
+        "TESTING": True,
+        "SECRET_KEY": "test-secret",
+        "SQLALCHEMY_DATABASE_URI": database_uri,
+        "UPLOAD_FOLDER": str(tmp_path / "uploads"),
+        "WTF_CSRF_ENABLED": False,
+        "RATELIMIT_ENABLED": True,
+        "LOGIN_RATE_LIMIT": "1000 per minute",
+        "PIN_RATE_LIMIT": "1000 per minute",
+        "PUBLIC_RATE_LIMIT": "10000 per minute",
+        "NOTIFICATION_DISPATCHER_THREAD": False,
+        "SERVER_NAME": "localhost",
+        "PUBLIC_BASE_URL": "http://localhost",
+    }
+
+
+def pytest_generate_tests(metafunc):
+    """Modules that set RUN_ON_POSTGRES = True run each test on SQLite and, when configured, on PostgreSQL."""
+    if "db_backend" in metafunc.fixturenames:
+        backends = ["sqlite"]
+        if POSTGRES_URL and getattr(metafunc.module, "RUN_ON_POSTGRES", False):
+            backends.append("postgres")
+        metafunc.parametrize("db_backend", backends, scope="function")
+
+
+@pytest.fixture
+def db_backend():
+    """Default backend for modules that do not ask for both."""
+    return "sqlite"
+
+
+def _postgres_database(worker):
+    """A per-worker PostgreSQL database URL, created on first use."""
+    url = sa.engine.make_url(POSTGRES_URL)
+    name = f"{url.database}_{worker}"
+    admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        exists = connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
+        if not exists:
+            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    admin.dispose()
+    return url.set(database=name).render_as_string(hide_password=False)
+
+
+@pytest.fixture
+def app(tmp_path, db_backend, request):
+    """A fresh app with an empty schema."""
+    if db_backend == "postgres":
+        uri = _postgres_database(os.environ.get("PYTEST_XDIST_WORKER", "main"))
+    else:
+        uri = f"sqlite:///{tmp_path / 'test.sqlite'}"
+    config = base_config(tmp_path, uri)
+    config.update(getattr(request, "param", None) or {})
+    app = create_app(config)
+    with app.app_context():
+        if db_backend == "postgres":
+            db.session.remove()
+            db.drop_all()
+        db.create_all()
+        yield app
+        db.session.remove()
+        if db_backend == "postgres":
+            db.drop_all()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    """A test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def login(client):
+    """Log `client` in as an employee without going through the form."""
+
+    def do_login(employee, target=None):
+        """Put the employee's id into the session."""
+        target = target or client
+        with target.session_transaction() as session:
+            session["_user_id"] = str(employee.id)
+            session["_fresh"] = True
+        return target
+
+    return do_login
+
+
+@pytest.fixture
+def as_htmx():
+    """Headers that make a request look like htmx."""
+    return {"HX-Request": "true"}
+
+
+@pytest.fixture
+def demo(app):
+    """The CONTRACT.md demo data."""
+    from app.demo_data import load_demo
+
+    load_demo()
+    return app
+
+
+def unique(prefix="x"):
+    """A unique short string."""
+    return f"{prefix}{uuid.uuid4().hex[:8]}"
