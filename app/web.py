@@ -1,6 +1,6 @@
 """Request hooks: security headers, template globals and filters, error pages."""
 from flask import g, render_template, request
-from flask_babel import format_date, format_datetime, gettext as _, to_user_timezone
+from flask_babel import format_date, format_datetime, get_locale, gettext as _, to_user_timezone
 from flask_login import current_user
 
 from app import identity, labels, policy
@@ -74,7 +74,9 @@ def register(app):
     app.after_request(identity.set_code_user_cookie)
     app.jinja_env.globals.update(policy.jinja_globals())
     app.jinja_env.globals.update(labels.jinja_globals())
-    app.jinja_env.globals.update(current_actor=identity.current_actor, format_number=format_number)
+    app.jinja_env.globals.update(
+        current_actor=identity.current_actor, format_number=format_number, get_locale=get_locale
+    )
     app.jinja_env.filters.update(
         markdown_page=render_page, markdown_message=render_message, datetime=_time, date=_date, iso=_iso
     )

@@ -1,0 +1,117 @@
+"""Browser-test fixtures: a live server per test on its own app and database, Debian's Chromium, axe-core."""
+import threading
+
+import pytest
+from werkzeug.serving import make_server
+
+from app import create_app
+from app.extensions import db
+from tests.conftest import base_config
+
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
+    "--use-fake-device-for-media-stream",
+    "--use-fake-ui-for-media-stream",
+]
+PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1280, "height": 900}
+
+
+def pytest_collection_modifyitems(items):
+    """Everything under tests/browser is a browser test."""
+    for item in items:
+        if "tests/browser/" in str(item.fspath):
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args():
+    """pytest-playwright launches Debian's Chromium with these options."""
+    return {"executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS, "headless": True}
+
+
+class LiveServer:
+    """A real HTTP server (with Socket.IO over WebSocket) on a free loopback port."""
+
+    def __init__(self, app):
+        self.app = app
+        self.server = make_server("127.0.0.1", 0, app, threaded=True)
+        self.url = f"http://127.0.0.1:{self.server.server_port}"
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def start(self):
+        """Serve in a background thread."""
+        self.thread.start()
+        return self
+
+    def stop(self):
+        """Stop serving."""
+        self.server.shutdown()
+        self.thread.join(timeout=5)
+
+
+@pytest.fixture
+def live_config(tmp_path):
+    """Settings of the live server; tests may change them before asking for `live_server`."""
+    config = base_config(tmp_path, f"sqlite:///{tmp_path / 'live.sqlite'}")
+    config.update({"WTF_CSRF_ENABLED": True, "SERVER_NAME": None, "PUBLIC_BASE_URL": None})
+    return config
+
+
+@pytest.fixture
+def live_server(live_config):
+    """The app with the demo data, served on a free port for the browser."""
+    app = create_app(live_config)
+    with app.app_context():
+        db.create_all()
+        from app.demo_data import load_demo
+
+        load_demo()
+    server = LiveServer(app).start()
+    app.config["PUBLIC_BASE_URL"] = app.config["PUBLIC_BASE_URL"] or server.url
+    yield server
+    server.stop()
+    with app.app_context():
+        db.session.remove()
+        db.engine.dispose()
+
+
+@pytest.fixture
+def new_page(browser):
+    """Open a page in a fresh context (own cookies), phone-sized unless told otherwise."""
+    contexts = []
+
+    def open_page(viewport=PHONE, locale="de-DE"):
+        """A page in its own browser context."""
+        context = browser.new_context(viewport=viewport, locale=locale, extra_http_headers={"Accept-Language": "de"})
+        context.set_default_timeout(10000)
+        contexts.append(context)
+        return context.new_page()
+
+    yield open_page
+    for context in contexts:
+        context.close()
+
+
+def log_in(page, base_url, email, password="ticketwerk-demo"):
+    """Log in through the real login page."""
+    page.goto(f"{base_url}/login")
+    page.get_by_test_id("login-email").fill(email)
+    page.get_by_test_id("login-password").fill(password)
+    page.get_by_test_id("login-submit").click()
+    page.wait_for_url(lambda url: "/login" not in url)
+
+
+def assert_accessible(page):
+    """axe-core finds no serious or critical violations on the current page."""
+    from axe_playwright_python.sync_playwright import Axe
+
+    results = Axe().run(page)
+    bad = [v for v in results.response["violations"] if v["impact"] in ("serious", "critical")]
+    assert not bad, "\n".join(f"{v['id']}: {v['help']} ({[n['target'] for n in v['nodes']][:3]})" for v in bad)
