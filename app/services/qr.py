@@ -1,0 +1,49 @@
+"""QR codes for code URLs, as SVG and PNG."""
+import io
+
+import qrcode
+import qrcode.image.svg
+from flask import current_app, has_request_context, request
+
+from app.extensions import db
+from app.models import Organisation
+
+
+def public_base_url():
+    """The external base URL: organisation setting, then PUBLIC_BASE_URL, then the request's host."""
+    org = db.session.get(Organisation, 1)
+    base = (org.public_base_url if org else None) or current_app.config.get("PUBLIC_BASE_URL")
+    if not base and has_request_context():
+        base = request.url_root
+    return (base or "http://localhost").rstrip("/")
+
+
+def code_url(code):
+    """What the QR encodes: {base}/c/{token}."""
+    return f"{public_base_url()}/c/{code.token}"
+
+
+def _qr(data):
+    """A QR code object with medium error correction."""
+    qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, box_size=10)
+    qr.add_data(data)
+    qr.make(fit=True)
+    return qr
+
+
+def svg(data):
+    """The QR code as SVG bytes (one path, scalable)."""
+    image = _qr(data).make_image(image_factory=qrcode.image.svg.SvgPathFillImage)
+    out = io.BytesIO()
+    image.save(out)
+    return out.getvalue()
+
+
+def png(data, box_size=10):
+    """The QR code as PNG bytes."""
+    qr = _qr(data)
+    qr.box_size = box_size
+    image = qr.make_image(fill_color="black", back_color="white")
+    out = io.BytesIO()
+    image.save(out)
+    return out.getvalue()
