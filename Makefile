@@ -1,0 +1,58 @@
+# Ticketwerk: `make run` serves the app, `make test` runs every test. See README.md.
+
+PORT ?= 5000
+export PORT
+
+VENV   := .venv
+PYTHON := $(VENV)/bin/python
+FLASK  := $(VENV)/bin/flask --app wsgi
+STAMP  := $(VENV)/.requirements-stamp
+
+# apt-get needs root; use sudo only where we are not root and sudo exists.
+SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && echo sudo)
+
+.PHONY: run demo test bench lint venv translations database chromium
+
+run: venv translations database
+	exec $(PYTHON) wsgi.py
+
+demo: venv translations database
+	$(FLASK) demo $(if $(TICKETS),--tickets $(TICKETS))
+
+test: venv translations chromium
+	$(PYTHON) -m pytest $(PYTEST_ARGS)
+
+bench: venv translations
+	$(PYTHON) benchmarks/run_all.py
+
+lint: venv
+	$(VENV)/bin/ruff check app tests
+
+# --- internal steps ---------------------------------------------------------
+
+venv: $(STAMP)
+
+$(PYTHON):
+	python3 -m venv $(VENV)
+
+# Reinstall only when requirements.txt changed since the last install.
+$(STAMP): requirements.txt | $(PYTHON)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check -r requirements.txt
+	touch $@
+
+# Compiled catalogs (.mo) are build output, not committed.
+translations: venv
+	@if [ -d app/translations ]; then $(VENV)/bin/pybabel compile -d app/translations -f -q; fi
+
+# A random SECRET_KEY in instance/config.py on first start, then the schema at the newest migration.
+database: venv
+	$(PYTHON) -m app.bootstrap
+	$(FLASK) db upgrade
+
+# Browser tests drive Debian's Chromium.
+chromium:
+	@if [ ! -x /usr/bin/chromium ]; then \
+		export DEBIAN_FRONTEND=noninteractive; \
+		$(SUDO) apt-get install -y chromium || { $(SUDO) apt-get update && $(SUDO) apt-get install -y chromium; }; \
+	fi

@@ -1,0 +1,33 @@
+"""Entry point: `gunicorn -w 1 --threads 100 wsgi:app` in production, `python wsgi.py` to serve with Socket.IO."""
+import os
+import signal
+import sys
+import threading
+
+from app import create_app
+from app.extensions import socketio
+
+app = create_app()
+
+SHUTDOWN_GRACE_SECONDS = 5
+
+
+def _stop(signum, frame):
+    """Leave the serve loop on SIGTERM so the process ends with status 0, like after Ctrl-C."""
+    # A worker thread stuck in a long request must not keep the process alive past the grace period.
+    watchdog = threading.Timer(SHUTDOWN_GRACE_SECONDS, os._exit, args=(0,))
+    watchdog.daemon = True
+    watchdog.start()
+    sys.exit(0)
+
+
+def main():
+    """Serve on HOST:PORT (default 127.0.0.1:5000) with the development server and Socket.IO."""
+    signal.signal(signal.SIGTERM, _stop)
+    host = os.environ.get("HOST", "127.0.0.1")
+    port = int(os.environ.get("PORT", "5000"))
+    socketio.run(app, host=host, port=port, allow_unsafe_werkzeug=True)
+
+
+if __name__ == "__main__":
+    main()
