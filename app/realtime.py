@@ -1,15 +1,35 @@
-"""Socket.IO: connection, rooms (user:<id>, ticket:<id>, staff) and the rings services send after commit."""
-from flask import current_app
+"""Socket.IO: connection, rooms and the rings services send after commit.
+
+Rooms: ``user:<id>`` (an employee's tabs), ``staff`` (every employee), ``code:<code_id>`` (code users reaching a
+device through that code), ``ticket:<id>`` (employees viewing a ticket) and ``ticket:<id>:code`` (code users
+viewing a PUBLIC ticket; closed at once when the ticket turns INTERNAL).
+
+Events to browsers: ``ticket-updated``, ``ticket-deleted``, ``ticket-hidden``, ``notification-added``,
+``code-access-changed``, ``message-posted``, ``typing``, ``joined``, ``join-refused``.
+"""
+import sqlalchemy as sa
+from flask import current_app, g, has_request_context, render_template
 from flask_login import current_user
 
-from app.extensions import socketio
+from app.enums import Visibility
+from app.extensions import db, socketio
 
 STAFF_ROOM = "staff"
 
 
 def ticket_room(ticket_id):
-    """Room of everyone looking at one ticket."""
+    """Room of the employees looking at one ticket."""
     return f"ticket:{ticket_id}"
+
+
+def ticket_code_room(ticket_id):
+    """Room of the code users looking at one (PUBLIC) ticket."""
+    return f"ticket:{ticket_id}:code"
+
+
+def ticket_rooms(ticket_id):
+    """Both rooms of a ticket: everyone looking at it."""
+    return [ticket_room(ticket_id), ticket_code_room(ticket_id)]
 
 
 def user_room(employee_id):
@@ -17,24 +37,51 @@ def user_room(employee_id):
     return f"user:{employee_id}"
 
 
-def _emit(event, payload, room):
-    """Emit unless sockets are switched off (some CLI runs)."""
-    if current_app.config.get("SOCKETIO_DISABLED"):
+def code_room(code_id):
+    """Room of every socket of the code users who reach a device through this code."""
+    return f"code:{code_id}"
+
+
+def _disabled():
+    """Sockets are switched off (some CLI runs)."""
+    return bool(current_app.config.get("SOCKETIO_DISABLED"))
+
+
+def _emit(event, payload, room, **kwargs):
+    """Emit unless sockets are switched off."""
+    if _disabled():
         return
-    socketio.emit(event, payload, to=room)
+    socketio.emit(event, payload, to=room, **kwargs)
+
+
+def _viewers(ticket):
+    """The rooms allowed to hear about this ticket right now."""
+    if ticket.visibility == Visibility.PUBLIC:
+        return ticket_rooms(ticket.id)
+    return [ticket_room(ticket.id)]
 
 
 def ticket_changed(ticket, **changes):
     """Ring: the ticket changed; pages refetch what they show through permission-checked views."""
     payload = {"ticket": ticket.id, "version": ticket.version}
-    _emit("ticket-updated", payload, ticket_room(ticket.id))
-    _emit("ticket-updated", payload, STAFF_ROOM)
+    if changes.get("visibility_changed") and ticket.visibility != Visibility.PUBLIC:
+        ticket_hidden(ticket.id)
+    _emit("ticket-updated", payload, _viewers(ticket) + [STAFF_ROOM])
+
+
+def ticket_hidden(ticket_id):
+    """Code users lose a ticket (it became INTERNAL): tell them, then empty their room on every server."""
+    _emit("ticket-hidden", {"ticket": ticket_id}, ticket_code_room(ticket_id))
+    if not _disabled():
+        socketio.close_room(ticket_code_room(ticket_id))
 
 
 def ticket_deleted(ticket_id):
     """Ring: the ticket is gone."""
-    _emit("ticket-deleted", {"ticket": ticket_id}, ticket_room(ticket_id))
+    _emit("ticket-deleted", {"ticket": ticket_id}, ticket_rooms(ticket_id))
     _emit("ticket-updated", {"ticket": ticket_id}, STAFF_ROOM)
+    if not _disabled():
+        socketio.close_room(ticket_code_room(ticket_id))
 
 
 def ring_bell(employee_id):
@@ -42,21 +89,105 @@ def ring_bell(employee_id):
     _emit("notification-added", {}, user_room(employee_id))
 
 
-def register(app):
-    """Connection handling: employees join their own room and the staff room."""
+def author_key(message):
+    """'e:<id>' or 'c:<id>': who wrote a message, for the browser's 'mine' styling."""
+    if message.author_employee_id:
+        return f"e:{message.author_employee_id}"
+    if message.author_code_user_id:
+        return f"c:{message.author_code_user_id}"
+    return ""
 
-    @socketio.on("connect")
-    def on_connect(auth=None):
-        """Refuse anonymous sockets; employees join user and staff rooms."""
-        from flask_socketio import join_room
 
-        if current_user.is_authenticated:
-            join_room(user_room(current_user.id))
-            join_room(STAFF_ROOM)
-            return True
-        return False
+def actor_key(actor):
+    """The author key of an actor (matches author_key of their messages)."""
+    if actor is None:
+        return ""
+    return f"e:{actor.id}" if getattr(actor, "is_employee", False) else f"c:{actor.id}"
+
+
+def message_posted(ticket, message):
+    """Deliver a new message, rendered once, to everyone looking at the ticket."""
+    if _disabled():
+        return
+    if has_request_context():
+        html = render_template("messenger/_message.html", message=message, me="")
+    else:
+        with current_app.app_context(), current_app.test_request_context("/"):
+            html = render_template("messenger/_message.html", message=message, me="")
+    payload = {"ticket": ticket.id, "id": message.id, "author": author_key(message), "html": html}
+    _emit("message-posted", payload, _viewers(ticket))
 
 
 def code_access_changed(code_id):
-    """Ring: access through a code ended; sockets of its code users re-check and leave."""
-    _emit("code-access-changed", {"code": code_id}, f"code:{code_id}")
+    """Ring: access through a code ended; its code users' sockets are told and disconnected."""
+    _emit("code-access-changed", {"code": code_id}, code_room(code_id))
+    if _disabled():
+        return
+    server = getattr(socketio, "server", None)
+    if server is None:
+        return
+    for sid, _eio_sid in list(server.manager.get_participants("/", code_room(code_id))):
+        server.disconnect(sid, namespace="/")
+
+
+def forget_identity():
+    """Drop identities cached in `g`: a socket outlives the page, so every event looks again."""
+    for name in ("_login_user", "code_user", "code_visitor"):
+        g.pop(name, None)
+
+
+def socket_actor(as_code=False):
+    """The actor behind this socket event, rebuilt from the database; code side when asked or not logged in."""
+    from app import identity
+
+    forget_identity()
+    if not as_code and current_user.is_authenticated:
+        return current_user._get_current_object()
+    visitor = identity.current_code_visitor()
+    if visitor is None or not visitor.device_ids:
+        return None
+    return visitor
+
+
+def valid_code_ids(code_user):
+    """Codes through which this code user currently reaches a device."""
+    from app.models import Code, CodeSession
+
+    rows = db.session.execute(
+        sa.select(Code.id)
+        .join(CodeSession, CodeSession.code_id == Code.id)
+        .where(
+            CodeSession.code_user_id == code_user.id,
+            CodeSession.epoch == Code.session_epoch,
+            Code.enabled.is_(True),
+            Code.device_id.is_not(None),
+        )
+    )
+    return {row[0] for row in rows}
+
+
+def register(app):
+    """Connection handling: employees join user and staff rooms, code users their code rooms; others are refused."""
+    from app.blueprints.messenger import events
+
+    @socketio.on("connect")
+    def on_connect(auth=None):
+        """Refuse anonymous sockets."""
+        from flask_socketio import join_room
+
+        from app import identity
+
+        forget_identity()
+        accepted = False
+        if current_user.is_authenticated:
+            join_room(user_room(current_user.id))
+            join_room(STAFF_ROOM)
+            accepted = True
+        code_user = identity.current_code_user()
+        if code_user is not None:
+            for code_id in valid_code_ids(code_user):
+                join_room(code_room(code_id))
+                accepted = True
+        return accepted
+
+    events.register()

@@ -1,0 +1,1 @@
+"""The ticket messenger: thread, composer, voice messages, assistant links and video sessions."""

@@ -1,0 +1,81 @@
+"""Messenger over Socket.IO: join a ticket's room, typing indicator, sending; policy checked on every event."""
+from flask import request
+from flask_socketio import emit, join_room
+
+from app import policy, realtime
+from app.extensions import db, socketio
+from app.models import Ticket
+from app.services import messenger
+from app.services.errors import ServiceError
+
+
+def _ticket_and_actor(data):
+    """The ticket named in an event and the actor behind the socket, both fresh from the database."""
+    data = data if isinstance(data, dict) else {}
+    actor = realtime.socket_actor(as_code=data.get("as") == "code")
+    try:
+        ticket = db.session.get(Ticket, int(data.get("ticket")), populate_existing=True)
+    except (TypeError, ValueError):
+        ticket = None
+    return ticket, actor, data
+
+
+def _actor_name(actor):
+    """How the typing indicator names someone."""
+    from app.services._common import actor_name
+
+    return str(actor_name(actor))
+
+
+def register():
+    """Attach the event handlers to the Socket.IO server."""
+
+    @socketio.on("join_ticket")
+    def on_join_ticket(data):
+        """Join the ticket's room when the actor may read its thread; answer with `joined` or `join-refused`."""
+        ticket, actor, _data = _ticket_and_actor(data)
+        if ticket is None or not policy.can_read_messages(actor, ticket):
+            emit("join-refused", {"ticket": getattr(ticket, "id", None)})
+            return {"ok": False}
+        if policy.is_employee(actor):
+            join_room(realtime.ticket_room(ticket.id))
+        else:
+            join_room(realtime.ticket_code_room(ticket.id))
+        emit("joined", {"ticket": ticket.id, "me": realtime.actor_key(actor)})
+        return {"ok": True, "ticket": ticket.id}
+
+    @socketio.on("typing")
+    def on_typing(data):
+        """Tell the others on the ticket that someone is typing."""
+        ticket, actor, _data = _ticket_and_actor(data)
+        if ticket is None or not policy.can_post_message(actor, ticket):
+            return {"ok": False}
+        payload = {"ticket": ticket.id, "author": realtime.actor_key(actor), "name": _actor_name(actor)}
+        socketio.emit("typing", payload, to=realtime._viewers(ticket), skip_sid=request.sid)
+        return {"ok": True}
+
+    @socketio.on("send_message")
+    def on_send_message(data):
+        """Post a text message through the same service as the HTTP form."""
+        ticket, actor, data = _ticket_and_actor(data)
+        try:
+            if ticket is None:
+                messenger.require_reader(actor, ticket)
+            message = messenger.post_message(ticket, str(data.get("body") or ""), actor=actor)
+        except ServiceError as error:
+            db.session.rollback()
+            return {"ok": False, "status": error.status_code, "error": str(error.message)}
+        return {"ok": True, "id": message.id}
+
+    @socketio.on("mark_read")
+    def on_mark_read(data):
+        """Move the reader's marker forward."""
+        ticket, actor, data = _ticket_and_actor(data)
+        try:
+            if ticket is None:
+                messenger.require_reader(actor, ticket)
+            newest = messenger.mark_read(ticket, actor=actor, message_id=data.get("message"))
+        except (ServiceError, TypeError, ValueError):
+            db.session.rollback()
+            return {"ok": False}
+        return {"ok": True, "message": newest}

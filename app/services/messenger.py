@@ -1,0 +1,238 @@
+"""The ticket messenger: text with attachments, voice messages, assistant links, video sessions, read markers."""
+import secrets
+
+import sqlalchemy as sa
+from flask import current_app
+from flask_babel import gettext as _
+
+from app import policy, realtime
+from app.enums import MessageKind, NotificationEvent
+from app.extensions import db
+from app.models import (
+    AssistantElement,
+    Message,
+    MessageRead,
+    Organisation,
+    VideoSession,
+)
+from app.services import notifications, uploads
+from app.services._common import actor_fields, commit_ticket, require, touch
+from app.services.errors import NotFound, ValidationError
+
+PAGE_SIZE = 30
+MAX_BODY = 5000
+
+
+def require_reader(actor, ticket):
+    """404 for anyone who may not see the ticket's thread."""
+    if ticket is None or not policy.can_read_messages(actor, ticket):
+        raise NotFound(_("This ticket does not exist or is not available to you."))
+
+
+def require_writer(actor, ticket):
+    """404 when hidden, 403 with a reason when the thread is read-only for this actor."""
+    require_reader(actor, ticket)
+    require(policy.can_post_message(actor, ticket), write_refusal(actor, ticket))
+
+
+def write_refusal(actor, ticket):
+    """Why this actor may read but not write."""
+    if policy.is_employee(actor):
+        return _("Only employees responsible for this ticket can write messages.")
+    return _("This ticket is finished; no more messages can be sent.")
+
+
+def thread_page(ticket, *, before=None, limit=PAGE_SIZE):
+    """Up to `limit` messages older than message `before` (newest page by default), oldest first; plus has_older."""
+    query = sa.select(Message).where(Message.ticket_id == ticket.id)
+    if before:
+        query = query.where(Message.id < int(before))
+    rows = list(db.session.scalars(query.order_by(Message.id.desc()).limit(limit + 1)))
+    has_older = len(rows) > limit
+    return list(reversed(rows[:limit])), has_older
+
+
+def _clean_body(body):
+    """Trim and length-check a message text."""
+    body = (body or "").replace("\r\n", "\n").strip()
+    if len(body) > MAX_BODY:
+        raise ValidationError(_("A message can have at most %(count)d characters.", count=MAX_BODY), field="body")
+    return body
+
+
+def _write(ticket, message, *, actor, attachments=()):
+    """Store a message with its attachments, notify, commit, ring the room."""
+    db.session.add(message)
+    db.session.flush()
+    for attachment in attachments:
+        attachment.message_id = message.id
+        attachment.ticket_id = ticket.id
+    touch(ticket)
+    notifications.record(NotificationEvent.MESSAGE_POSTED, ticket, actor=actor, kind=message.kind.value)
+    _mark_read_row(ticket, actor, message.id)
+    try:
+        commit_ticket(ticket)
+    except Exception:
+        uploads.remove_files(attachments)
+        raise
+    notifications.after_commit(ticket)
+    _reindex(ticket)
+    realtime.message_posted(ticket, message)
+    return message
+
+
+def _reindex(ticket):
+    """Keep the search index current when the search service is installed."""
+    try:
+        from app.services import search
+    except ImportError:
+        return
+    reindex = getattr(search, "reindex_ticket", None)
+    if reindex is not None:
+        reindex(ticket.id)
+
+
+def post_message(ticket, body, *, actor, attachments=()):
+    """A text message, optionally with already stored attachments (photos, videos, documents)."""
+    require_writer(actor, ticket)
+    body = _clean_body(body)
+    attachments = list(attachments)
+    if not body and not attachments:
+        raise ValidationError(_("Write a message or attach a file."), field="body")
+    kind = MessageKind.TEXT if not attachments else MessageKind.ATTACHMENT
+    message = Message(ticket_id=ticket.id, kind=kind, body=body, **actor_fields(actor, "author"))
+    return _write(ticket, message, actor=actor, attachments=attachments)
+
+
+def post_files_message(ticket, body, files, *, actor):
+    """Check the uploads, store them and post them with the text in one message."""
+    require_writer(actor, ticket)
+    body = _clean_body(body)
+    attachments = uploads.store_uploads(files, ticket=ticket, actor=actor)
+    return post_message(ticket, body, actor=actor, attachments=attachments)
+
+
+def post_voice_message(ticket, file_storage, *, actor):
+    """A recorded voice message, stored as audio and played inline."""
+    require_writer(actor, ticket)
+    if file_storage is None or not file_storage.filename:
+        raise ValidationError(_("The recording is missing."), field="audio")
+    attachment = uploads.store_upload(file_storage, ticket=ticket, actor=actor, audio_hint=True)
+    if attachment.kind != "audio":
+        uploads.remove_files([attachment])
+        db.session.delete(attachment)
+        db.session.flush()
+        raise ValidationError(_("This recording is not an audio file."), field="audio")
+    message = Message(ticket_id=ticket.id, kind=MessageKind.VOICE, body="", **actor_fields(actor, "author"))
+    return _write(ticket, message, actor=actor, attachments=[attachment])
+
+
+def assistant_elements(ticket):
+    """The assistant pages of the ticket's template, in order."""
+    return list(
+        db.session.scalars(
+            sa.select(AssistantElement)
+            .where(AssistantElement.template_id == ticket.template_id)
+            .order_by(AssistantElement.position, AssistantElement.id)
+        )
+    )
+
+
+def send_assistant_link(ticket, element_id, *, actor):
+    """A link to a page of the device's assistant, opened on the code user's device page."""
+    require_writer(actor, ticket)
+    require(policy.is_employee(actor), _("Only employees can send assistant links."))
+    try:
+        element = db.session.get(AssistantElement, int(element_id))
+    except (TypeError, ValueError):
+        element = None
+    if element is None or element.template_id != ticket.template_id:
+        raise ValidationError(_("Choose a page of this device's assistant."), field="element")
+    message = Message(
+        ticket_id=ticket.id,
+        kind=MessageKind.ASSISTANT_LINK,
+        body=element.title,
+        assistant_element_id=element.id,
+        **actor_fields(actor, "author"),
+    )
+    return _write(ticket, message, actor=actor)
+
+
+def video_base_url():
+    """The configured video service (organisation setting first), or None."""
+    org = db.session.get(Organisation, 1)
+    return (org.video_base_url if org is not None else None) or current_app.config.get("VIDEO_BASE_URL") or None
+
+
+def start_video_session(ticket, *, actor):
+    """Create a video room for the ticket and send its join link."""
+    require_writer(actor, ticket)
+    require(policy.is_employee(actor), _("Only employees can start video sessions."))
+    base = video_base_url()
+    if not base:
+        raise ValidationError(_("No video service is configured."))
+    room = f"ticketwerk-{ticket.display_number}-{secrets.token_urlsafe(12)}".lower()
+    session = VideoSession(ticket_id=ticket.id, room=room, url=base.rstrip("/") + "/" + room, created_by_id=actor.id)
+    db.session.add(session)
+    db.session.flush()
+    message = Message(
+        ticket_id=ticket.id,
+        kind=MessageKind.VIDEO_SESSION,
+        body="",
+        video_session_id=session.id,
+        **actor_fields(actor, "author"),
+    )
+    return _write(ticket, message, actor=actor)
+
+
+def _reader_filter(actor):
+    """Columns identifying the reader's MessageRead row."""
+    if policy.is_employee(actor):
+        return {"employee_id": actor.id, "code_user_id": None}
+    return {"employee_id": None, "code_user_id": actor.id}
+
+
+def _mark_read_row(ticket, actor, message_id):
+    """Move the reader's marker forward (never back) in the current transaction."""
+    if actor is None:
+        return
+    row = db.session.scalar(sa.select(MessageRead).filter_by(ticket_id=ticket.id, **_reader_filter(actor)))
+    if row is None:
+        row = MessageRead(ticket_id=ticket.id, last_read_message_id=0, **_reader_filter(actor))
+        db.session.add(row)
+    row.last_read_message_id = max(row.last_read_message_id or 0, int(message_id))
+
+
+def last_read_id(ticket, actor):
+    """The id of the newest message this reader has seen (0 when none)."""
+    if actor is None:
+        return 0
+    row = db.session.scalar(sa.select(MessageRead).filter_by(ticket_id=ticket.id, **_reader_filter(actor)))
+    return row.last_read_message_id if row is not None else 0
+
+
+def latest_message_id(ticket):
+    """The newest message id of the thread (0 when empty)."""
+    return db.session.scalar(sa.select(sa.func.max(Message.id)).where(Message.ticket_id == ticket.id)) or 0
+
+
+def mark_read(ticket, *, actor, message_id=None):
+    """Record that the reader has seen the thread up to `message_id` (the newest by default)."""
+    require_reader(actor, ticket)
+    newest = latest_message_id(ticket)
+    target = newest if message_id is None else min(int(message_id), newest)
+    _mark_read_row(ticket, actor, target)
+    db.session.commit()
+    return target
+
+
+def unread_count(ticket, actor):
+    """Messages by others after the reader's marker."""
+    query = sa.select(sa.func.count(Message.id)).where(
+        Message.ticket_id == ticket.id, Message.id > last_read_id(ticket, actor)
+    )
+    if policy.is_employee(actor):
+        query = query.where(sa.or_(Message.author_employee_id.is_(None), Message.author_employee_id != actor.id))
+    elif actor is not None:
+        query = query.where(sa.or_(Message.author_code_user_id.is_(None), Message.author_code_user_id != actor.id))
+    return db.session.scalar(query) or 0
