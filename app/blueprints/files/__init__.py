@@ -1,0 +1,1 @@
+"""Permission-checked downloads of uploaded files."""

@@ -1,0 +1,64 @@
+"""Attachments served only to those who may see their ticket (and update); 404 for everyone else."""
+import os
+
+from flask import Blueprint, abort, send_file
+
+from app import identity, policy
+from app.extensions import db
+from app.models import Attachment, Message, Update
+from app.services import uploads
+
+bp = Blueprint("files", __name__)
+
+FILE_POLICY = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'"
+
+
+def _visible_attachment(attachment_id):
+    """The attachment if the current actor may fetch it, else 404."""
+    attachment = db.session.get(Attachment, attachment_id)
+    if attachment is None or attachment.ticket is None:
+        abort(404)
+    actor = identity.current_actor()
+    update = db.session.get(Update, attachment.update_id) if attachment.update_id else None
+    if not policy.can_view_attachment(actor, attachment.ticket, update):
+        abort(404)
+    if attachment.message_id:
+        message = db.session.get(Message, attachment.message_id)
+        if message is None or not policy.can_read_messages(actor, attachment.ticket):
+            abort(404)
+    return attachment
+
+
+def _send(name, mimetype, *, inline, download_name):
+    """Stream a stored file with headers that keep browsers from running it."""
+    path = os.path.join(uploads.folder(), name or "")
+    if not name or not os.path.isfile(path):
+        abort(404)
+    response = send_file(
+        path, mimetype=mimetype, as_attachment=not inline, download_name=download_name, conditional=True, max_age=3600
+    )
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    response.headers["Content-Security-Policy"] = FILE_POLICY
+    response.headers["Cache-Control"] = "private, max-age=3600"
+    return response
+
+
+@bp.get("/files/<int:attachment_id>")
+def download(attachment_id):
+    """The file itself: inline for images, audio and video, as a download for everything else."""
+    attachment = _visible_attachment(attachment_id)
+    return _send(
+        attachment.stored_name,
+        attachment.content_type,
+        inline=uploads.is_inline(attachment.content_type),
+        download_name=attachment.original_name,
+    )
+
+
+@bp.get("/files/<int:attachment_id>/thumb")
+def thumb(attachment_id):
+    """The JPEG thumbnail made at upload time."""
+    attachment = _visible_attachment(attachment_id)
+    if not attachment.thumbnail_name:
+        abort(404)
+    return _send(attachment.thumbnail_name, "image/jpeg", inline=True, download_name="thumbnail.jpg")

@@ -1,0 +1,357 @@
+"""Code-user pages under /c/<token>: device tabs, assistant, flow choice, wizard, ticket page."""
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from sqlalchemy.orm import selectinload
+
+from app import identity, policy
+from app.blueprints.public.steps import save_step
+from app.enums import ButtonTarget, StepType, Visibility
+from app.extensions import db, limiter
+from app.htmx import is_htmx, render
+from app.models import AssistantElement, Flow, Ticket, Update
+from app.services import code_access, tickets, uploads
+from app.services.errors import ServiceError, ValidationError
+from app.workflow import TicketStatus
+
+bp = Blueprint("public", __name__)
+limiter.limit(lambda: current_app.config["PUBLIC_RATE_LIMIT"])(bp)
+
+TABS = ("assistant", "tickets", "history")
+SAFE_URL_SCHEMES = ("https://", "http://", "mailto:", "tel:")
+LIST_LIMIT = 100
+STATUS_PATH = (TicketStatus.OPEN, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.DONE, TicketStatus.CLOSED)
+
+
+def _pin_key():
+    """Wrong PINs are counted per address and code."""
+    return f"{get_remote_address()}|{(request.view_args or {}).get('token', '')}"
+
+
+@bp.before_request
+def resolve_code():
+    """Every /c/<token> page: a usable code, then a valid code session (PIN first where the code has one)."""
+    for cached in ("code_user", "code_visitor", "visitor"):
+        g.pop(cached, None)  # an app context shared by several requests (tests, CLI) must not answer for another browser
+    code = code_access.find_usable_code((request.view_args or {}).get("token"))
+    if code is None:
+        return render_template("public/inactive.html"), 404
+    g.code, g.device = code, code.device
+    if request.endpoint == "public.pin":
+        return None
+    code_user = identity.current_code_user(create=not code.has_pin)
+    if code_access.session_for(code, code_user) is None:
+        if code.has_pin:
+            status = 200 if request.method == "GET" else 403
+            return render("public/pin.html", next_url=request.full_path, error=None, status=status)
+        code_access.open_code_session(code, code_user)
+        identity.forget_code_visitor()
+    g.visitor = identity.current_code_visitor()
+    return None
+
+
+def _safe_next(target, token):
+    """Only pages of this code after the PIN."""
+    prefix = url_for("public.device", token=token)
+    if target and (target == prefix or target.startswith(prefix + "/") or target.startswith(prefix + "?")):
+        return target
+    return prefix
+
+
+@bp.post("/c/<token>/pin")
+@limiter.limit(
+    lambda: current_app.config["PIN_RATE_LIMIT"], key_func=_pin_key, deduct_when=lambda r: r.status_code != 302
+)
+def pin(token):
+    """Check the PIN and open the code session."""
+    next_url = request.form.get("next", "")
+    try:
+        code_access.open_code_session(g.code, identity.current_code_user(create=True), pin=request.form.get("pin"))
+    except ValidationError as error:
+        db.session.rollback()
+        return render("public/pin.html", next_url=next_url, error=error.message, status=422)
+    identity.forget_code_visitor()
+    return redirect(_safe_next(next_url, token))
+
+
+@bp.get("/c/<token>")
+def device(token):
+    """The device page with its three tabs."""
+    tab = request.args.get("tab", "assistant")
+    if tab not in TABS:
+        tab = "assistant"
+    context = {"tab": tab}
+    if tab == "assistant":
+        context["element"] = g.device.template.start_element
+    elif tab == "tickets":
+        context["drafts"], context["public_tickets"] = _my_drafts(), _public_tickets()
+    else:
+        context["history"] = _service_history()
+    return render("public/device.html", **context)
+
+
+def _my_drafts():
+    """This browser's drafts on this device, newest first."""
+    return db.session.scalars(
+        sa.select(Ticket)
+        .where(
+            Ticket.device_id == g.device.id,
+            Ticket.status == TicketStatus.DRAFT,
+            Ticket.creator_code_user_id == g.visitor.id,
+        )
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .options(selectinload(Ticket.answers))
+    ).all()
+
+
+def _public_tickets():
+    """The device's PUBLIC tickets (not drafts), newest first."""
+    rows = db.session.scalars(
+        sa.select(Ticket)
+        .where(
+            Ticket.device_id == g.device.id,
+            Ticket.visibility == Visibility.PUBLIC,
+            Ticket.status != TicketStatus.DRAFT,
+        )
+        .order_by(Ticket.created_at.desc(), Ticket.id.desc())
+        .limit(LIST_LIMIT)
+    ).all()
+    return [ticket for ticket in rows if policy.can_view_ticket(g.visitor, ticket)]
+
+
+def _service_history():
+    """PUBLIC updates of the device's PUBLIC tickets, newest first, in one query (files loaded alongside)."""
+    rows = db.session.execute(
+        sa.select(Update, Ticket)
+        .join(Ticket, Update.ticket_id == Ticket.id)
+        .where(
+            Ticket.device_id == g.device.id,
+            Ticket.visibility == Visibility.PUBLIC,
+            Ticket.status != TicketStatus.DRAFT,
+            Update.visibility == Visibility.PUBLIC,
+        )
+        .order_by(Update.created_at.desc(), Update.id.desc())
+        .limit(LIST_LIMIT)
+        .options(selectinload(Update.attachments))
+    ).all()
+    return [(update, ticket) for update, ticket in rows if policy.can_view_update(g.visitor, update)]
+
+
+@bp.get("/c/<token>/a/<int:element_id>")
+def element(token, element_id):
+    """Another page of the device's assistant."""
+    found = db.session.get(AssistantElement, element_id)
+    if found is None or found.template_id != g.device.template_id:
+        abort(404)
+    return render("public/device.html", tab="assistant", element=found)
+
+
+@bp.get("/c/<token>/new")
+def new_ticket(token):
+    """Choose one of the template's active creation flows."""
+    return render("public/new.html", flows=g.device.template.active_flows)
+
+
+@bp.post("/c/<token>/flows/<int:flow_id>")
+def start_flow(token, flow_id):
+    """Start a draft from a flow and go to its first step."""
+    flow = db.session.get(Flow, flow_id)
+    if flow is None or flow.template_id != g.device.template_id or not flow.active:
+        abort(404)
+    try:
+        ticket = tickets.start_draft(flow, g.device, actor=g.visitor)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("public.new_ticket", token=token))
+    return redirect(url_for("public.wizard_step", token=token, number=ticket.number, position=0))
+
+
+def _ticket_or_404(number):
+    """A ticket of this code's device the visitor may see; 404 otherwise, whether it exists or not."""
+    ticket = db.session.get(Ticket, number)
+    if ticket is None or ticket.device_id != g.device.id or not policy.can_view_ticket(g.visitor, ticket):
+        abort(404)
+    return ticket
+
+
+def _go(url):
+    """Redirect; htmx requests get a client-side redirect so the new URL is pushed."""
+    if is_htmx():
+        response = current_app.response_class(status=204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, code=303)
+
+
+@bp.route("/c/<token>/t/<int:number>/step/<int:position>", methods=["GET", "POST"])
+def wizard_step(token, number, position):
+    """One step of a draft: show it, or save the answer and go on (the last step submits)."""
+    ticket = _ticket_or_404(number)
+    if ticket.status != TicketStatus.DRAFT:
+        return redirect(url_for("public.ticket", token=token, number=number))
+    if not policy.can_edit_draft(g.visitor, ticket):
+        abort(404)
+    answer = next((a for a in ticket.answers if a.position == position), None)
+    if answer is None:
+        abort(404)
+    errors, status, submitted = {}, 200, None
+    if request.method == "POST":
+        try:
+            save_step(ticket, answer, request.form, request.files, actor=g.visitor)
+            if position == len(ticket.answers) - 1:
+                tickets.submit_ticket(ticket, actor=g.visitor)
+                return _go(url_for("public.ticket", token=token, number=number))
+            return _go(url_for("public.wizard_step", token=token, number=number, position=position + 1))
+        except ServiceError as error:
+            db.session.rollback()
+            if isinstance(error.field, int) and error.field != position:
+                flash(error.message, "error")
+                return _go(url_for("public.wizard_step", token=token, number=number, position=error.field))
+            errors, status, submitted = {error.field or "value": error.message}, error.status_code, request.form
+    return render(
+        "public/wizard.html",
+        block="wizard",
+        status=status,
+        ticket=ticket,
+        answer=answer,
+        position=position,
+        total=len(ticket.answers),
+        errors=errors,
+        submitted=submitted,
+        form_action=url_for("public.wizard_step", token=token, number=number, position=position),
+        back_url=url_for("public.wizard_step", token=token, number=number, position=position - 1)
+        if position > 0
+        else url_for("public.device", token=token, tab="tickets"),
+        accept=uploads.ACCEPT_ATTRIBUTE,
+    )
+
+
+@bp.post("/c/<token>/t/<int:number>/delete")
+def delete_draft(token, number):
+    """Throw away one of this browser's drafts."""
+    ticket = _ticket_or_404(number)
+    try:
+        tickets.delete_draft(ticket, actor=g.visitor)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+    else:
+        flash(_("The draft was deleted."), "success")
+    return redirect(url_for("public.device", token=token, tab="tickets"), code=303)
+
+
+def _public_updates(ticket):
+    """The ticket's PUBLIC updates, newest first, with their files."""
+    rows = db.session.scalars(
+        sa.select(Update)
+        .where(Update.ticket_id == ticket.id, Update.visibility == Visibility.PUBLIC)
+        .order_by(Update.created_at.desc(), Update.id.desc())
+        .options(selectinload(Update.attachments))
+    ).all()
+    return [update for update in rows if policy.can_view_update(g.visitor, update)]
+
+
+def _ticket_page(ticket, block=None, status=200, error=None, form=None):
+    """The ticket page (or its live block) for the code user."""
+    return render(
+        "public/ticket.html",
+        block=block,
+        status=status,
+        ticket=ticket,
+        updates=_public_updates(ticket),
+        status_path=STATUS_PATH,
+        error=error,
+        form=form or {},
+        accept=uploads.ACCEPT_ATTRIBUTE,
+        public_visibility=Visibility.PUBLIC,
+    )
+
+
+@bp.get("/c/<token>/t/<int:number>")
+def ticket(token, number):
+    """The ticket page: status, answers, updates, messenger, cancel and rating."""
+    found = _ticket_or_404(number)
+    if found.status == TicketStatus.DRAFT:
+        position = tickets.first_open_step(found)
+        position = len(found.answers) - 1 if position is None else position
+        return redirect(url_for("public.wizard_step", token=token, number=number, position=position))
+    return _ticket_page(found)
+
+
+@bp.get("/c/<token>/t/<int:number>/live")
+def ticket_live(token, number):
+    """The status, updates and actions block, refetched when the ticket changes."""
+    found = _ticket_or_404(number)
+    if found.status == TicketStatus.DRAFT:
+        abort(404)
+    return _ticket_page(found, block="live")
+
+
+def _after_write(token, number, call, success):
+    """Run one service call on the ticket; back to the page, or the page with the message on refusal."""
+    found = _ticket_or_404(number)
+    try:
+        call(found)
+    except ServiceError as error:
+        db.session.rollback()
+        return _ticket_page(_ticket_or_404(number), block="live", status=error.status_code, error=error.message,
+                            form=request.form)
+    flash(success, "success")
+    return _go(url_for("public.ticket", token=token, number=number))
+
+
+@bp.post("/c/<token>/t/<int:number>/updates")
+def post_update(token, number):
+    """A public update with optional files from the code user."""
+
+    def call(found):
+        """Store files, then the update."""
+        files = uploads.store_uploads(request.files.getlist("files"), ticket=found, actor=g.visitor)
+        try:
+            tickets.post_update(found, request.form.get("body"), Visibility.PUBLIC, actor=g.visitor, attachments=files)
+        except ServiceError:
+            uploads.remove_files(files)
+            raise
+
+    return _after_write(token, number, call, _("Your update was added."))
+
+
+@bp.post("/c/<token>/t/<int:number>/cancel")
+def cancel(token, number):
+    """The creator cancels their ticket while it is still OPEN."""
+    return _after_write(
+        token, number, lambda found: tickets.cancel_ticket(found, actor=g.visitor), _("The ticket was cancelled.")
+    )
+
+
+@bp.post("/c/<token>/t/<int:number>/rate")
+def rate(token, number):
+    """Rate a DONE ticket with one to five smileys; this closes it."""
+    return _after_write(
+        token,
+        number,
+        lambda found: tickets.rate_ticket(
+            found, request.form.get("score"), request.form.get("comment"), actor=g.visitor
+        ),
+        _("Thank you for your rating."),
+    )
+
+
+@bp.app_template_global()
+def button_url(button, token):
+    """Where an assistant action button leads (flows start with a POST, see the template)."""
+    if button.target == ButtonTarget.ELEMENT and button.target_element_id:
+        return url_for("public.element", token=token, element_id=button.target_element_id)
+    if button.target == ButtonTarget.URL and (button.url or "").lower().startswith(SAFE_URL_SCHEMES):
+        return button.url
+    return None
+
+
+@bp.app_template_global()
+def step_answered_value(answer):
+    """The stored value of an answer, for pre-filling a step."""
+    if answer.type == StepType.YES_NO and answer.value is not None:
+        return "yes" if answer.value else "no"
+    return answer.value
