@@ -251,6 +251,7 @@ def load_bulk_tickets(count, *, seed=42, chunk=5000):
     db.session.commit()
     statuses = [status for status, weight in STATUS_MIX for _ in range(weight)]
     next_id = (db.session.scalar(sa.select(sa.func.max(Ticket.id))) or 0) + 1
+    first_id = next_id
     now = utcnow()
     made = 0
     while made < count:
@@ -265,6 +266,9 @@ def load_bulk_tickets(count, *, seed=42, chunk=5000):
         next_id += batch
         made += batch
     _fix_sequences()
+    from app.services import search
+
+    search.reindex_all(min_ticket_id=first_id)
     return made
 
 

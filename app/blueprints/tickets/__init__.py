@@ -1,0 +1,1 @@
+"""Back office: tickets overview, detail and creation."""

@@ -1,0 +1,236 @@
+"""The tickets overview: filters read from the URL, one query per page, a capped count."""
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta, timezone
+
+import sqlalchemy as sa
+from sqlalchemy.orm import selectinload
+
+from app.enums import RESPONSIBLE_STATES, OfferState, Priority, Visibility
+from app.extensions import db
+from app.models import Offer, Ticket
+from app.services import search
+from app.workflow import FINAL_STATUSES, TicketStatus
+
+LISTED_STATUSES = [status for status in TicketStatus if status != TicketStatus.DRAFT]
+DEFAULT_STATUSES = [status for status in LISTED_STATUSES if status not in FINAL_STATUSES]
+COUNT_CAP = 10000
+PRIORITY_RANK = sa.case(
+    {Priority.HIGH.name: 3, Priority.NORMAL.name: 2, Priority.LOW.name: 1}, value=sa.cast(Ticket.priority, sa.String)
+)
+SORTS = {
+    "activity": Ticket.last_activity_at,
+    "created": Ticket.created_at,
+    "number": Ticket.id,
+    "priority": PRIORITY_RANK,
+}
+DEFAULT_SORT = "-activity"
+
+
+def _enum_values(enum_cls, raw_values):
+    """Members named by their values in the URL; unknown values are ignored."""
+    by_value = {member.value: member for member in enum_cls}
+    return [by_value[value] for value in raw_values if value in by_value]
+
+
+def _int(value):
+    """An integer from the URL, or None."""
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def _date(value):
+    """A date from the URL (YYYY-MM-DD), or None."""
+    try:
+        return date.fromisoformat(value) if value else None
+    except ValueError:
+        return None
+
+
+@dataclass
+class Filters:
+    """Everything the overview can be narrowed and sorted by, as it appears in the URL."""
+
+    statuses: list = field(default_factory=list)
+    visibility: Visibility | None = None
+    priority: Priority | None = None
+    template_id: int | None = None
+    flow_id: int | None = None
+    device_id: int | None = None
+    customer_id: int | None = None
+    responsible: str = ""  # "me", "none" or an employee id
+    offers_for_me: bool = False
+    rating: str = ""  # "1".."5" or "none"
+    created_from: date | None = None
+    created_to: date | None = None
+    q: str = ""
+    sort: str = DEFAULT_SORT
+    page: int = 1
+
+    @classmethod
+    def from_args(cls, args):
+        """Read the filters from request.args, ignoring what does not fit."""
+        visibility = _enum_values(Visibility, [args.get("visibility", "")])
+        priority = _enum_values(Priority, [args.get("priority", "")])
+        sort = args.get("sort", DEFAULT_SORT)
+        if sort.lstrip("-") not in SORTS:
+            sort = DEFAULT_SORT
+        responsible = args.get("responsible", "")
+        if responsible not in ("me", "none") and _int(responsible) is None:
+            responsible = ""
+        rating = args.get("rating", "")
+        if rating not in ("1", "2", "3", "4", "5", "none"):
+            rating = ""
+        return cls(
+            statuses=[s for s in _enum_values(TicketStatus, args.getlist("status")) if s != TicketStatus.DRAFT],
+            visibility=visibility[0] if visibility else None,
+            priority=priority[0] if priority else None,
+            template_id=_int(args.get("template")),
+            flow_id=_int(args.get("flow")),
+            device_id=_int(args.get("device")),
+            customer_id=_int(args.get("customer")),
+            responsible=responsible,
+            offers_for_me=args.get("offers") == "me",
+            rating=rating,
+            created_from=_date(args.get("created_from")),
+            created_to=_date(args.get("created_to")),
+            q=(args.get("q") or "").strip()[:200],
+            sort=sort,
+            page=max(1, min(_int(args.get("page")) or 1, 100000)),
+        )
+
+    @property
+    def effective_statuses(self):
+        """The chosen statuses, or everything but CLOSED and CANCELLED."""
+        return self.statuses or DEFAULT_STATUSES
+
+    def to_args(self, **changes):
+        """The URL query for these filters (with `changes`), leaving defaults out."""
+        values = {
+            "status": [s.value for s in self.statuses],
+            "visibility": self.visibility.value if self.visibility else "",
+            "priority": self.priority.value if self.priority else "",
+            "template": self.template_id or "",
+            "flow": self.flow_id or "",
+            "device": self.device_id or "",
+            "customer": self.customer_id or "",
+            "responsible": self.responsible,
+            "offers": "me" if self.offers_for_me else "",
+            "rating": self.rating,
+            "created_from": self.created_from.isoformat() if self.created_from else "",
+            "created_to": self.created_to.isoformat() if self.created_to else "",
+            "q": self.q,
+            "sort": "" if self.sort == DEFAULT_SORT else self.sort,
+            "page": self.page if self.page > 1 else "",
+        }
+        values.update(changes)
+        return {key: value for key, value in values.items() if value not in ("", None) and value != []}
+
+    def conditions(self, me):
+        """WHERE clauses for these filters, seen by employee `me`."""
+        clauses = [Ticket.status.in_(self.effective_statuses)]
+        if self.visibility:
+            clauses.append(Ticket.visibility == self.visibility)
+        if self.priority:
+            clauses.append(Ticket.priority == self.priority)
+        for column, value in (
+            (Ticket.template_id, self.template_id),
+            (Ticket.flow_id, self.flow_id),
+            (Ticket.device_id, self.device_id),
+            (Ticket.customer_id, self.customer_id),
+        ):
+            if value:
+                clauses.append(column == value)
+        responsible_states = [state for state in OfferState if state in RESPONSIBLE_STATES]
+        if self.responsible == "none":
+            clauses.append(
+                ~Ticket.id.in_(sa.select(Offer.ticket_id).where(Offer.state.in_(responsible_states)))
+            )
+        elif self.responsible:
+            employee_id = me.id if self.responsible == "me" else int(self.responsible)
+            clauses.append(
+                Ticket.id.in_(
+                    sa.select(Offer.ticket_id).where(Offer.employee_id == employee_id, Offer.state.in_(responsible_states))
+                )
+            )
+        if self.offers_for_me:
+            clauses.append(
+                Ticket.id.in_(sa.select(Offer.ticket_id).where(Offer.employee_id == me.id, Offer.state == OfferState.PENDING))
+            )
+        if self.rating == "none":
+            clauses.append(Ticket.rating_score.is_(None))
+        elif self.rating:
+            clauses.append(Ticket.rating_score == int(self.rating))
+        if self.created_from:
+            clauses.append(Ticket.created_at >= datetime.combine(self.created_from, time.min, timezone.utc))
+        if self.created_to:
+            clauses.append(Ticket.created_at < datetime.combine(self.created_to + timedelta(days=1), time.min, timezone.utc))
+        if self.q:
+            matched = search.condition(self.q)
+            clauses.append(matched if matched is not None else sa.false())
+        return clauses
+
+    def order_by(self):
+        """ORDER BY for the chosen sort, the number breaking ties."""
+        column = SORTS[self.sort.lstrip("-")]
+        descending = self.sort.startswith("-")
+        tie = Ticket.id.desc() if descending else Ticket.id.asc()
+        if column is Ticket.id:
+            return [tie]
+        return [column.desc() if descending else column.asc(), tie]
+
+    @property
+    def is_default(self):
+        """Nothing chosen beyond the defaults."""
+        return not self.to_args(sort="", page="")
+
+
+@dataclass
+class Page:
+    """One page of the overview."""
+
+    tickets: list
+    total: int
+    capped: bool
+    number: int
+    size: int
+
+    @property
+    def has_previous(self):
+        """There is a page before this one."""
+        return self.number > 1
+
+    @property
+    def has_next(self):
+        """There is a page after this one."""
+        return self.number * self.size < self.total
+
+    @property
+    def last(self):
+        """The number of the last page (of the counted part)."""
+        return max(1, -(-self.total // self.size))
+
+
+def load_page(filters, me, size):
+    """The tickets of one overview page with what the rows show, in a constant number of statements."""
+    clauses = filters.conditions(me)
+    total = db.session.scalar(
+        sa.select(sa.func.count()).select_from(sa.select(Ticket.id).where(*clauses).limit(COUNT_CAP + 1).subquery())
+    )
+    capped = total > COUNT_CAP
+    total = min(total, COUNT_CAP)
+    number = min(filters.page, max(1, -(-total // size)))
+    tickets = db.session.scalars(
+        sa.select(Ticket)
+        .where(*clauses)
+        .order_by(*filters.order_by())
+        .limit(size)
+        .offset((number - 1) * size)
+        .options(
+            selectinload(Ticket.device),
+            selectinload(Ticket.customer),
+            selectinload(Ticket.offers).selectinload(Offer.employee),
+        )
+    ).all()
+    return Page(tickets=tickets, total=total, capped=capped, number=number, size=size)

@@ -1,0 +1,401 @@
+"""Back office: tickets overview, ticket detail with its actions, and ticket creation by staff."""
+import sqlalchemy as sa
+from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from sqlalchemy.orm import selectinload
+
+from app import policy, workflow
+from app.blueprints.public.steps import save_step
+from app.blueprints.tickets import overview, timeline
+from app.enums import Priority, Visibility
+from app.extensions import db
+from app.htmx import is_htmx, render
+from app.models import (
+    Answer,
+    Customer,
+    Device,
+    Employee,
+    Flow,
+    Message,
+    Template,
+    Ticket,
+    TicketEvent,
+    Update,
+)
+from app.services import offers, tickets, uploads
+from app.services.errors import NotAllowed, ServiceError, ValidationError
+from app.workflow import TicketStatus
+
+bp = Blueprint("tickets", __name__, url_prefix="/tickets")
+DEVICE_CHOICES = 50
+
+
+@bp.before_request
+@login_required
+def require_employee():
+    """The whole back office is for logged-in employees; code users are sent to the login like anyone else."""
+
+
+def _go(url):
+    """Redirect after a write; htmx requests get a client-side redirect."""
+    if is_htmx():
+        response = current_app.response_class(status=204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, code=303)
+
+
+# --- overview -------------------------------------------------------------------------------------------------
+
+
+def _filter_choices():
+    """The option lists of the filter form."""
+    return {
+        "templates": db.session.scalars(sa.select(Template).order_by(Template.name)).all(),
+        "flows": db.session.scalars(sa.select(Flow).options(selectinload(Flow.template)).order_by(Flow.title)).all(),
+        "devices": db.session.scalars(sa.select(Device).where(Device.archived.is_(False)).order_by(Device.name)).all(),
+        "customers": db.session.scalars(sa.select(Customer).order_by(Customer.name)).all(),
+        "employees": db.session.scalars(sa.select(Employee).where(Employee.active.is_(True)).order_by(Employee.name)).all(),
+    }
+
+
+@bp.get("")
+def index():
+    """All tickets, filtered and sorted as the URL says; htmx gets only the results block."""
+    filters = overview.Filters.from_args(request.args)
+    page = overview.load_page(filters, current_user, current_app.config["OVERVIEW_PAGE_SIZE"])
+    choices = {} if is_htmx() else _filter_choices()
+    return render(
+        "tickets/index.html",
+        block="results",
+        filters=filters,
+        page=page,
+        statuses=overview.LISTED_STATUSES,
+        sorts=overview.SORTS,
+        **choices,
+    )
+
+
+# --- detail ---------------------------------------------------------------------------------------------------
+
+
+def _ticket_or_404(number):
+    """The ticket if the employee may see it (drafts only their creator's); 404 otherwise."""
+    ticket = db.session.get(Ticket, number)
+    if ticket is None or not policy.can_view_ticket(current_user, ticket):
+        abort(404)
+    return ticket
+
+
+def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="main"):
+    """The ticket page, or its main block for htmx."""
+    events = db.session.scalars(
+        sa.select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket.id)
+        .options(selectinload(TicketEvent.actor_employee), selectinload(TicketEvent.subject_employee))
+    ).all()
+    updates = db.session.scalars(
+        sa.select(Update)
+        .where(Update.ticket_id == ticket.id)
+        .order_by(Update.created_at.desc(), Update.id.desc())
+        .options(selectinload(Update.attachments), selectinload(Update.author_employee))
+    ).all()
+    messages = db.session.scalars(
+        sa.select(Message).where(Message.ticket_id == ticket.id).options(selectinload(Message.author_employee))
+    ).all()
+    answers = db.session.scalars(
+        sa.select(Answer)
+        .where(Answer.ticket_id == ticket.id)
+        .order_by(Answer.position)
+        .options(selectinload(Answer.attachments))
+    ).all()
+    tab = request.args.get("updates") if request.args.get("updates") in ("public", "internal") else "public"
+    events_now = [e for e in workflow.available_events(ticket.status, manual_only=True) if policy.can_fire(current_user, ticket, e)]
+    assignable = []
+    if policy.can_assign(current_user, ticket):
+        responsible = ticket.responsible_employee_ids
+        assignable = [
+            e
+            for e in db.session.scalars(sa.select(Employee).where(Employee.active.is_(True)).order_by(Employee.name))
+            if e.id not in responsible
+        ]
+    return render(
+        "tickets/show.html",
+        block=block,
+        status=status,
+        ticket=ticket,
+        answers=answers,
+        public_updates=[u for u in updates if u.visibility == Visibility.PUBLIC],
+        internal_updates=[u for u in updates if u.visibility == Visibility.INTERNAL],
+        timeline=timeline.build(ticket, events, messages, updates),
+        status_events=events_now,
+        status_path=[s for s in TicketStatus if s not in (TicketStatus.DRAFT, TicketStatus.CANCELLED)],
+        assignable=assignable,
+        my_offer=ticket.offer_for(current_user.id),
+        tab=tab,
+        error=error,
+        notice=notice,
+        form=form or {},
+        accept=uploads.ACCEPT_ATTRIBUTE,
+        visibilities=list(Visibility),
+        priorities=list(Priority),
+    )
+
+
+@bp.get("/<int:number>")
+def show(number):
+    """The ticket page; a draft of mine continues in the wizard."""
+    ticket = _ticket_or_404(number)
+    if ticket.status == TicketStatus.DRAFT:
+        position = tickets.first_open_step(ticket)
+        position = len(ticket.answers) - 1 if position is None else position
+        return redirect(url_for("tickets.draft_step", number=number, position=position))
+    return _detail(ticket)
+
+
+def _act(number, call, success):
+    """Run one service call on the ticket; back to the page, or the refreshed page with the message on refusal."""
+    ticket = _ticket_or_404(number)
+    if ticket.status == TicketStatus.DRAFT:
+        abort(404)
+    version = request.form.get("version")
+    try:
+        call(ticket, version)
+    except ServiceError as error:
+        db.session.rollback()
+        fresh = _ticket_or_404(number)
+        db.session.refresh(fresh)
+        return _detail(fresh, status=error.status_code, error=error.message, form=request.form)
+    if is_htmx():
+        return _detail(_ticket_or_404(number), notice=success)
+    flash(success, "success")
+    return redirect(url_for("tickets.show", number=number), code=303)
+
+
+@bp.post("/<int:number>/events")
+def fire(number):
+    """A status button: start, pause, finish, close, cancel, reopen."""
+    event = request.form.get("event", "")
+    return _act(
+        number,
+        lambda ticket, version: tickets.fire_event(ticket, event, actor=current_user, expected_version=version),
+        _("Status changed."),
+    )
+
+
+@bp.post("/<int:number>/visibility")
+def visibility(number):
+    """Switch between internal and public."""
+    return _act(
+        number,
+        lambda ticket, version: tickets.set_visibility(
+            ticket, request.form.get("visibility"), actor=current_user, expected_version=version
+        ),
+        _("Visibility saved."),
+    )
+
+
+@bp.post("/<int:number>/priority")
+def priority(number):
+    """Change the priority."""
+    return _act(
+        number,
+        lambda ticket, version: tickets.set_priority(
+            ticket, request.form.get("priority"), actor=current_user, expected_version=version
+        ),
+        _("Priority saved."),
+    )
+
+
+@bp.post("/<int:number>/offer/accept")
+def accept(number):
+    """Accept my offer: I become responsible."""
+    return _act(
+        number,
+        lambda ticket, version: offers.accept_offer(ticket, actor=current_user, expected_version=version),
+        _("You are now responsible for this ticket."),
+    )
+
+
+@bp.post("/<int:number>/offer/decline")
+def decline(number):
+    """Decline my offer."""
+    return _act(
+        number,
+        lambda ticket, version: offers.decline_offer(ticket, actor=current_user, expected_version=version),
+        _("Offer declined."),
+    )
+
+
+@bp.post("/<int:number>/assign")
+def assign(number):
+    """A moderator makes an employee (chosen by e-mail) responsible."""
+    return _act(
+        number,
+        lambda ticket, version: offers.assign_employee(
+            ticket, offers.employee_by_email(request.form.get("employee")), actor=current_user, expected_version=version
+        ),
+        _("Employee assigned."),
+    )
+
+
+@bp.post("/<int:number>/withdraw")
+def withdraw(number):
+    """A moderator takes an employee's responsibility away."""
+    return _act(
+        number,
+        lambda ticket, version: offers.withdraw_employee(
+            ticket, offers.employee_by_email(request.form.get("employee")), actor=current_user, expected_version=version
+        ),
+        _("Employee withdrawn."),
+    )
+
+
+@bp.post("/<int:number>/updates")
+def post_update(number):
+    """A public or internal update with optional files."""
+
+    def call(ticket, version):
+        """Store the files, then the update."""
+        visibility = Visibility.INTERNAL if request.form.get("internal") else Visibility.PUBLIC
+        if not policy.can_post_update(current_user, ticket, visibility):
+            raise NotAllowed(_("You cannot post updates on this ticket."))
+        files = uploads.store_uploads(request.files.getlist("files"), ticket=ticket, actor=current_user)
+        try:
+            tickets.post_update(ticket, request.form.get("body"), visibility, actor=current_user, attachments=files)
+        except ServiceError:
+            uploads.remove_files(files)
+            raise
+
+    return _act(number, call, _("Update posted."))
+
+
+@bp.post("/<int:number>/delete")
+def delete(number):
+    """A moderator deletes the ticket for good."""
+    ticket = _ticket_or_404(number)
+    try:
+        if not policy.can_delete_ticket(current_user, ticket):
+            raise NotAllowed(_("Only moderators can delete tickets."))
+        if not request.form.get("confirm"):
+            raise ValidationError(_("Please confirm that the ticket should be deleted."), field="confirm")
+        tickets.delete_ticket(ticket, actor=current_user)
+    except ServiceError as error:
+        db.session.rollback()
+        return _detail(_ticket_or_404(number), status=error.status_code, error=error.message)
+    flash(_("Ticket %(number)s was deleted.", number=ticket.display_number), "success")
+    return _go(url_for("tickets.index"))
+
+
+# --- creation -------------------------------------------------------------------------------------------------
+
+
+def _device_named(value):
+    """A device by name or id from the creation form, or None."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    query = sa.select(Device).where(Device.archived.is_(False))
+    by_name = db.session.scalar(query.where(Device.name == value).limit(1))
+    if by_name is None and value.isdigit():
+        return db.session.scalar(query.where(Device.id == int(value)))
+    return by_name
+
+
+@bp.get("/new")
+def new():
+    """Creating a ticket: choose the device (searchable), then the creation flow."""
+    device = _device_named(request.args.get("device"))
+    if request.args.get("device") and device is None:
+        abort(404)
+    if device is not None:
+        return render("tickets/new.html", device=device, flows=device.template.active_flows)
+    q = (request.args.get("q") or "").strip()[:100]
+    query = sa.select(Device).where(Device.archived.is_(False)).options(selectinload(Device.customer))
+    if q:
+        like = f"%{q}%"
+        query = query.where(sa.or_(Device.name.ilike(like), Device.serial_number.ilike(like), Device.location.ilike(like)))
+    devices = db.session.scalars(query.order_by(Device.name).limit(DEVICE_CHOICES + 1)).all()
+    return render(
+        "tickets/new.html",
+        block="devices",
+        device=None,
+        devices=devices[:DEVICE_CHOICES],
+        more=len(devices) > DEVICE_CHOICES,
+        q=q,
+    )
+
+
+@bp.post("/new")
+def start():
+    """Start a draft for the chosen device and flow, then go to its first step."""
+    device = _device_named(request.form.get("device"))
+    flow = db.session.get(Flow, int(request.form.get("flow") or 0))
+    if device is None or flow is None:
+        abort(404)
+    try:
+        ticket = tickets.start_draft(flow, device, actor=current_user)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("tickets.new", device=device.name), code=303)
+    return _go(url_for("tickets.draft_step", number=ticket.number, position=0))
+
+
+@bp.route("/drafts/<int:number>/step/<int:position>", methods=["GET", "POST"])
+def draft_step(number, position):
+    """One step of my draft: show it, or save the answer and go on (the last step submits)."""
+    ticket = _ticket_or_404(number)
+    if ticket.status != TicketStatus.DRAFT:
+        return redirect(url_for("tickets.show", number=number))
+    if not policy.can_edit_draft(current_user, ticket):
+        abort(404)
+    answer = next((a for a in ticket.answers if a.position == position), None)
+    if answer is None:
+        abort(404)
+    errors, status, submitted = {}, 200, None
+    if request.method == "POST":
+        try:
+            save_step(ticket, answer, request.form, request.files, actor=current_user)
+            if position == len(ticket.answers) - 1:
+                tickets.submit_ticket(ticket, actor=current_user)
+                flash(_("Ticket %(number)s was created.", number=ticket.display_number), "success")
+                return _go(url_for("tickets.show", number=number))
+            return _go(url_for("tickets.draft_step", number=number, position=position + 1))
+        except ServiceError as error:
+            db.session.rollback()
+            if isinstance(error.field, int) and error.field != position:
+                flash(error.message, "error")
+                return _go(url_for("tickets.draft_step", number=number, position=error.field))
+            errors, status, submitted = {error.field or "value": error.message}, error.status_code, request.form
+    return render(
+        "tickets/wizard.html",
+        block="wizard",
+        status=status,
+        ticket=ticket,
+        answer=answer,
+        position=position,
+        total=len(ticket.answers),
+        errors=errors,
+        submitted=submitted,
+        form_action=url_for("tickets.draft_step", number=number, position=position),
+        back_url=url_for("tickets.draft_step", number=number, position=position - 1)
+        if position > 0
+        else url_for("tickets.new", device=ticket.device.name),
+        accept=uploads.ACCEPT_ATTRIBUTE,
+    )
+
+
+@bp.post("/drafts/<int:number>/delete")
+def delete_draft(number):
+    """Throw away my draft."""
+    ticket = _ticket_or_404(number)
+    try:
+        tickets.delete_draft(ticket, actor=current_user)
+    except ServiceError as error:
+        db.session.rollback()
+        flash(error.message, "error")
+        return redirect(url_for("tickets.show", number=number), code=303)
+    flash(_("The draft was deleted."), "success")
+    return redirect(url_for("tickets.index"), code=303)

@@ -1,0 +1,75 @@
+"""A ticket's timeline: ticket events, messages and updates in one list, newest first."""
+from dataclasses import dataclass
+
+from flask_babel import gettext as _
+
+from app import labels
+from app.enums import OfferState, Priority, Visibility
+from app.workflow import TicketStatus
+
+
+@dataclass
+class Entry:
+    """One line of the timeline."""
+
+    at: object
+    kind: str
+    text: str
+    who: str = ""
+    internal: bool = False
+
+
+def _label(table, enum_cls, name):
+    """The translated label of an enum member stored by name (the raw name when unknown)."""
+    try:
+        return str(table[enum_cls[name]])
+    except (KeyError, TypeError):
+        return name or "–"
+
+
+def describe(event):
+    """A sentence for one ticket event."""
+    subject = event.subject_employee.name if event.subject_employee else ""
+    if event.kind == "created":
+        return _("Ticket created (%(visibility)s).", visibility=_label(labels.VISIBILITY, Visibility, event.after))
+    if event.kind == "status":
+        return _(
+            "Status: %(before)s → %(after)s",
+            before=_label(labels.STATUS, TicketStatus, event.before),
+            after=_label(labels.STATUS, TicketStatus, event.after),
+        )
+    if event.kind == "visibility":
+        return _(
+            "Visibility: %(before)s → %(after)s",
+            before=_label(labels.VISIBILITY, Visibility, event.before),
+            after=_label(labels.VISIBILITY, Visibility, event.after),
+        )
+    if event.kind == "priority":
+        return _(
+            "Priority: %(before)s → %(after)s",
+            before=_label(labels.PRIORITY, Priority, event.before),
+            after=_label(labels.PRIORITY, Priority, event.after),
+        )
+    if event.kind in ("offer", "assignment"):
+        return _("%(name)s: %(state)s", name=subject, state=_label(labels.OFFER_STATE, OfferState, event.after))
+    if event.kind == "rating":
+        return _("Rated %(score)s of 5.", score=event.after)
+    return f"{event.kind}: {event.before or ''} → {event.after or ''}"
+
+
+def build(ticket, events, messages, updates):
+    """Merge events, messages and updates into timeline entries, newest first."""
+    entries = [
+        Entry(event.created_at, "event", describe(event), event.actor_employee.name if event.actor_employee else "")
+        for event in events
+    ]
+    for message in messages:
+        who = message.author_employee.name if message.author_employee else _("Code user")
+        entries.append(Entry(message.created_at, "message", message.body or _("(file)"), who))
+    for update in updates:
+        who = update.author_employee.name if update.author_employee else _("Code user")
+        internal = update.visibility == Visibility.INTERNAL
+        text = _("Internal update: %(text)s", text=update.body) if internal else _("Update: %(text)s", text=update.body)
+        entries.append(Entry(update.created_at, "update", text, who, internal))
+    entries.sort(key=lambda entry: entry.at, reverse=True)
+    return entries

@@ -1,0 +1,87 @@
+"""Full-text search: documents follow the writes, numbers and words find tickets, on SQLite and PostgreSQL."""
+import sqlalchemy as sa
+
+from app.enums import Role, Visibility
+from app.extensions import db
+from app.models import Ticket
+from app.services import search
+from app.services import tickets as ticket_service
+from tests import factories
+
+RUN_ON_POSTGRES = True
+
+
+def found(text):
+    """Ids of tickets matching a search."""
+    return set(db.session.scalars(sa.select(Ticket.id).where(search.condition(text))).all())
+
+
+def setup_ticket():
+    """A submitted ticket by a moderator on a fresh template."""
+    moderator = factories.make_employee(Role.MODERATOR)
+    template = factories.make_template(fleet=[moderator])
+    flow = factories.make_flow(template)
+    device = factories.make_device(template)
+    ticket = factories.make_ticket(flow, device, moderator)
+    return ticket, moderator
+
+
+def test_submitted_ticket_is_found_by_title_answer_and_number(app, db_backend):
+    ticket, _ = setup_ticket()
+    assert found("Presse") == {ticket.id}
+    assert found("morgen") == {ticket.id}  # prefix of an answer word: "Morgen."
+    assert found(ticket.display_number) == {ticket.id}
+    assert found(str(ticket.id)) == {ticket.id}
+    assert found("Kühlraum") == set()
+
+
+def test_every_word_must_match(app, db_backend):
+    ticket, _ = setup_ticket()
+    assert found("presse hoch") == {ticket.id}
+    assert found("presse vereist") == set()
+
+
+def test_update_text_becomes_searchable(app, db_backend):
+    ticket, moderator = setup_ticket()
+    ticket_service.post_update(ticket, "Hydraulikventil getauscht", Visibility.INTERNAL, actor=moderator)
+    assert found("hydraulikventil") == {ticket.id}
+
+
+def test_drafts_are_not_indexed(app, db_backend):
+    moderator = factories.make_employee(Role.MODERATOR)
+    template = factories.make_template()
+    draft = factories.make_ticket(factories.make_flow(template), factories.make_device(template), moderator, submit=False)
+    assert found("Presse") == set()
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(search.documents)) == 0
+    assert draft.status.name == "DRAFT"
+
+
+def test_deleting_a_ticket_removes_its_document(app, db_backend):
+    ticket, moderator = setup_ticket()
+    ticket_service.delete_ticket(ticket, actor=moderator)
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(search.documents)) == 0
+    assert found("Presse") == set()
+
+
+def test_search_syntax_characters_are_harmless(app, db_backend):
+    setup_ticket()
+    for text in ['"', "presse OR", "NEAR(", "a:*", "*", "-presse", "'; drop table tickets; --"]:
+        found(text)
+
+
+def test_reindex_all_rebuilds_from_rows(app, db_backend):
+    ticket, _ = setup_ticket()
+    db.session.execute(sa.delete(search.documents))
+    db.session.commit()
+    assert found("Presse") == set()
+    search.reindex_all()
+    assert found("Presse") == {ticket.id}
+    assert found("T-%05d" % ticket.id) == {ticket.id}
+
+
+def test_bulk_demo_tickets_are_searchable(app, db_backend):
+    from app.demo_data import load_bulk_tickets, load_demo
+
+    load_demo()
+    load_bulk_tickets(30)
+    assert len(found("Presse") | found("Kompressor") | found("Kühlraum") | found("Öl") | found("Display")) > 0
