@@ -44,24 +44,26 @@ def db_backend():
     return "sqlite"
 
 
-def _postgres_database(worker):
-    """A per-worker PostgreSQL database URL, created on first use."""
+@pytest.fixture(scope="session")
+def postgres_database():
+    """A PostgreSQL database of this test process alone, dropped at the end."""
     url = sa.engine.make_url(POSTGRES_URL)
-    name = f"{url.database}_{worker}"
+    name = f"{url.database}_{os.getpid()}"
     admin = sa.create_engine(url.set(database="postgres"), isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
-        exists = connection.scalar(sa.text("SELECT 1 FROM pg_database WHERE datname = :n"), {"n": name})
-        if not exists:
-            connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}"'))
+        connection.execute(sa.text(f'CREATE DATABASE "{name}"'))
+    yield url.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(sa.text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
-    return url.set(database=name).render_as_string(hide_password=False)
 
 
 @pytest.fixture
 def app(tmp_path, db_backend, request):
     """A fresh app with an empty schema."""
     if db_backend == "postgres":
-        uri = _postgres_database(os.environ.get("PYTEST_XDIST_WORKER", "main"))
+        uri = request.getfixturevalue("postgres_database")
     else:
         uri = f"sqlite:///{tmp_path / 'test.sqlite'}"
     config = base_config(tmp_path, uri)

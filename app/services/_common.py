@@ -1,4 +1,7 @@
 """Small helpers the service modules share."""
+import functools
+
+import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -73,12 +76,23 @@ def conflict_message(ticket):
 
 
 def commit_ticket(ticket):
-    """Commit; a lost optimistic-lock race becomes ConflictError and nothing is written."""
-    ticket_id = ticket.id
-    try:
-        db.session.commit()
-    except StaleDataError as error:
-        db.session.rollback()
-        fresh = db.session.get(type(ticket), ticket_id, populate_existing=True)
-        message = conflict_message(fresh) if fresh is not None else _("The ticket was deleted meanwhile.")
-        raise ConflictError(message, ticket_id=ticket_id) from error
+    """Commit the change; a lost race surfaces as StaleDataError, which `guards_conflicts` turns into ConflictError."""
+    db.session.commit()
+
+
+def guards_conflicts(operation):
+    """Wrap a service taking the ticket first: a lost optimistic-lock race rolls back and raises ConflictError."""
+
+    @functools.wraps(operation)
+    def guarded(ticket, *args, **kwargs):
+        """Run the operation; convert a stale write into a clear conflict."""
+        ticket_id = sa.inspect(ticket).identity[0] if sa.inspect(ticket).identity else None
+        try:
+            return operation(ticket, *args, **kwargs)
+        except StaleDataError as error:
+            db.session.rollback()
+            fresh = db.session.get(type(ticket), ticket_id, populate_existing=True) if ticket_id else None
+            message = conflict_message(fresh) if fresh is not None else _("The ticket was deleted meanwhile.")
+            raise ConflictError(message, ticket_id=ticket_id) from error
+
+    return guarded

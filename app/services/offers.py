@@ -6,7 +6,13 @@ from app.enums import GroupKind, NotificationEvent, OfferState
 from app.extensions import db
 from app.models import Offer
 from app.services import notifications
-from app.services._common import check_version, commit_ticket, record_event, require
+from app.services._common import (
+    check_version,
+    commit_ticket,
+    guards_conflicts,
+    record_event,
+    require,
+)
 from app.services.errors import NotFound, ValidationError
 from app.workflow import TicketStatus
 
@@ -38,6 +44,7 @@ def _follow_responsibility(ticket, *, actor):
         _fire(ticket, "unassign", actor=actor)
 
 
+@guards_conflicts
 def accept_offer(ticket, *, actor, expected_version=None):
     """The employee takes on the ticket; the first acceptance assigns it."""
     check_version(ticket, expected_version)
@@ -52,6 +59,7 @@ def accept_offer(ticket, *, actor, expected_version=None):
     return offer
 
 
+@guards_conflicts
 def decline_offer(ticket, *, actor, expected_version=None):
     """The employee declines; they hear nothing more of this ticket."""
     check_version(ticket, expected_version)
@@ -65,6 +73,7 @@ def decline_offer(ticket, *, actor, expected_version=None):
     return offer
 
 
+@guards_conflicts
 def assign_employee(ticket, employee, *, actor, expected_version=None):
     """A moderator makes `employee` responsible, whatever their offer said."""
     check_version(ticket, expected_version)
@@ -89,6 +98,7 @@ def assign_employee(ticket, employee, *, actor, expected_version=None):
     return offer
 
 
+@guards_conflicts
 def withdraw_employee(ticket, employee, *, actor, expected_version=None):
     """A moderator takes responsibility away; the last one gone sends the ticket back to OPEN."""
     check_version(ticket, expected_version)

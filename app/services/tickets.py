@@ -10,8 +10,16 @@ from app.extensions import db
 from app.models import Answer, Attachment, Rating, Ticket, Update
 from app.models._types import utcnow
 from app.services import answers as answer_rules
-from app.services import notifications, offers
-from app.services._common import actor_fields, check_version, commit_ticket, record_event, require, touch
+from app.services import notifications, offers, search
+from app.services._common import (
+    actor_fields,
+    check_version,
+    commit_ticket,
+    guards_conflicts,
+    record_event,
+    require,
+    touch,
+)
 from app.services.errors import InvalidTransition, NotFound, ValidationError
 from app.workflow import TicketStatus
 
@@ -74,6 +82,7 @@ def answer_at(ticket, position):
     return answer
 
 
+@guards_conflicts
 def save_answer(ticket, position, raw, *, actor, attachments=()):
     """Validate and store one answer of a draft at once, so the draft survives a reload."""
     require(policy.can_edit_draft(actor, ticket), _("This draft cannot be changed any more."))
@@ -107,6 +116,7 @@ def first_open_step(ticket):
     return None
 
 
+@guards_conflicts
 def submit_ticket(ticket, *, actor):
     """DRAFT → OPEN once every required step has an answer; offers go out, the notify group is told."""
     require(policy.can_edit_draft(actor, ticket), _("This draft cannot be submitted."))
@@ -120,7 +130,9 @@ def submit_ticket(ticket, *, actor):
     record_event(ticket, "created", actor=actor, after=ticket.visibility.name)
     offers.send_offers(ticket, actor=actor)
     notifications.record(NotificationEvent.TICKET_CREATED, ticket, actor=actor)
+    notifications.register_creator_receiver(ticket, actor=actor)
     commit_ticket(ticket)
+    search.reindex_ticket(ticket.id)
     notifications.after_commit(ticket)
     return ticket
 
@@ -152,6 +164,7 @@ def _fire(ticket, event, *, actor):
     return ticket.status
 
 
+@guards_conflicts
 def fire_event(ticket, event, *, actor, expected_version=None):
     """A person's workflow event (start, pause, finish, close, cancel, reopen) with its automatic follow-ups."""
     check_version(ticket, expected_version)
@@ -175,12 +188,14 @@ def fire_event(ticket, event, *, actor, expected_version=None):
     return ticket
 
 
+@guards_conflicts
 def cancel_ticket(ticket, *, actor, expected_version=None):
     """Cancel: the creating code user while OPEN, or an employee who works on it."""
     require(policy.can_cancel(actor, ticket), _("This ticket cannot be cancelled by you now."))
     return fire_event(ticket, "cancel", actor=actor, expected_version=expected_version)
 
 
+@guards_conflicts
 def set_visibility(ticket, visibility, *, actor, expected_version=None):
     """Switch INTERNAL/PUBLIC; code users lose sight of an INTERNAL ticket at once."""
     check_version(ticket, expected_version)
@@ -196,6 +211,7 @@ def set_visibility(ticket, visibility, *, actor, expected_version=None):
     return ticket
 
 
+@guards_conflicts
 def set_priority(ticket, priority, *, actor, expected_version=None):
     """Change LOW/NORMAL/HIGH."""
     check_version(ticket, expected_version)
@@ -222,6 +238,7 @@ def _enum(enum_cls, value, message):
     raise ValidationError(message)
 
 
+@guards_conflicts
 def post_update(ticket, body, visibility, *, actor, attachments=()):
     """Add a public (service history) or internal update with optional files."""
     visibility = _enum(Visibility, visibility, _("Please choose internal or public."))
@@ -240,10 +257,12 @@ def post_update(ticket, body, visibility, *, actor, attachments=()):
     touch(ticket)
     notifications.record(NotificationEvent.UPDATE_POSTED, ticket, actor=actor, update=update)
     commit_ticket(ticket)
+    search.reindex_ticket(ticket.id)
     notifications.after_commit(ticket, update=update)
     return update
 
 
+@guards_conflicts
 def rate_ticket(ticket, score, comment, *, actor):
     """A code user's 1–5 rating of a DONE ticket closes it."""
     require(policy.can_rate(actor, ticket), _("This ticket cannot be rated now."))

@@ -1,0 +1,149 @@
+"""The access policy as tables: every role and action, with responsibility, visibility and code-user access."""
+from types import SimpleNamespace
+
+import pytest
+
+from app import policy
+from app.enums import OfferState, Role, Visibility
+from app.workflow import TicketStatus
+
+DEVICE = 7
+OTHER_DEVICE = 8
+
+
+def employee(role, id):
+    """An employee as the policy sees them."""
+    return SimpleNamespace(is_employee=True, is_code_user=False, role=role, id=id)
+
+
+def code_user(id, devices=(DEVICE,)):
+    """A code visitor as the policy sees them."""
+    return SimpleNamespace(is_employee=False, is_code_user=True, role=None, id=id, device_ids=frozenset(devices))
+
+
+ACTORS = {
+    "anonymous": None,
+    "code_user": code_user(100),
+    "creator": code_user(101),
+    "stranger": code_user(102, devices=(OTHER_DEVICE,)),
+    "member": employee(Role.MEMBER, 1),
+    "offered": employee(Role.MEMBER, 2),
+    "responsible": employee(Role.MEMBER, 3),
+    "moderator": employee(Role.MODERATOR, 4),
+    "admin": employee(Role.ADMIN, 5),
+}
+
+
+class FakeTicket(SimpleNamespace):
+    """A ticket as the policy sees it."""
+
+    @property
+    def responsible_employee_ids(self):
+        """Accepted or assigned."""
+        return frozenset(o.employee_id for o in self.offers if o.state in (OfferState.ACCEPTED, OfferState.ASSIGNED))
+
+    def offer_for(self, employee_id):
+        """This employee's offer."""
+        return next((o for o in self.offers if o.employee_id == employee_id), None)
+
+
+def ticket(status=TicketStatus.OPEN, visibility=Visibility.PUBLIC, creator_code_user_id=101, creator_employee_id=None):
+    """A ticket on DEVICE with one pending offer (employee 2) and one acceptance (employee 3)."""
+    return FakeTicket(
+        status=status,
+        visibility=visibility,
+        device_id=DEVICE,
+        creator_code_user_id=creator_code_user_id,
+        creator_employee_id=creator_employee_id,
+        offers=[
+            SimpleNamespace(employee_id=2, state=OfferState.PENDING),
+            SimpleNamespace(employee_id=3, state=OfferState.ACCEPTED),
+        ],
+    )
+
+
+EVERYONE = set(ACTORS)
+STAFF = {"member", "offered", "responsible", "moderator", "admin"}
+WORKERS = {"responsible", "moderator", "admin"}
+DEVICE_CODE_USERS = {"code_user", "creator"}
+
+# (check name, callable(actor), set of actors allowed)
+CASES = [
+    ("view public open", lambda a: policy.can_view_ticket(a, ticket()), STAFF | DEVICE_CODE_USERS),
+    ("view internal open", lambda a: policy.can_view_ticket(a, ticket(visibility=Visibility.INTERNAL)), STAFF),
+    ("view public closed", lambda a: policy.can_view_ticket(a, ticket(TicketStatus.CLOSED)), STAFF | DEVICE_CODE_USERS),
+    ("view own draft", lambda a: policy.can_view_ticket(a, ticket(TicketStatus.DRAFT)), {"creator"}),
+    (
+        "view employee draft",
+        lambda a: policy.can_view_ticket(a, ticket(TicketStatus.DRAFT, creator_code_user_id=None, creator_employee_id=1)),
+        {"member"},
+    ),
+    ("edit own draft", lambda a: policy.can_edit_draft(a, ticket(TicketStatus.DRAFT)), {"creator"}),
+    ("delete own draft", lambda a: policy.can_delete_draft(a, ticket(TicketStatus.DRAFT)), {"creator"}),
+    ("create on device", lambda a: policy.can_create_ticket(a, DEVICE), STAFF | DEVICE_CODE_USERS),
+    ("create on other device", lambda a: policy.can_create_ticket(a, OTHER_DEVICE), STAFF | {"stranger"}),
+    ("message public open", lambda a: policy.can_post_message(a, ticket()), WORKERS | DEVICE_CODE_USERS),
+    ("message internal open", lambda a: policy.can_post_message(a, ticket(visibility=Visibility.INTERNAL)), WORKERS),
+    ("message public closed", lambda a: policy.can_post_message(a, ticket(TicketStatus.CLOSED)), WORKERS),
+    ("message public cancelled", lambda a: policy.can_post_message(a, ticket(TicketStatus.CANCELLED)), WORKERS),
+    ("message draft", lambda a: policy.can_post_message(a, ticket(TicketStatus.DRAFT)), set()),
+    ("read messages public", lambda a: policy.can_read_messages(a, ticket()), STAFF | DEVICE_CODE_USERS),
+    ("read messages internal", lambda a: policy.can_read_messages(a, ticket(visibility=Visibility.INTERNAL)), STAFF),
+    ("public update", lambda a: policy.can_post_update(a, ticket(), Visibility.PUBLIC), WORKERS | DEVICE_CODE_USERS),
+    ("internal update", lambda a: policy.can_post_update(a, ticket(), Visibility.INTERNAL), WORKERS),
+    (
+        "see internal update",
+        lambda a: policy.can_view_update(a, SimpleNamespace(visibility=Visibility.INTERNAL)),
+        STAFF,
+    ),
+    ("see public update", lambda a: policy.can_view_update(a, SimpleNamespace(visibility=Visibility.PUBLIC)), EVERYONE),
+    ("start assigned", lambda a: policy.can_fire(a, ticket(TicketStatus.ASSIGNED), "start"), WORKERS),
+    ("start open (workflow says no)", lambda a: policy.can_fire(a, ticket(TicketStatus.OPEN), "start"), set()),
+    ("finish in progress", lambda a: policy.can_fire(a, ticket(TicketStatus.IN_PROGRESS), "finish"), WORKERS),
+    ("close done", lambda a: policy.can_fire(a, ticket(TicketStatus.DONE), "close"), WORKERS),
+    ("reopen closed", lambda a: policy.can_fire(a, ticket(TicketStatus.CLOSED), "reopen"), WORKERS),
+    ("assign is automatic", lambda a: policy.can_fire(a, ticket(TicketStatus.OPEN), "assign"), set()),
+    ("cancel open", lambda a: policy.can_cancel(a, ticket()), WORKERS | {"creator"}),
+    ("cancel assigned", lambda a: policy.can_cancel(a, ticket(TicketStatus.ASSIGNED)), WORKERS),
+    ("fire cancel open", lambda a: policy.can_fire(a, ticket(), "cancel"), WORKERS | {"creator"}),
+    ("rate done", lambda a: policy.can_rate(a, ticket(TicketStatus.DONE)), DEVICE_CODE_USERS),
+    ("rate internal done", lambda a: policy.can_rate(a, ticket(TicketStatus.DONE, Visibility.INTERNAL)), set()),
+    ("rate open", lambda a: policy.can_rate(a, ticket()), set()),
+    ("change visibility", lambda a: policy.can_change_visibility(a, ticket()), WORKERS),
+    ("change priority", lambda a: policy.can_change_priority(a, ticket()), WORKERS),
+    ("accept offer", lambda a: policy.can_accept_offer(a, ticket()), {"offered"}),
+    ("decline offer", lambda a: policy.can_decline_offer(a, ticket()), {"offered"}),
+    ("accept offer on closed", lambda a: policy.can_accept_offer(a, ticket(TicketStatus.CLOSED)), set()),
+    ("assign employees", lambda a: policy.can_assign(a, ticket()), {"moderator", "admin"}),
+    ("assign on closed", lambda a: policy.can_assign(a, ticket(TicketStatus.CLOSED)), set()),
+    ("withdraw employees", lambda a: policy.can_withdraw(a, ticket()), {"moderator", "admin"}),
+    ("delete ticket", lambda a: policy.can_delete_ticket(a, ticket()), {"moderator", "admin"}),
+    ("delivery log", lambda a: policy.can_view_delivery_log(a, ticket()), STAFF),
+    ("attachment of public ticket", lambda a: policy.can_view_attachment(a, ticket()), STAFF | DEVICE_CODE_USERS),
+    (
+        "attachment of internal update",
+        lambda a: policy.can_view_attachment(a, ticket(), SimpleNamespace(visibility=Visibility.INTERNAL)),
+        STAFF,
+    ),
+    (
+        "attachment of internal ticket",
+        lambda a: policy.can_view_attachment(a, ticket(visibility=Visibility.INTERNAL)),
+        STAFF,
+    ),
+    ("manage catalog", policy.can_manage_catalog, {"moderator", "admin"}),
+    ("manage employees", policy.can_manage_employees, {"admin"}),
+    ("manage organisation", policy.can_manage_organisation, {"admin"}),
+    ("use back office", policy.can_use_back_office, STAFF),
+    ("see internal", policy.can_see_internal, STAFF),
+]
+MATRIX = [(name, check, actor, actor in allowed) for name, check, allowed in CASES for actor in ACTORS]
+
+
+@pytest.mark.parametrize(("name", "check", "actor", "expected"), MATRIX, ids=[f"{m[0]}-{m[2]}" for m in MATRIX])
+def test_policy_matrix(name, check, actor, expected):
+    assert bool(check(ACTORS[actor])) is expected
+
+
+def test_policy_functions_are_template_globals(app):
+    assert app.jinja_env.globals["can_view_ticket"] is policy.can_view_ticket
+    assert "can_post_message" in app.jinja_env.globals
