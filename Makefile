@@ -43,7 +43,7 @@ $(STAMP): requirements.txt | $(PYTHON)
 
 # Compiled catalogs (.mo) are build output, not committed.
 translations: venv
-	@if [ -d app/translations ]; then $(VENV)/bin/pybabel compile -d app/translations -f -q; fi
+	@if [ -d app/translations ]; then $(VENV)/bin/pybabel compile -d app/translations -f >/dev/null; fi
 
 # A random SECRET_KEY in instance/config.py on first start, then the schema at the newest migration.
 database: venv
