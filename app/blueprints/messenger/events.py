@@ -31,7 +31,7 @@ def register():
     """Attach the event handlers to the Socket.IO server."""
 
     @socketio.on("join_ticket")
-    def on_join_ticket(data):
+    def on_join_ticket(data=None, *_extra):
         """Join the ticket's room when the actor may read its thread; answer with `joined` or `join-refused`."""
         ticket, actor, _data = _ticket_and_actor(data)
         if ticket is None or not policy.can_read_messages(actor, ticket):
@@ -45,7 +45,7 @@ def register():
         return {"ok": True, "ticket": ticket.id}
 
     @socketio.on("typing")
-    def on_typing(data):
+    def on_typing(data=None, *_extra):
         """Tell the others on the ticket that someone is typing."""
         ticket, actor, _data = _ticket_and_actor(data)
         if ticket is None or not policy.can_post_message(actor, ticket):
@@ -55,7 +55,7 @@ def register():
         return {"ok": True}
 
     @socketio.on("send_message")
-    def on_send_message(data):
+    def on_send_message(data=None, *_extra):
         """Post a text message through the same service as the HTTP form."""
         ticket, actor, data = _ticket_and_actor(data)
         try:
@@ -68,7 +68,7 @@ def register():
         return {"ok": True, "id": message.id}
 
     @socketio.on("mark_read")
-    def on_mark_read(data):
+    def on_mark_read(data=None, *_extra):
         """Move the reader's marker forward."""
         ticket, actor, data = _ticket_and_actor(data)
         try:
