@@ -51,6 +51,15 @@ def get_metadata():
     return target_db.metadata
 
 
+def include_object(obj, name, type_, reflected, compare_to):
+    """Leave out full-text machinery that lives outside the models (FTS5 tables, expression indexes)."""
+    if type_ == "table" and reflected and compare_to is None and name.startswith("ticket_search"):
+        return False
+    if type_ == "index" and name and name.startswith("ix_ticket_search_documents_tsv"):
+        return False
+    return True
+
+
 def render_item(type_, obj, autogen_context):
     """Render our UTC column type as the plain DateTime it is underneath."""
     if type_ == "type" and type(obj).__name__ == "UTCDateTime":
@@ -105,6 +114,7 @@ def run_migrations_online():
 
     with connectable.connect() as connection:
         conf_args.setdefault("render_item", render_item)
+        conf_args.setdefault("include_object", include_object)
         conf_args.setdefault("render_as_batch", True)
         context.configure(
             connection=connection,
