@@ -2,6 +2,7 @@
 
 Shared by the benchmarks and the multi-process tests (scale-out, crash safety).
 """
+import contextlib
 import os
 import re
 import signal
@@ -40,7 +41,7 @@ def base_env(**overrides):
 def flask(args, env, timeout=300, check=True):
     """Run `flask --app wsgi <args>` in the project folder and return the finished process."""
     command = [str(BIN / "flask"), "--app", "wsgi", *args]
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout)
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout, check=False)
     if check and result.returncode != 0:
         raise RuntimeError(f"{' '.join(args)} failed ({result.returncode}):\n{result.stdout}\n{result.stderr}")
     return result
@@ -63,7 +64,7 @@ with app.app_context():
 def prepare_database(env, tickets=0):
     """Migrate the database named in `env` and load the demo data (plus `tickets` bulk tickets), in one process."""
     command = [sys.executable, "-c", PREPARE_SCRIPT, str(tickets)]
-    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600)
+    result = subprocess.run(command, cwd=ROOT, env=env, capture_output=True, text=True, timeout=3600, check=False)
     if result.returncode != 0:
         raise RuntimeError(f"preparing the database failed:\n{result.stdout}\n{result.stderr}")
 
@@ -188,3 +189,35 @@ def percentile(values, fraction):
         return float("nan")
     index = min(len(ordered) - 1, max(0, round(fraction * len(ordered) + 0.5) - 1))
     return ordered[index]
+
+
+class SmtpCollector:
+    """aiosmtpd handler that keeps every received mail as (recipients, text)."""
+
+    def __init__(self):
+        import threading
+
+        self.mails = []
+        self.lock = threading.Lock()
+        self.port = None
+
+    async def handle_DATA(self, server, session, envelope):
+        """Keep the mail and accept it."""
+        with self.lock:
+            self.mails.append((tuple(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")))
+        return "250 OK"
+
+
+@contextlib.contextmanager
+def smtp_server():
+    """`with smtp_server() as collector:` runs a real SMTP server on a free port."""
+    from aiosmtpd.controller import Controller
+
+    collector = SmtpCollector()
+    controller = Controller(collector, hostname="127.0.0.1", port=free_port())
+    controller.start()
+    collector.port = controller.port
+    try:
+        yield collector
+    finally:
+        controller.stop()

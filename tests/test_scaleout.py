@@ -27,32 +27,11 @@ if not (POSTGRES_URL and REDIS_URL):
 POSTER = "moderator@example.com"  # Moderators may post on every ticket.
 
 
-class SmtpCounter:
-    """aiosmtpd handler that keeps every received mail."""
-
-    def __init__(self):
-        self.mails = []
-        self.lock = threading.Lock()
-
-    async def handle_DATA(self, server, session, envelope):  # noqa: N802 - aiosmtpd's hook name
-        with self.lock:
-            self.mails.append((tuple(envelope.rcpt_tos), envelope.content.decode("utf-8", "replace")))
-        return "250 OK"
-
-
 @pytest.fixture
 def smtp():
-    """A real SMTP server on a free port."""
-    from aiosmtpd.controller import Controller
-
-    handler = SmtpCounter()
-    controller = Controller(handler, hostname="127.0.0.1", port=proc.free_port())
-    controller.start()
-    handler.port = controller.port
-    try:
-        yield handler
-    finally:
-        controller.stop()
+    """A real SMTP server on a free port that keeps every mail."""
+    with proc.smtp_server() as collector:
+        yield collector
 
 
 @pytest.fixture
