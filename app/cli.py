@@ -12,6 +12,7 @@ def register(app):
     app.cli.add_command(create_admin)
     app.cli.add_command(demo)
     app.cli.add_command(tickets_group)
+    app.cli.add_command(notifications_group)
 
 
 @click.command("create-admin")
@@ -67,3 +68,32 @@ def autoclose(days):
     days = days if days is not None else Organisation.current().autoclose_days
     closed = autoclose_done_tickets(days)
     click.echo(f"Closed {closed} tickets.")
+
+
+@click.group("notifications")
+def notifications_group():
+    """Notification outbox."""
+
+
+@notifications_group.command("dispatch")
+@click.option("--once", is_flag=True, help="Send what is due now and exit.")
+@click.option("--interval", type=float, default=None, help="Seconds between looks at the outbox.")
+@with_appcontext
+def notifications_dispatch(once, interval):
+    """Send pending e-mail and web-push deliveries with retries (run as its own process)."""
+    from app.services import dispatcher
+
+    if once:
+        click.echo(f"Processed {dispatcher.dispatch_due()} deliveries.")
+        return
+    import signal
+    import threading
+
+    stop = threading.Event()
+    signal.signal(signal.SIGTERM, lambda signum, frame: stop.set())
+    click.echo("Dispatching notifications; stop with Ctrl-C or SIGTERM.")
+    try:
+        dispatcher.run_forever(current_app._get_current_object(), interval, stop)
+    except KeyboardInterrupt:
+        pass
+    click.echo("Stopped.")

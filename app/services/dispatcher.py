@@ -1,0 +1,267 @@
+"""The outbox dispatcher: claims due deliveries, sends them, retries with exponential backoff.
+
+Claiming is one conditional UPDATE (status PENDING, lease expired, due), so several dispatchers (the thread of
+each web process, `flask notifications dispatch`) never send the same delivery at once. A claim is a lease of
+LEASE_SECONDS: a dispatcher that dies after claiming leaves a delivery that another one re-claims once the lease
+ran out; nothing is lost. Each claim counts as an attempt, so a delivery that keeps crashing its sender ends.
+"""
+import logging
+import threading
+import time
+from datetime import timedelta
+
+import sqlalchemy as sa
+
+from app.enums import Channel, DeliveryStatus
+from app.extensions import db
+from app.models import Delivery
+from app.models._types import utcnow
+from app.services import mail, notifications, push
+
+log = logging.getLogger(__name__)
+
+LEASE_SECONDS = 120
+BACKOFF_BASE_SECONDS = 30
+BACKOFF_CAP_SECONDS = 6 * 3600
+LIVE_TOAST_MAX_AGE = timedelta(minutes=5)
+BATCH = 100
+
+
+class Skip(Exception):
+    """This delivery cannot be sent at all (no address, no subscription): not an error worth retrying."""
+
+
+class Failure(Exception):
+    """Sending failed; `permanent` means retrying cannot help."""
+
+    def __init__(self, message, permanent=False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def backoff(attempts, base=BACKOFF_BASE_SECONDS):
+    """Wait before the next attempt: base · 2^(attempts-1), capped at six hours."""
+    return timedelta(seconds=min(base * 2 ** max(attempts - 1, 0), BACKOFF_CAP_SECONDS))
+
+
+def max_attempts(delivery, config):
+    """Attempts before a delivery fails for good; shorter inside a first-success chain."""
+    if delivery.first_success_only:
+        return notifications.CHAIN_ATTEMPTS
+    return int(config.get("DELIVERY_MAX_ATTEMPTS", 8))
+
+
+def due_ids(now, limit=BATCH):
+    """Ids of pending deliveries that are due and not leased by a live dispatcher."""
+    query = (
+        sa.select(Delivery.id)
+        .where(Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now)
+        .where(sa.or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now))
+        .order_by(Delivery.next_attempt_at, Delivery.id)
+        .limit(limit)
+    )
+    return list(db.session.scalars(query))
+
+
+def claim(delivery_id, now, lease_seconds=LEASE_SECONDS):
+    """Lease one delivery for this dispatcher; False when another one got it first. Commits."""
+    result = db.session.execute(
+        sa.update(Delivery)
+        .where(Delivery.id == delivery_id, Delivery.status == DeliveryStatus.PENDING, Delivery.next_attempt_at <= now)
+        .where(sa.or_(Delivery.claimed_until.is_(None), Delivery.claimed_until < now))
+        .values(claimed_until=now + timedelta(seconds=lease_seconds), attempts=Delivery.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
+    return result.rowcount == 1
+
+
+def dispatch_due(now=None, limit=BATCH):
+    """Send every due delivery once; return how many were processed. Tests pass `now` to move the clock."""
+    from flask import current_app
+
+    now = now or utcnow()
+    processed = 0
+    for delivery_id in due_ids(now, limit):
+        if not claim(delivery_id, now):
+            continue
+        delivery = db.session.get(Delivery, delivery_id, populate_existing=True)
+        process(delivery, now, current_app.config)
+        processed += 1
+    return processed
+
+
+def process(delivery, now, config):
+    """Send one claimed delivery and record the outcome (and the chain's next step) in one commit."""
+    try:
+        send(delivery, now)
+    except Skip as reason:
+        _finish(delivery, DeliveryStatus.SKIPPED, str(reason), now)
+    except Failure as error:
+        if error.permanent or delivery.attempts >= max_attempts(delivery, config):
+            _finish(delivery, DeliveryStatus.FAILED, str(error), now)
+        else:
+            delivery.last_error = str(error)[:1000]
+            delivery.next_attempt_at = now + backoff(delivery.attempts, config.get("DELIVERY_BACKOFF_SECONDS", BACKOFF_BASE_SECONDS))
+            delivery.claimed_until = None
+    except Exception as error:  # noqa: BLE001 - a bug in one delivery must not stop the others
+        log.exception("delivery %s crashed", delivery.id)
+        db.session.rollback()
+        delivery = db.session.get(Delivery, delivery.id, populate_existing=True)
+        delivery.last_error = f"{type(error).__name__}: {error}"[:1000]
+        delivery.next_attempt_at = now + backoff(delivery.attempts)
+        delivery.claimed_until = None
+        if delivery.attempts >= max_attempts(delivery, config):
+            _finish(delivery, DeliveryStatus.FAILED, delivery.last_error, now)
+    else:
+        _finish(delivery, DeliveryStatus.SENT, "", now)
+    db.session.commit()
+
+
+def _finish(delivery, status, error, now):
+    """Final state; a first-success chain skips the rest after a success or wakes the next link after a failure."""
+    delivery.status = status
+    delivery.claimed_until = None
+    if error:
+        delivery.last_error = error[:1000]
+    if status == DeliveryStatus.SENT:
+        delivery.sent_at = now
+    if not delivery.first_success_only:
+        return
+    later = [
+        other
+        for other in delivery.notification.deliveries
+        if other.first_success_only and other.position > delivery.position and other.status == DeliveryStatus.PENDING
+    ]
+    if status == DeliveryStatus.SENT:
+        for other in later:
+            other.status = DeliveryStatus.SKIPPED
+            other.last_error = "an earlier channel succeeded"
+    elif later:
+        nearest = min(later, key=lambda other: other.position)
+        nearest.next_attempt_at = now
+
+
+def send(delivery, now):
+    """Send one delivery on its channel; raise Skip or Failure when that does not work."""
+    notification = delivery.notification
+    if delivery.channel == Channel.WEBSOCKET:
+        if notification.employee is None:
+            raise Skip("no live browser for code users")
+        if now - notification.created_at > LIVE_TOAST_MAX_AGE:
+            raise Skip("too old for a live toast")
+        notifications.emit_live(notification.employee, [notification])
+    elif delivery.channel == Channel.EMAIL:
+        _send_email(notification)
+    elif delivery.channel == Channel.PUSH:
+        _send_push(notification)
+    else:
+        raise Skip(f"unknown channel {delivery.channel}")
+
+
+def _recipient(notification):
+    """(e-mail address, language) of the notified person."""
+    if notification.employee is not None:
+        return notification.employee.email, notification.employee.language
+    if notification.receiver is not None:
+        return notification.receiver.email, notification.receiver.language
+    return None, None
+
+
+def _send_email(notification):
+    """Render and send the notification mail."""
+    address, language = _recipient(notification)
+    if not address:
+        raise Skip("no e-mail address")
+    from flask import current_app
+
+    language = language if language in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+    try:
+        mail.send(mail.build_notification_mail(notification, address, language))
+    except mail.MailError as error:
+        raise Failure(str(error), error.permanent) from None
+
+
+def _send_push(notification):
+    """Send to every subscribed browser; a gone subscription is removed; one success is enough."""
+    from flask import current_app
+    from flask_babel import force_locale
+
+    subscriptions = push.subscriptions_for(employee_id=notification.employee_id, receiver_id=notification.receiver_id)
+    if not subscriptions:
+        raise Skip("no browser subscribed to push")
+    _, language = _recipient(notification)
+    language = language if language in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(language):
+        info = notifications.describe(notification)
+    payload = {
+        "title": info["title"],
+        "body": info["body"],
+        "url": notifications.external_url(notification),
+        "tag": f"ticket-{notification.ticket_id}-{notification.event.value}",
+    }
+    sent, errors, gone = 0, [], 0
+    for subscription in subscriptions:
+        try:
+            push.send(subscription, payload)
+            sent += 1
+        except push.PushGone:
+            db.session.delete(subscription)
+            gone += 1
+        except push.PushError as error:
+            errors.append(error)
+    if sent:
+        return
+    if errors:
+        raise Failure("; ".join(str(error) for error in errors), all(error.permanent for error in errors))
+    raise Skip(f"every push subscription is gone ({gone} removed)")
+
+
+# ---------------------------------------------------------------- running it
+
+
+def run_forever(app, interval=None, stop=None):
+    """Dispatch due deliveries every `interval` seconds until `stop` is set."""
+    interval = interval or float(app.config.get("DISPATCH_INTERVAL_SECONDS", 1.0))
+    stop = stop or threading.Event()
+    with app.app_context():
+        push.ensure_vapid_keys()
+    while not stop.is_set():
+        with app.app_context():
+            try:
+                busy = dispatch_due()
+            except Exception:  # noqa: BLE001 - a database hiccup must not end the dispatcher
+                log.exception("dispatching failed; retrying")
+                db.session.rollback()
+                busy = 0
+            finally:
+                db.session.remove()
+        if not busy:
+            stop.wait(interval)
+    return stop
+
+
+def start_in_process(app):
+    """Start the dispatcher as a daemon thread of this process, unless configured off, testing or a CLI command."""
+    import click
+
+    if not app.config.get("NOTIFICATION_DISPATCHER_THREAD") or app.testing:
+        return None
+    if click.get_current_context(silent=True) is not None:
+        return None  # `flask db upgrade`, `flask demo`, `flask notifications dispatch`: no web process to serve.
+    if app.extensions.get("ticketwerk_dispatcher"):
+        return app.extensions["ticketwerk_dispatcher"]
+    stop = threading.Event()
+    thread = threading.Thread(target=run_forever, args=(app, None, stop), name="notification-dispatcher", daemon=True)
+    app.extensions["ticketwerk_dispatcher"] = (thread, stop)
+    thread.start()
+    return thread, stop
+
+
+def wait_and_dispatch(app, seconds):
+    """Dispatch for `seconds` (a helper for scripts)."""
+    deadline = time.monotonic() + seconds
+    with app.app_context():
+        while time.monotonic() < deadline:
+            if not dispatch_due():
+                time.sleep(0.2)

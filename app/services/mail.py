@@ -1,0 +1,76 @@
+"""E-mail over SMTP (FLASK_MAIL_* settings): notification mails with HTML and text bodies in the reader's language."""
+import smtplib
+from email.message import EmailMessage
+from email.utils import make_msgid
+
+from flask import current_app
+from flask_babel import force_locale
+
+
+class MailError(Exception):
+    """Sending failed; `permanent` says whether a retry can help."""
+
+    def __init__(self, message, permanent=False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def render(template_name, **context):
+    """Render a mail template (no request needed)."""
+    return current_app.jinja_env.get_template(template_name).render(**context)
+
+
+def build_notification_mail(notification, to, language):
+    """The EmailMessage for one notification, rendered in `language`."""
+    from app.services.notifications import describe, external_url
+
+    with force_locale(language):
+        info = describe(notification)
+        context = {
+            "info": info,
+            "url": external_url(notification),
+            "ticket": notification.ticket,
+            "language": language,
+            "code_user": notification.receiver_id is not None,
+            "link_days": current_app.config["CODE_USER_LINK_DAYS"],
+        }
+        text = render("mail/notification.txt", **context)
+        html = render("mail/notification.html", **context)
+    message = EmailMessage()
+    message["Subject"] = info["title"]
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = to
+    message["Content-Language"] = language
+    message["Message-ID"] = make_msgid(domain="ticketwerk")
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    return message
+
+
+def send(message):
+    """Deliver through the configured SMTP server; MailError on failure."""
+    config = current_app.config
+    host, port = config.get("MAIL_SERVER"), int(config.get("MAIL_PORT") or 25)
+    if not host:
+        raise MailError("e-mail is not configured (FLASK_MAIL_SERVER)", permanent=True)
+    smtp_class = smtplib.SMTP_SSL if port == 465 else smtplib.SMTP
+    try:
+        with smtp_class(host, port, timeout=10) as smtp:
+            if _truthy(config.get("MAIL_USE_TLS")) and smtp_class is smtplib.SMTP:
+                smtp.starttls()
+            if config.get("MAIL_USERNAME"):
+                smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
+            smtp.send_message(message)
+    except smtplib.SMTPRecipientsRefused as error:
+        raise MailError(f"recipient refused: {error.recipients}", permanent=True) from None
+    except smtplib.SMTPResponseException as error:
+        permanent = 500 <= error.smtp_code < 600
+        raise MailError(f"SMTP {error.smtp_code}: {error.smtp_error!r}"[:300], permanent) from None
+    except (OSError, smtplib.SMTPException) as error:
+        raise MailError(f"SMTP server {host}:{port} unreachable: {type(error).__name__}: {error}"[:300]) from None
+
+
+def _truthy(value):
+    """Environment values arrive as strings."""
+    return str(value).strip().lower() in ("1", "true", "yes", "on")
