@@ -2,7 +2,16 @@
 import pytest
 import sqlalchemy as sa
 
-from app.enums import Channel, DeliveryStatus, NotificationEvent, Origin, Role, StepType, Strategy, Visibility
+from app.enums import (
+    Channel,
+    DeliveryStatus,
+    NotificationEvent,
+    Origin,
+    Role,
+    StepType,
+    Strategy,
+    Visibility,
+)
 from app.extensions import db, socketio
 from app.models import Delivery, Notification, NotificationPreference, TicketReceiver
 from app.services import notifications, offers, tickets

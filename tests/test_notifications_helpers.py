@@ -95,7 +95,7 @@ class PushService:
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                service.requests.append({"path": self.path, "headers": dict(self.headers), "body": body})
+                service.requests.append({"path": self.path, "headers": {key.lower(): value for key, value in self.headers.items()}, "body": body})
                 code = service.status.get(self.path, 201)
                 self.send_response(code)
                 self.send_header("Content-Length", "0")
@@ -162,7 +162,7 @@ class Browser:
 
 def verify_vapid(request, expected_public_key, audience):
     """Check the VAPID Authorization header: a valid ES256 JWT for `audience`, signed by our key."""
-    header = request["headers"].get("Authorization") or request["headers"].get("authorization")
+    header = request["headers"].get("authorization")
     assert header and header.startswith("vapid "), header
     parts = dict(part.strip().split("=", 1) for part in header[len("vapid ") :].split(","))
     assert parts["k"] == expected_public_key

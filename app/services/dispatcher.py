@@ -104,7 +104,7 @@ def process(delivery, now, config):
             delivery.last_error = str(error)[:1000]
             delivery.next_attempt_at = now + backoff(delivery.attempts, config.get("DELIVERY_BACKOFF_SECONDS", BACKOFF_BASE_SECONDS))
             delivery.claimed_until = None
-    except Exception as error:  # noqa: BLE001 - a bug in one delivery must not stop the others
+    except Exception as error:
         log.exception("delivery %s crashed", delivery.id)
         db.session.rollback()
         delivery = db.session.get(Delivery, delivery.id, populate_existing=True)
@@ -230,7 +230,7 @@ def run_forever(app, interval=None, stop=None):
         with app.app_context():
             try:
                 busy = dispatch_due()
-            except Exception:  # noqa: BLE001 - a database hiccup must not end the dispatcher
+            except Exception:
                 log.exception("dispatching failed; retrying")
                 db.session.rollback()
                 busy = 0

@@ -40,11 +40,11 @@ def build_notification_mail(notification, to, language):
     message["Subject"] = info["title"]
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
-    message["Content-Language"] = language
     message["Message-ID"] = make_msgid(domain="ticketwerk")
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
     message.add_alternative(html, subtype="html")
+    message["Content-Language"] = language  # after the bodies: set_content clears Content-* headers
     return message
 
 

@@ -11,11 +11,12 @@ Rules:
 - Code users (TicketReceiver rows) hear only of PUBLIC tickets, never of internal updates, and not of their own
   actions.
 """
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 from flask import current_app, has_request_context, request
-from flask_babel import force_locale, gettext as _
+from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from app import realtime
 from app.enums import (
@@ -30,14 +31,20 @@ from app.enums import (
     Visibility,
 )
 from app.extensions import db
-from app.models import Delivery, Notification, NotificationPreference, PushSubscription, TicketReceiver
+from app.models import (
+    Delivery,
+    Notification,
+    NotificationPreference,
+    PushSubscription,
+    TicketReceiver,
+)
 from app.models._types import utcnow
 from app.services._common import actor_name
 
 PENDING_LIVE = "ticketwerk_pending_live"
 CHAIN_ORDER = (Channel.EMAIL, Channel.PUSH)
 CHAIN_ATTEMPTS = 3
-WAITING = datetime(2999, 1, 1, tzinfo=timezone.utc)  # next_attempt_at of a chain link that waits for its predecessor
+WAITING = datetime(2999, 1, 1, tzinfo=UTC)  # next_attempt_at of a chain link that waits for its predecessor
 DEFAULT_EMAIL_EVENTS = frozenset(
     {NotificationEvent.OFFER_RECEIVED, NotificationEvent.TICKET_CREATED, NotificationEvent.MESSAGE_POSTED}
 )

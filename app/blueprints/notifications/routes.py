@@ -2,7 +2,16 @@
 import os
 
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, jsonify, make_response, redirect, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    jsonify,
+    make_response,
+    redirect,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
