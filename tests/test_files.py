@@ -1,4 +1,5 @@
 """File downloads: only for those who may see the ticket and update; safe headers; 404 for everyone else."""
+
 import io
 
 import pytest
@@ -13,6 +14,7 @@ from app.models import Code, Flow
 from app.services import tickets as ticket_service
 from app.services import uploads
 from tests.factories import make_employee, make_ticket
+
 
 def file_storage(name, content):
     """An uploaded file as Flask hands it to views."""

@@ -1,4 +1,5 @@
 """Code-user pages: code access, PIN, tabs, assistant, wizard, ticket page, and what must never leak."""
+
 import re
 
 import pytest
@@ -7,17 +8,12 @@ from flask import g, request_started
 
 from app.enums import Role, StepType, Visibility
 from app.extensions import db
-from app.models import Attachment, Code, CodeUser, Flow, Ticket, Update
+from app.models import Code, CodeUser, Flow, Ticket, Update
 from app.services import tickets as ticket_service
 from app.workflow import TicketStatus
 from tests.factories import (
-    answer_all,
-    make_code,
-    make_code_visitor,
-    make_device,
     make_employee,
     make_flow,
-    make_template,
     make_ticket,
 )
 
@@ -84,7 +80,7 @@ def test_device_page_shows_assistant_with_action_buttons(press, client):
 
 
 def test_assistant_element_and_foreign_element(press, client):
-    code, device, _ = press
+    _code, device, _ = press
     manual = next(e for e in device.template.elements if e.title == "Bedienungsanleitung")
     assert client.get(f"/c/demo-press/a/{manual.id}").status_code == 200
     cooler = db.session.scalar(sa.select(Code).filter_by(token="demo-cooler"))
@@ -110,7 +106,11 @@ def test_pin_code_asks_for_pin_and_refuses_wrong_one(demo, client):
     response = client.get("/c/demo-pin")
     html = response.get_data(as_text=True)
     assert 'data-testid="pin-input"' in html and "HP-200 Halle 2" not in html
-    wrong = client.post("/c/demo-pin/pin", data={"pin": "0000", "next": "/c/demo-pin"}, headers={"Accept-Language": "en"})
+    wrong = client.post(
+        "/c/demo-pin/pin",
+        data={"pin": "0000", "next": "/c/demo-pin"},
+        headers={"Accept-Language": "en"},
+    )
     assert wrong.status_code == 422
     assert "PIN is not correct" in wrong.get_data(as_text=True)
     right = client.post("/c/demo-pin/pin", data={"pin": "4711", "next": "/c/demo-pin?tab=tickets"})
@@ -138,7 +138,7 @@ def test_repeated_wrong_pins_are_rate_limited(demo, client):
 
 
 def test_wizard_walks_every_step_and_submits(press, client):
-    _, device, flow = press
+    _, _device, flow = press
     client.get("/c/demo-press")
     number = start_draft(client, flow)
     base = f"/c/demo-press/t/{number}/step"
@@ -179,7 +179,9 @@ def test_wizard_refuses_bad_answers_with_422(press, client, as_htmx, position, d
     client.get("/c/demo-press")
     number = start_draft(client, flow)
     response = client.post(
-        f"/c/demo-press/t/{number}/step/{position}", data=data, headers={**as_htmx, "Accept-Language": "en"}
+        f"/c/demo-press/t/{number}/step/{position}",
+        data=data,
+        headers={**as_htmx, "Accept-Language": "en"},
     )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
@@ -202,7 +204,9 @@ def test_wizard_number_and_choice_steps(demo, client):
     number = start_draft(client, flow)
     base = f"/c/demo-press/t/{number}/step"
     en = {"Accept-Language": "en"}
-    assert "Please enter a number" in client.post(f"{base}/0", data={"value": "viele"}, headers=en).get_data(as_text=True)
+    assert "Please enter a number" in client.post(f"{base}/0", data={"value": "viele"}, headers=en).get_data(
+        as_text=True
+    )
     assert client.post(f"{base}/0", data={"value": "2,5"}).status_code == 303
     assert client.post(f"{base}/1", data={"value": "31.12."}).status_code == 422
     assert client.post(f"{base}/1", data={"value": "2026-12-31"}).status_code == 303
@@ -218,7 +222,12 @@ def test_wizard_number_and_choice_steps(demo, client):
     assert client.post(f"{base}/5", data={"name": "Max", "email": "max@example.com"}).status_code == 303
     ticket = db.session.get(Ticket, number)
     assert ticket.status == TicketStatus.OPEN
-    assert [a.value for a in ticket.answers][:4] == [2.5, "2026-12-31", "Öl", ["A", "B"]]
+    assert [a.value for a in ticket.answers][:4] == [
+        2.5,
+        "2026-12-31",
+        "Öl",
+        ["A", "B"],
+    ]
     assert ticket.priority.value == "high"
 
 
@@ -287,7 +296,11 @@ def test_internal_tickets_and_updates_never_reach_code_users(press, client):
     page = client.get(f"/c/demo-press/t/{public.number}").get_data(as_text=True)
     assert "Öffentlicher Fortschritt" in page and "Interne Notiz" not in page
     assert page.count('data-testid="update"') == 1
-    for url in (f"/c/demo-press/t/{internal.number}", f"/c/demo-press/t/{internal.number}/live", "/c/demo-press/t/99999"):
+    for url in (
+        f"/c/demo-press/t/{internal.number}",
+        f"/c/demo-press/t/{internal.number}/live",
+        "/c/demo-press/t/99999",
+    ):
         assert client.get(url).status_code == 404
     assert client.post(f"/c/demo-press/t/{internal.number}/updates", data={"body": "hi"}).status_code == 404
     assert client.post(f"/c/demo-press/t/{internal.number}/cancel").status_code == 404
@@ -297,7 +310,12 @@ def test_another_devices_ticket_is_not_found(press, client):
     _, _, _ = press
     cooler = db.session.scalar(sa.select(Code).filter_by(token="demo-cooler"))
     admin = make_employee(role=Role.ADMIN)
-    foreign = make_ticket(cooler.device.template.flows[0], cooler.device, admin, visibility=Visibility.PUBLIC)
+    foreign = make_ticket(
+        cooler.device.template.flows[0],
+        cooler.device,
+        admin,
+        visibility=Visibility.PUBLIC,
+    )
     client.get("/c/demo-press")
     client.get("/c/demo-cooler")
     # Reachable through its own code, never through another device's code.
@@ -339,7 +357,6 @@ def test_rating_closes_and_closed_ticket_refuses_writes(press, client):
     visitor = visitor_of(client)
     admin = make_employee(role=Role.ADMIN)
     ticket = make_ticket(flow, device, visitor)
-    ticket_service.fire_event(ticket, "close", actor=admin) if False else None
     from app.services import offers
 
     offers.assign_employee(ticket, admin, actor=admin)

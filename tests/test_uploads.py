@@ -1,4 +1,5 @@
 """Photo uploads in the wizard's media step: stored, thumbnailed, removable; disguised and oversized files refused."""
+
 import io
 import os
 import re
@@ -10,6 +11,7 @@ from PIL import Image
 
 from app.extensions import db
 from app.models import Attachment, Code, Flow, Ticket
+
 MEDIA_STEP = 2
 
 
@@ -53,7 +55,10 @@ def upload(client, url, *files, extra=None, headers=None):
 
 def test_media_step_has_camera_capture_input(draft, client):
     html = client.get(draft[1]).get_data(as_text=True)
-    assert re.search(r'<input[^>]*type="file"[^>]*multiple[^>]*capture="environment"[^>]*data-testid="step-input"', html)
+    assert re.search(
+        r'<input[^>]*type="file"[^>]*multiple[^>]*capture="environment"[^>]*data-testid="step-input"',
+        html,
+    )
     assert 'accept="image/*' in html
 
 
@@ -81,7 +86,10 @@ def test_photos_are_stored_with_thumbnails_and_can_be_removed(draft, client, app
 def test_html_named_jpg_is_refused(draft, client):
     number, url = draft
     response = upload(
-        client, url, ("photo.jpg", b"<html><script>alert(1)</script></html>"), headers={"Accept-Language": "en"}
+        client,
+        url,
+        ("photo.jpg", b"<html><script>alert(1)</script></html>"),
+        headers={"Accept-Language": "en"},
     )
     assert response.status_code == 422
     assert "“photo.jpg” is not a supported file type" in response.get_data(as_text=True)
@@ -99,12 +107,19 @@ def test_oversized_file_gets_a_clear_message(draft, client, app):
     big = png_bytes(size=(10, 10)) + b"\0" * (1024 * 1024 + 10)
     boundary = "tw-test-boundary"
     body = (
-        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="huge.png"\r\n'
-        "Content-Type: image/png\r\n\r\n"
-    ).encode() + big + f"\r\n--{boundary}--\r\n".encode()
+        (
+            f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="huge.png"\r\n'
+            "Content-Type: image/png\r\n\r\n"
+        ).encode()
+        + big
+        + f"\r\n--{boundary}--\r\n".encode()
+    )
     # A prepared body: the test client would otherwise spool it to a temporary file it never closes.
     response = client.post(
-        draft[1], data=body, content_type=f"multipart/form-data; boundary={boundary}", headers={"Accept-Language": "en"}
+        draft[1],
+        data=body,
+        content_type=f"multipart/form-data; boundary={boundary}",
+        headers={"Accept-Language": "en"},
     )
     assert response.status_code == 422
     assert "“huge.png” is larger than 1 MB." in response.get_data(as_text=True)

@@ -1,4 +1,5 @@
 """Attachments served only to those who may see their ticket (and update); 404 for everyone else."""
+
 import os
 
 from flask import Blueprint, abort, send_file
@@ -35,7 +36,12 @@ def _send(name, mimetype, *, inline, download_name):
     if not name or not os.path.isfile(path):
         abort(404)
     response = send_file(
-        path, mimetype=mimetype, as_attachment=not inline, download_name=download_name, conditional=True, max_age=3600
+        path,
+        mimetype=mimetype,
+        as_attachment=not inline,
+        download_name=download_name,
+        conditional=True,
+        max_age=3600,
     )
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Content-Security-Policy"] = FILE_POLICY
@@ -61,4 +67,9 @@ def thumb(attachment_id):
     attachment = _visible_attachment(attachment_id)
     if not attachment.thumbnail_name:
         abort(404)
-    return _send(attachment.thumbnail_name, "image/jpeg", inline=True, download_name="thumbnail.jpg")
+    return _send(
+        attachment.thumbnail_name,
+        "image/jpeg",
+        inline=True,
+        download_name="thumbnail.jpg",
+    )

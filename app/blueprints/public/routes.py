@@ -1,6 +1,17 @@
 """Code-user pages under /c/<token>: device tabs, assistant, flow choice, wizard, ticket page."""
+
 import sqlalchemy as sa
-from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_limiter.util import get_remote_address
 from sqlalchemy.orm import selectinload
@@ -21,7 +32,13 @@ limiter.limit(lambda: current_app.config["PUBLIC_RATE_LIMIT"])(bp)
 TABS = ("assistant", "tickets", "history")
 SAFE_URL_SCHEMES = ("https://", "http://", "mailto:", "tel:")
 LIST_LIMIT = 100
-STATUS_PATH = (TicketStatus.OPEN, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS, TicketStatus.DONE, TicketStatus.CLOSED)
+STATUS_PATH = (
+    TicketStatus.OPEN,
+    TicketStatus.ASSIGNED,
+    TicketStatus.IN_PROGRESS,
+    TicketStatus.DONE,
+    TicketStatus.CLOSED,
+)
 
 
 def _pin_key():
@@ -33,7 +50,9 @@ def _pin_key():
 def resolve_code():
     """Every /c/<token> page: a usable code, then a valid code session (PIN first where the code has one)."""
     for cached in ("code_user", "code_visitor", "visitor"):
-        g.pop(cached, None)  # an app context shared by several requests (tests, CLI) must not answer for another browser
+        g.pop(
+            cached, None
+        )  # an app context shared by several requests (tests, CLI) must not answer for another browser
     code = code_access.find_usable_code((request.view_args or {}).get("token"))
     if code is None:
         return render_template("public/inactive.html"), 404
@@ -54,14 +73,16 @@ def resolve_code():
 def _safe_next(target, token):
     """Only pages of this code after the PIN."""
     prefix = url_for("public.device", token=token)
-    if target and (target == prefix or target.startswith(prefix + "/") or target.startswith(prefix + "?")):
+    if target and (target == prefix or target.startswith((prefix + "/", prefix + "?"))):
         return target
     return prefix
 
 
 @bp.post("/c/<token>/pin")
 @limiter.limit(
-    lambda: current_app.config["PIN_RATE_LIMIT"], key_func=_pin_key, deduct_when=lambda r: r.status_code != 302
+    lambda: current_app.config["PIN_RATE_LIMIT"],
+    key_func=_pin_key,
+    deduct_when=lambda r: r.status_code != 302,
 )
 def pin(token):
     """Check the PIN and open the code session."""
@@ -203,13 +224,31 @@ def wizard_step(token, number, position):
             if position == len(ticket.answers) - 1:
                 tickets.submit_ticket(ticket, actor=g.visitor)
                 return _go(url_for("public.ticket", token=token, number=number))
-            return _go(url_for("public.wizard_step", token=token, number=number, position=position + 1))
+            return _go(
+                url_for(
+                    "public.wizard_step",
+                    token=token,
+                    number=number,
+                    position=position + 1,
+                )
+            )
         except ServiceError as error:
             db.session.rollback()
             if isinstance(error.field, int) and error.field != position:
                 flash(error.message, "error")
-                return _go(url_for("public.wizard_step", token=token, number=number, position=error.field))
-            errors, status, submitted = {error.field or "value": error.message}, error.status_code, request.form
+                return _go(
+                    url_for(
+                        "public.wizard_step",
+                        token=token,
+                        number=number,
+                        position=error.field,
+                    )
+                )
+            errors, status, submitted = (
+                {error.field or "value": error.message},
+                error.status_code,
+                request.form,
+            )
     return render(
         "public/wizard.html",
         block="wizard",
@@ -296,8 +335,13 @@ def _after_write(token, number, call, success):
         call(found)
     except ServiceError as error:
         db.session.rollback()
-        return _ticket_page(_ticket_or_404(number), block="live", status=error.status_code, error=error.message,
-                            form=request.form)
+        return _ticket_page(
+            _ticket_or_404(number),
+            block="live",
+            status=error.status_code,
+            error=error.message,
+            form=request.form,
+        )
     flash(success, "success")
     return _go(url_for("public.ticket", token=token, number=number))
 
@@ -310,7 +354,13 @@ def post_update(token, number):
         """Store files, then the update."""
         files = uploads.store_uploads(request.files.getlist("files"), ticket=found, actor=g.visitor)
         try:
-            tickets.post_update(found, request.form.get("body"), Visibility.PUBLIC, actor=g.visitor, attachments=files)
+            tickets.post_update(
+                found,
+                request.form.get("body"),
+                Visibility.PUBLIC,
+                actor=g.visitor,
+                attachments=files,
+            )
         except ServiceError:
             uploads.remove_files(files)
             raise
@@ -322,7 +372,10 @@ def post_update(token, number):
 def cancel(token, number):
     """The creator cancels their ticket while it is still OPEN."""
     return _after_write(
-        token, number, lambda found: tickets.cancel_ticket(found, actor=g.visitor), _("The ticket was cancelled.")
+        token,
+        number,
+        lambda found: tickets.cancel_ticket(found, actor=g.visitor),
+        _("The ticket was cancelled."),
     )
 
 
@@ -333,7 +386,10 @@ def rate(token, number):
         token,
         number,
         lambda found: tickets.rate_ticket(
-            found, request.form.get("score"), request.form.get("comment"), actor=g.visitor
+            found,
+            request.form.get("score"),
+            request.form.get("comment"),
+            actor=g.visitor,
         ),
         _("Thank you for your rating."),
     )

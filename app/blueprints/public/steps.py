@@ -1,4 +1,5 @@
 """Reading one wizard step's answer from a submitted form; shared by the code-user and the staff wizard."""
+
 from app.enums import StepType
 from app.services import tickets, uploads
 from app.services.errors import ServiceError
