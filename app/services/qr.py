@@ -47,3 +47,10 @@ def png(data, box_size=10):
     out = io.BytesIO()
     image.save(out)
     return out.getvalue()
+
+
+def svg_data_uri(data):
+    """The QR as an inline data: URI (SVG), for pages that show many codes at once."""
+    import base64
+
+    return "data:image/svg+xml;base64," + base64.b64encode(svg(data)).decode("ascii")

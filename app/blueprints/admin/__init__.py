@@ -1,0 +1,1 @@
+"""Administration: catalog (moderators and admins), employees, teams and organisation (admins)."""
