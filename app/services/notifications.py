@@ -306,9 +306,14 @@ def base_url():
     configured = current_app.config.get("PUBLIC_BASE_URL")
     if configured:
         return configured.rstrip("/")
+    from app.models import Organisation
+
+    organisation = db.session.get(Organisation, 1)
+    if organisation is not None and organisation.public_base_url:
+        return organisation.public_base_url.rstrip("/")
     if has_request_context():
         return request.host_url.rstrip("/")
-    return "http://127.0.0.1:5000"
+    return f"http://127.0.0.1:{os.environ.get('PORT', '5000')}"
 
 
 def external_url(notification):

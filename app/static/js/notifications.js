@@ -22,7 +22,7 @@
     }
     document.querySelectorAll('[data-testid="notification-count"]').forEach(function (node) {
       node.textContent = String(unread);
-      node.classList.toggle("is-zero", unread === 0);
+      node.setAttribute("data-count", String(unread));
     });
   }
 
@@ -241,9 +241,17 @@
     }
   });
 
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", connectSocket);
-  } else {
+  function start() {
     connectSocket();
+    // The service worker makes the app installable and receives web pushes.
+    if ("serviceWorker" in navigator && window.isSecureContext) {
+      navigator.serviceWorker.register("/service-worker.js", { scope: "/" }).catch(function () {});
+    }
+  }
+
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", start);
+  } else {
+    start();
   }
 })();
