@@ -78,6 +78,7 @@ def _move(rows, row, direction):
         rows[index], rows[other] = rows[other], rows[index]
     for position, item in enumerate(rows):
         item.position = position
+    return rows
 
 
 def _renumber(rows):
@@ -184,7 +185,7 @@ def move_group(group, direction, *, actor):
     _allowed(actor)
     same_kind = [g for g in group.template.groups if g.kind == group.kind]
     others = [g for g in group.template.groups if g.kind != group.kind]
-    _move(same_kind, group, direction)
+    same_kind = _move(same_kind, group, direction)
     _renumber(same_kind + others if group.kind == GroupKind.FLEET else others + same_kind)
     db.session.commit()
     return group
