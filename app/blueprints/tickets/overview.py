@@ -13,15 +13,13 @@ from app.workflow import FINAL_STATUSES, TicketStatus
 
 LISTED_STATUSES = [status for status in TicketStatus if status != TicketStatus.DRAFT]
 DEFAULT_STATUSES = [status for status in LISTED_STATUSES if status not in FINAL_STATUSES]
-COUNT_CAP = 10000
-PRIORITY_RANK = sa.case(
-    {Priority.HIGH.name: 3, Priority.NORMAL.name: 2, Priority.LOW.name: 1}, value=sa.cast(Ticket.priority, sa.String)
-)
+COUNT_CAP = 1000
+PRIORITY_ORDER = [Priority.LOW, Priority.NORMAL, Priority.HIGH]
 SORTS = {
     "activity": Ticket.last_activity_at,
     "created": Ticket.created_at,
     "number": Ticket.id,
-    "priority": PRIORITY_RANK,
+    "priority": None,  # one index-ordered arm per priority, see _priority_page
 }
 DEFAULT_SORT = "-activity"
 
@@ -143,20 +141,19 @@ class Filters:
             if value:
                 clauses.append(column == value)
         responsible_states = [state for state in OfferState if state in RESPONSIBLE_STATES]
+        # Correlated EXISTS probes the (ticket, employee) unique index while the sort index is walked.
         if self.responsible == "none":
-            clauses.append(
-                ~Ticket.id.in_(sa.select(Offer.ticket_id).where(Offer.state.in_(responsible_states)))
-            )
+            clauses.append(~sa.exists().where(Offer.ticket_id == Ticket.id, Offer.state.in_(responsible_states)))
         elif self.responsible:
             employee_id = me.id if self.responsible == "me" else int(self.responsible)
             clauses.append(
-                Ticket.id.in_(
-                    sa.select(Offer.ticket_id).where(Offer.employee_id == employee_id, Offer.state.in_(responsible_states))
+                sa.exists().where(
+                    Offer.ticket_id == Ticket.id, Offer.employee_id == employee_id, Offer.state.in_(responsible_states)
                 )
             )
         if self.offers_for_me:
             clauses.append(
-                Ticket.id.in_(sa.select(Offer.ticket_id).where(Offer.employee_id == me.id, Offer.state == OfferState.PENDING))
+                sa.exists().where(Offer.ticket_id == Ticket.id, Offer.employee_id == me.id, Offer.state == OfferState.PENDING)
             )
         if self.rating == "none":
             clauses.append(Ticket.rating_score.is_(None))
@@ -171,14 +168,18 @@ class Filters:
             clauses.append(matched if matched is not None else sa.false())
         return clauses
 
+    @property
+    def descending(self):
+        """Highest or newest first."""
+        return self.sort.startswith("-")
+
     def order_by(self):
-        """ORDER BY for the chosen sort, the number breaking ties."""
+        """ORDER BY for the chosen sort (not priority), the number breaking ties."""
         column = SORTS[self.sort.lstrip("-")]
-        descending = self.sort.startswith("-")
-        tie = Ticket.id.desc() if descending else Ticket.id.asc()
+        tie = Ticket.id.desc() if self.descending else Ticket.id.asc()
         if column is Ticket.id:
             return [tie]
-        return [column.desc() if descending else column.asc(), tie]
+        return [column.desc() if self.descending else column.asc(), tie]
 
     @property
     def is_default(self):
@@ -204,7 +205,7 @@ class Page:
     @property
     def has_next(self):
         """There is a page after this one."""
-        return self.number * self.size < self.total
+        return len(self.tickets) == self.size and (self.capped or self.number * self.size < self.total)
 
     @property
     def last(self):
@@ -220,17 +221,44 @@ def load_page(filters, me, size):
     )
     capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
-    number = min(filters.page, max(1, -(-total // size)))
-    tickets = db.session.scalars(
-        sa.select(Ticket)
-        .where(*clauses)
-        .order_by(*filters.order_by())
-        .limit(size)
-        .offset((number - 1) * size)
-        .options(
-            selectinload(Ticket.device),
-            selectinload(Ticket.customer),
-            selectinload(Ticket.offers).selectinload(Offer.employee),
-        )
-    ).all()
+    number = max(1, filters.page if capped else min(filters.page, -(-total // size)))
+    offset = (number - 1) * size
+    query = sa.select(Ticket).options(
+        selectinload(Ticket.device),
+        selectinload(Ticket.customer),
+        selectinload(Ticket.offers).selectinload(Offer.employee),
+    )
+    if filters.sort.lstrip("-") == "priority":
+        ids = _priority_page(clauses, filters.descending, offset, size)
+        by_id = {ticket.id: ticket for ticket in db.session.scalars(query.where(Ticket.id.in_(ids)))}
+        tickets = [by_id[ticket_id] for ticket_id in ids if ticket_id in by_id]
+    else:
+        tickets = db.session.scalars(query.where(*clauses).order_by(*filters.order_by()).limit(size).offset(offset)).all()
     return Page(tickets=tickets, total=total, capped=capped, number=number, size=size)
+
+
+def _priority_page(clauses, descending, offset, size):
+    """Ids of one page sorted by priority, then number.
+
+    Priorities are stored by name, so no index sorts them LOW < NORMAL < HIGH. Instead each priority gets its own
+    arm that walks the priority index (already ordered by number) and stops after offset + size rows; only those
+    few rows are sorted.
+    """
+    order = list(reversed(PRIORITY_ORDER)) if descending else PRIORITY_ORDER
+    arms = []
+    for rank, priority in enumerate(order):
+        arm = (
+            sa.select(Ticket.id.label("id"), sa.literal(rank).label("rank"))
+            .where(*clauses, Ticket.priority == priority)
+            .order_by(Ticket.id.desc() if descending else Ticket.id.asc())
+            .limit(offset + size)
+            .subquery()
+        )
+        arms.append(sa.select(arm.c.id, arm.c.rank))
+    merged = sa.union_all(*arms).subquery()
+    return db.session.scalars(
+        sa.select(merged.c.id)
+        .order_by(merged.c.rank, merged.c.id.desc() if descending else merged.c.id.asc())
+        .limit(size)
+        .offset(offset)
+    ).all()

@@ -37,6 +37,12 @@ def require_employee():
     """The whole back office is for logged-in employees; code users are sent to the login like anyone else."""
 
 
+@bp.app_template_filter("translated")
+def translated(label_table):
+    """A label table with its lazy strings translated once, for templates that use them in long loops."""
+    return {key: str(value) for key, value in label_table.items()}
+
+
 def _go(url):
     """Redirect after a write; htmx requests get a client-side redirect."""
     if is_htmx():

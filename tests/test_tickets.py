@@ -1,0 +1,317 @@
+"""Back office routes: who may open and do what, the overview's filters, constant queries, conflicts."""
+import pytest
+import sqlalchemy as sa
+from flask import g
+
+from app.enums import OfferState, Role, Visibility
+from app.extensions import db
+from app.identity import sign_code_user_key
+from app.models import Ticket
+from app.services import offers, tickets as ticket_service
+from app.workflow import TicketStatus
+from tests import factories
+
+ROLES = ["anonymous", "code_user", "member", "responsible", "moderator", "admin"]
+
+
+@pytest.fixture(autouse=True)
+def fresh_identity_per_request(app):
+    """The app fixture keeps one app context for all requests, so `g` would carry one client's user to the next."""
+
+    @app.before_request
+    def forget_previous_identity():
+        """Start each request without the previous request's user or code visitor."""
+        for name in ("_login_user", "code_user", "code_visitor"):
+            g.pop(name, None)
+
+
+@pytest.fixture
+def world(app):
+    """An ASSIGNED public ticket: `responsible` accepted it; `member` has nothing to do with it."""
+    people = {
+        "member": factories.make_employee(Role.MEMBER, name="Mona Member"),
+        "responsible": factories.make_employee(Role.MEMBER, name="Rita Responsible"),
+        "moderator": factories.make_employee(Role.MODERATOR, name="Mo Derator"),
+        "admin": factories.make_employee(Role.ADMIN, name="Ada Admin"),
+        "spare": factories.make_employee(Role.MEMBER, name="Sam Spare"),
+    }
+    template = factories.make_template(fleet=[people["responsible"]])
+    flow = factories.make_flow(template)
+    device = factories.make_device(template, name="Presse 7")
+    code = factories.make_code(device)
+    visitor = factories.make_code_visitor(code)
+    ticket = factories.make_public_ticket(flow, device, visitor)
+    offers.accept_offer(ticket, actor=people["responsible"])
+    draft = factories.make_ticket(flow, device, people["moderator"], submit=False)
+    return {"people": people, "ticket": ticket, "draft": draft, "visitor": visitor, "flow": flow, "device": device}
+
+
+def client_as(app, login, world, role):
+    """A test client acting as `role`."""
+    client = app.test_client()
+    if role == "code_user":
+        client.set_cookie(app.config["CODE_USER_COOKIE"], sign_code_user_key(world["visitor"].code_user.key))
+    elif role != "anonymous":
+        login(world["people"][role], client)
+    return client
+
+
+def _forbidden_for_all_but(*roles):
+    """Expected codes for an action: 303 for `roles`, 403 for other employees, 302 (to login) for the rest."""
+    return {role: 303 if role in roles else 302 if role in ("anonymous", "code_user") else 403 for role in ROLES}
+
+
+VIEW = {role: 302 if role in ("anonymous", "code_user") else 200 for role in ROLES}
+WORKERS = ("responsible", "moderator", "admin")
+MODERATORS = ("moderator", "admin")
+CASES = [
+    ("GET", "/tickets", None, VIEW),
+    ("GET", "/tickets/{n}", None, VIEW),
+    ("GET", "/tickets/new", None, VIEW),
+    ("GET", "/tickets/new?device=Presse+7", None, VIEW),
+    ("GET", "/", None, VIEW),
+    ("GET", "/tickets/drafts/{d}/step/0", None, {**VIEW, "member": 404, "responsible": 404, "admin": 404}),
+    ("GET", "/tickets/{d}", None, {**VIEW, "member": 404, "responsible": 404, "admin": 404, "moderator": 302}),
+    ("GET", "/tickets/999999", None, {**VIEW, **{r: 404 for r in ("member", "responsible", "moderator", "admin")}}),
+    ("POST", "/tickets/new", {"device": "Presse 7", "flow": "{flow}"}, {**VIEW, **{r: 303 for r in ("member", "responsible", "moderator", "admin")}}),
+    ("POST", "/tickets/{n}/events", {"event": "start"}, _forbidden_for_all_but(*WORKERS)),
+    ("POST", "/tickets/{n}/visibility", {"visibility": "internal"}, _forbidden_for_all_but(*WORKERS)),
+    ("POST", "/tickets/{n}/priority", {"priority": "high"}, _forbidden_for_all_but(*WORKERS)),
+    ("POST", "/tickets/{n}/offer/accept", {}, _forbidden_for_all_but()),
+    ("POST", "/tickets/{n}/offer/decline", {}, _forbidden_for_all_but()),
+    ("POST", "/tickets/{n}/assign", {"employee": "{spare}"}, _forbidden_for_all_but(*MODERATORS)),
+    ("POST", "/tickets/{n}/withdraw", {"employee": "{responsible}"}, _forbidden_for_all_but(*MODERATORS)),
+    ("POST", "/tickets/{n}/updates", {"body": "Ventil getauscht", "internal": "1"}, _forbidden_for_all_but(*WORKERS)),
+    ("POST", "/tickets/{n}/delete", {"confirm": "yes"}, _forbidden_for_all_but(*MODERATORS)),
+]
+
+
+@pytest.mark.parametrize("role", ROLES)
+@pytest.mark.parametrize("method, path, data, expected", CASES, ids=[f"{c[0]} {c[1]}" for c in CASES])
+def test_back_office_route_answers_each_role(app, login, world, role, method, path, data, expected):
+    values = {
+        "n": world["ticket"].id,
+        "d": world["draft"].id,
+        "flow": world["flow"].id,
+        "spare": world["people"]["spare"].email,
+        "responsible": world["people"]["responsible"].email,
+    }
+    client = client_as(app, login, world, role)
+    url = path.format(**values)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        form = {key: value.format(**values) for key, value in (data or {}).items()}
+        form["version"] = str(db.session.get(Ticket, world["ticket"].id).version)
+        response = client.post(url, data=form)
+    assert response.status_code == expected[role], response.get_data(as_text=True)[:500]
+    if role in ("anonymous", "code_user"):
+        assert "/login" in response.headers["Location"]
+
+
+def test_members_offer_can_be_accepted_and_declined(app, login, world):
+    ticket, member = world["ticket"], world["people"]["member"]
+    other = factories.make_employee()
+    for employee in (member, other):
+        ticket.offers.append(offers.Offer(employee=employee, state=OfferState.PENDING))
+    db.session.commit()
+    client = login(member)
+    page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert 'data-testid="offer-accept"' in page and 'data-testid="offer-decline"' in page
+    response = client.post(f"/tickets/{ticket.id}/offer/accept", data={"version": ticket.version})
+    assert response.status_code == 303
+    assert ticket.offer_for(member.id).state == OfferState.ACCEPTED
+    response = login(other, app.test_client()).post(f"/tickets/{ticket.id}/offer/decline", data={"version": ticket.version})
+    assert response.status_code == 303
+    assert ticket.offer_for(other.id).state == OfferState.DECLINED
+
+
+def test_status_buttons_are_the_allowed_events_only(app, login, world):
+    ticket = world["ticket"]
+    page = login(world["people"]["responsible"]).get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    for event in ("start", "finish", "close", "cancel"):
+        assert f'value="{event}" data-testid="status-event"' in page
+    assert 'value="reopen"' not in page and 'value="pause"' not in page
+    member_page = login(world["people"]["member"], app.test_client()).get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert 'data-testid="status-event"' not in member_page
+    assert 'data-testid="assign-employee"' not in member_page
+
+
+def test_moderator_sees_assign_select_with_emails(app, login, world):
+    page = login(world["people"]["moderator"]).get(f"/tickets/{world['ticket'].id}").get_data(as_text=True)
+    assert 'data-testid="assign-employee"' in page
+    assert f'<option value="{world["people"]["spare"].email}">' in page
+    assert f'<option value="{world["people"]["responsible"].email}">' not in page  # already responsible
+
+
+def test_htmx_action_returns_the_main_block(app, login, world, as_htmx):
+    ticket = world["ticket"]
+    response = login(world["people"]["responsible"]).post(
+        f"/tickets/{ticket.id}/events", data={"event": "start", "version": ticket.version}, headers=as_htmx
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert body.lstrip().startswith('<div id="ticket-main"') and "<html" not in body
+    assert 'data-status="in_progress"' in body
+
+
+def test_stale_version_gets_409_with_refreshed_block_and_who_changed_it(app, login, world, as_htmx):
+    ticket = world["ticket"]
+    stale = ticket.version
+    ticket_service.fire_event(ticket, "start", actor=world["people"]["moderator"])
+    response = login(world["people"]["responsible"]).post(
+        f"/tickets/{ticket.id}/events", data={"event": "finish", "version": stale}, headers=as_htmx
+    )
+    body = response.get_data(as_text=True)
+    assert response.status_code == 409
+    assert "Mo Derator" in body
+    assert 'data-status="in_progress"' in body
+    assert db.session.get(Ticket, ticket.id).status == TicketStatus.IN_PROGRESS
+
+
+def test_stale_version_without_htmx_is_a_full_page_409(app, login, world):
+    ticket = world["ticket"]
+    stale = ticket.version
+    ticket_service.set_priority(ticket, "high", actor=world["people"]["moderator"])
+    response = login(world["people"]["responsible"]).post(
+        f"/tickets/{ticket.id}/visibility", data={"visibility": "internal", "version": stale}
+    )
+    assert response.status_code == 409
+    assert "<html" in response.get_data(as_text=True)
+    assert db.session.get(Ticket, ticket.id).visibility == Visibility.PUBLIC
+
+
+def test_event_the_workflow_forbids_is_409(app, login, world):
+    ticket = world["ticket"]
+    response = login(world["people"]["moderator"]).post(
+        f"/tickets/{ticket.id}/events", data={"event": "reopen", "version": ticket.version}
+    )
+    assert response.status_code == 409
+
+
+def test_empty_update_is_422(app, login, world):
+    ticket = world["ticket"]
+    response = login(world["people"]["responsible"]).post(
+        f"/tickets/{ticket.id}/updates", data={"body": "  ", "version": ticket.version}
+    )
+    assert response.status_code == 422
+
+
+def test_delete_needs_confirmation(app, login, world):
+    ticket = world["ticket"]
+    response = login(world["people"]["moderator"]).post(f"/tickets/{ticket.id}/delete", data={})
+    assert response.status_code == 422
+    assert db.session.get(Ticket, ticket.id) is not None
+
+
+def test_internal_and_public_updates_sit_in_their_tabs(app, login, world):
+    ticket, responsible = world["ticket"], world["people"]["responsible"]
+    client = login(responsible)
+    client.post(f"/tickets/{ticket.id}/updates", data={"body": "Nur für uns", "internal": "1"})
+    client.post(f"/tickets/{ticket.id}/updates", data={"body": "Techniker kommt morgen"})
+    public_tab = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    internal_tab = client.get(f"/tickets/{ticket.id}?updates=internal").get_data(as_text=True)
+    assert "Techniker kommt morgen" in public_tab and 'data-visibility="public"' in public_tab
+    assert 'data-testid="update" data-visibility="internal"' in internal_tab
+
+
+# --- overview -----------------------------------------------------------------------------------------------
+
+
+def rows(response):
+    """Ticket numbers of the overview rows in a response."""
+    import re
+
+    return [int(n) for n in re.findall(r'data-testid="ticket-row" data-ticket-number="(\d+)"', response.get_data(as_text=True))]
+
+
+def test_overview_hides_closed_and_cancelled_unless_asked(app, login, world):
+    ticket, moderator = world["ticket"], world["people"]["moderator"]
+    client = login(moderator)
+    assert rows(client.get("/tickets")) == [ticket.id]
+    ticket_service.fire_event(ticket, "close", actor=moderator)
+    assert rows(client.get("/tickets")) == []
+    assert rows(client.get("/tickets?status=closed")) == [ticket.id]
+    page = client.get("/tickets?status=closed").get_data(as_text=True)
+    assert 'value="closed" checked' in page  # the filter state comes back from the URL
+
+
+def test_overview_filters(app, login, world):
+    ticket, people = world["ticket"], world["people"]
+    client = login(people["responsible"])
+    assert rows(client.get("/tickets?responsible=me")) == [ticket.id]
+    assert rows(login(people["member"], app.test_client()).get("/tickets?responsible=me")) == []
+    assert rows(client.get(f"/tickets?device={world['device'].id}")) == [ticket.id]
+    assert rows(client.get("/tickets?visibility=internal")) == []
+    assert rows(client.get("/tickets?visibility=public&priority=normal")) == [ticket.id]
+    assert rows(client.get("/tickets?responsible=none")) == []
+    assert rows(client.get("/tickets?offers=me")) == []
+    assert rows(client.get("/tickets?created_from=2000-01-01&created_to=2000-12-31")) == []
+    assert rows(client.get("/tickets?rating=none")) == [ticket.id]
+    assert rows(client.get("/tickets?status=bogus&sort=nonsense&page=x")) == [ticket.id]
+
+
+def test_overview_search_finds_number_answers_and_updates(app, login, world):
+    ticket, responsible = world["ticket"], world["people"]["responsible"]
+    ticket_service.post_update(ticket, "Hydraulikpumpe ersetzt", Visibility.INTERNAL, actor=responsible)
+    client = login(responsible)
+    assert rows(client.get("/tickets?q=hydraulikpumpe")) == [ticket.id]
+    assert rows(client.get(f"/tickets?q=T-{ticket.id:05d}")) == [ticket.id]
+    assert rows(client.get("/tickets?q=Morgen")) == [ticket.id]
+    assert rows(client.get("/tickets?q=nichtvorhanden")) == []
+
+
+def test_htmx_overview_returns_only_the_results_block(app, login, world, as_htmx):
+    response = login(world["people"]["member"]).get("/tickets?priority=normal", headers=as_htmx)
+    body = response.get_data(as_text=True)
+    assert body.lstrip().startswith('<section id="results"')
+    assert "<html" not in body and 'data-testid="ticket-search"' not in body
+    assert response.headers["Vary"] == "HX-Request" or "HX-Request" in response.headers["Vary"]
+
+
+@pytest.mark.parametrize("sort", ["-activity", "activity", "-created", "created", "-number", "number", "-priority", "priority"])
+def test_every_sort_lists_every_ticket_once(app, login, demo, sort):
+    from app.demo_data import load_bulk_tickets
+
+    load_bulk_tickets(40)
+    client = login(db.session.scalar(sa.select(factories.Employee).filter_by(email="moderator@example.com")))
+    everything = "&".join(f"status={s.value}" for s in TicketStatus if s != TicketStatus.DRAFT)
+    app.config["OVERVIEW_PAGE_SIZE"] = 15
+    seen = []
+    for page in (1, 2, 3):
+        seen += rows(client.get(f"/tickets?{everything}&sort={sort}&page={page}"))
+    assert sorted(seen) == sorted(db.session.scalars(sa.select(Ticket.id).where(Ticket.status != TicketStatus.DRAFT)))
+    if sort.endswith("priority"):
+        ranks = {"LOW": 0, "NORMAL": 1, "HIGH": 2}
+        priorities = [ranks[db.session.get(Ticket, n).priority.name] for n in seen]
+        assert priorities == sorted(priorities, reverse=sort.startswith("-"))
+
+
+def count_statements(app, client, url, headers=None):
+    """How many SQL statements rendering `url` runs."""
+    statements = []
+
+    def count(*args):
+        statements.append(1)
+
+    engine = db.engine
+    sa.event.listen(engine, "before_cursor_execute", count)
+    try:
+        assert client.get(url, headers=headers).status_code == 200
+    finally:
+        sa.event.remove(engine, "before_cursor_execute", count)
+    return len(statements)
+
+
+@pytest.mark.parametrize("url", ["/tickets?status=open&status=assigned&status=in_progress&status=done&status=closed&status=cancelled",
+                                 "/tickets?sort=-priority&status=closed&status=open", "/tickets?q=Presse&status=closed"])
+def test_overview_runs_the_same_number_of_statements_for_10_and_150_tickets(app, login, demo, url):
+    from app.demo_data import load_bulk_tickets
+
+    client = login(db.session.scalar(sa.select(factories.Employee).filter_by(email="anna@example.com")))
+    load_bulk_tickets(10)
+    few = count_statements(app, client, url), count_statements(app, client, url, {"HX-Request": "true"})
+    load_bulk_tickets(140, seed=7)
+    many = count_statements(app, client, url), count_statements(app, client, url, {"HX-Request": "true"})
+    assert few == many
+    assert many[0] < 20
