@@ -316,3 +316,35 @@ def test_employee_push_subscription_routes(app, client, login, world, tmp_path):
     assert client.post("/push/subscribe", json={"endpoint": "ftp://x"}).status_code == 422
     assert client.post("/push/unsubscribe", json=body).get_json()["removed"] is True
     assert (tmp_path / "vapid.pem").exists() and (tmp_path / "vapid_public.pem").exists()
+
+
+def test_code_user_optin_partial_renders_for_public_tickets_only(app, world, tmp_path):
+    from flask import render_template_string
+
+    from app.identity import sign_code_user_key
+
+    app.config["VAPID_PRIVATE_KEY_FILE"] = str(tmp_path / "vapid.pem")
+    ticket = world.code_user_ticket()
+    cookie = f"{app.config['CODE_USER_COOKIE']}={sign_code_user_key(world.visitor.code_user.key)}"
+    template = '{% include "notifications/_code_user_optin.html" %}'
+    with app.test_request_context(headers={"Cookie": cookie}):
+        forget_request_state()
+        html = render_template_string(template, ticket=ticket)
+    assert f"/receivers/{ticket.id}/push" in html and 'value="max@example.com"' in html
+    assert "js/notifications.js" in html
+    tickets.set_visibility(ticket, Visibility.INTERNAL, actor=world.mod)
+    with app.test_request_context(headers={"Cookie": cookie}):
+        forget_request_state()
+        assert render_template_string(template, ticket=ticket).strip() == ""
+
+
+def test_message_excerpt_reaches_the_notification(world):
+    from app.models import Message
+
+    ticket = world.code_user_ticket()
+    message = Message(ticket_id=ticket.id, body="Bitte   Foto\nvom Typenschild")
+    notifications.record(NotificationEvent.MESSAGE_POSTED, ticket, actor=world.visitor, message=message)
+    db.session.commit()
+    told = of(ticket, world.anna, NotificationEvent.MESSAGE_POSTED)[0]
+    assert told.detail["excerpt"] == "Bitte Foto vom Typenschild"
+    assert notifications.describe(told)["body"].endswith("Bitte Foto vom Typenschild")

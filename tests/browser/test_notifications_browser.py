@@ -1,7 +1,7 @@
 """Anna has the back office open; a code user submits a ticket on /c/demo-press; her bell rises live."""
 import re
 
-from tests.browser.conftest import DESKTOP, PHONE, log_in
+from tests.browser.conftest import DESKTOP, PHONE, assert_accessible, log_in
 
 
 def _submit_ticket_as_code_user(page, base_url):
@@ -51,5 +51,12 @@ def test_bell_rises_live_and_item_opens_the_ticket(live_server, new_page):
     item = anna.get_by_test_id("notification").first
     assert item.get_attribute("href") == f"/tickets/{number}"
     assert f"T-{number:05d}" in item.inner_text()
+    assert_accessible(anna)
     item.click()
     anna.wait_for_url(re.compile(rf"/tickets/{number}$"))
+    anna.locator("#delivery-log").wait_for()
+    assert anna.locator('#delivery-log [data-delivery-status="sent"]').count() >= 1
+
+    anna.goto(f"{live_server.url}/settings/notifications")
+    anna.locator('input[name="offer_received-websocket"]').wait_for()
+    assert_accessible(anna)
