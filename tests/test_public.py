@@ -374,3 +374,39 @@ def test_rating_closes_and_closed_ticket_refuses_writes(press, client):
     assert db.session.scalar(sa.select(sa.func.count(Update.id))) == before
     assert client.post(f"{url}/rate", data={"score": "5"}).status_code == 403
     assert client.post(f"{url}/cancel").status_code == 403
+
+
+def test_updates_block_is_a_fragment(press, client, as_htmx):
+    _, device, flow = press
+    _, _, public = employee_tickets(device, flow)
+    client.get("/c/demo-press")
+    html = client.get(f"/c/demo-press/t/{public.number}/live?part=updates", headers=as_htmx).get_data(as_text=True)
+    assert html.lstrip().startswith('<section id="ticket-updates"')
+    assert "Öffentlicher Fortschritt" in html and "Interne Notiz" not in html
+
+
+@pytest.mark.parametrize("app", [{"PUBLIC_RATE_LIMIT": "3 per minute"}], indirect=True)
+def test_public_pages_are_rate_limited(demo, client):
+    for _ in range(3):
+        assert client.get("/c/demo-press").status_code == 200
+    assert client.get("/c/demo-press").status_code == 429
+
+
+def test_code_pages_stay_small(press, client):
+    """HTML, CSS and JS of the ticket page stay under 100 KB gzipped."""
+    import gzip
+
+    _, device, flow = press
+    _, _, public = employee_tickets(device, flow)
+    client.get("/c/demo-press")
+    for url in (
+        f"/c/demo-press/t/{public.number}",
+        "/c/demo-press",
+        f"/c/demo-press/t/{start_draft(client, flow)}/step/2",
+    ):
+        html = client.get(url).get_data()
+        total = len(gzip.compress(html))
+        for asset in re.findall(rb'(?:src|href)="(/static/[^"]+)"', html):
+            with client.get(asset.decode()) as response:
+                total += len(gzip.compress(response.get_data()))
+        assert total < 100 * 1024, (url, total)

@@ -292,7 +292,7 @@ def _public_updates(ticket):
     return [update for update in rows if policy.can_view_update(g.visitor, update)]
 
 
-def _ticket_page(ticket, block=None, status=200, error=None, form=None):
+def _ticket_page(ticket, block=None, status=200, error=None, form=None, update_error=None):
     """The ticket page (or its live block) for the code user."""
     return render(
         "public/ticket.html",
@@ -302,6 +302,7 @@ def _ticket_page(ticket, block=None, status=200, error=None, form=None):
         updates=_public_updates(ticket),
         status_path=STATUS_PATH,
         error=error,
+        update_error=update_error,
         form=form or {},
         accept=uploads.ACCEPT_ATTRIBUTE,
         public_visibility=Visibility.PUBLIC,
@@ -321,27 +322,22 @@ def ticket(token, number):
 
 @bp.get("/c/<token>/t/<int:number>/live")
 def ticket_live(token, number):
-    """The status, updates and actions block, refetched when the ticket changes."""
+    """The status and actions block (or with ?part=updates the updates), refetched when the ticket changes."""
     found = _ticket_or_404(number)
     if found.status == TicketStatus.DRAFT:
         abort(404)
-    return _ticket_page(found, block="live")
+    return _ticket_page(found, block="updates" if request.args.get("part") == "updates" else "live")
 
 
-def _after_write(token, number, call, success):
+def _after_write(token, number, call, success, block="live"):
     """Run one service call on the ticket; back to the page, or the page with the message on refusal."""
     found = _ticket_or_404(number)
     try:
         call(found)
     except ServiceError as error:
         db.session.rollback()
-        return _ticket_page(
-            _ticket_or_404(number),
-            block="live",
-            status=error.status_code,
-            error=error.message,
-            form=request.form,
-        )
+        message = {"update_error" if block == "updates" else "error": error.message}
+        return _ticket_page(_ticket_or_404(number), block=block, status=error.status_code, form=request.form, **message)
     flash(success, "success")
     return _go(url_for("public.ticket", token=token, number=number))
 
@@ -365,7 +361,7 @@ def post_update(token, number):
             uploads.remove_files(files)
             raise
 
-    return _after_write(token, number, call, _("Your update was added."))
+    return _after_write(token, number, call, _("Your update was added."), block="updates")
 
 
 @bp.post("/c/<token>/t/<int:number>/cancel")
