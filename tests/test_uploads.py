@@ -81,6 +81,8 @@ def test_photos_are_stored_with_thumbnails_and_can_be_removed(draft, client, app
     assert response.status_code == 303
     db.session.expire_all()
     assert db.session.get(Ticket, number).answers[MEDIA_STEP].value == [files[1].id]
+    assert db.session.get(Attachment, files[0].id) is None
+    assert not os.path.exists(os.path.join(app.config["UPLOAD_FOLDER"], files[0].stored_name))
 
 
 def test_html_named_jpg_is_refused(draft, client):

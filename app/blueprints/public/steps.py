@@ -1,6 +1,7 @@
 """Reading one wizard step's answer from a submitted form; shared by the code-user and the staff wizard."""
 
 from app.enums import StepType
+from app.extensions import db
 from app.services import tickets, uploads
 from app.services.errors import ServiceError
 
@@ -27,11 +28,23 @@ def save_step(ticket, answer, form, files, *, actor, devices=()):
     """Store the answer of one step; media steps keep the ticked files and add the new uploads."""
     if answer.type != StepType.MEDIA:
         return tickets.save_answer(ticket, answer.position, raw_answer(answer, form, devices), actor=actor)
-    removed = set(form.getlist("remove"))
-    kept = [attachment.id for attachment in answer.attachments if str(attachment.id) not in removed]
+    removed_ids = set(form.getlist("remove"))
+    removed = [attachment for attachment in answer.attachments if str(attachment.id) in removed_ids]
+    kept = [attachment.id for attachment in answer.attachments if attachment not in removed]
     new = uploads.store_uploads(files.getlist("files"), ticket=ticket, actor=actor)
     try:
-        return tickets.save_answer(ticket, answer.position, kept, actor=actor, attachments=new)
+        saved = tickets.save_answer(ticket, answer.position, kept, actor=actor, attachments=new)
     except ServiceError:
         uploads.remove_files(new)
         raise
+    discard_files(removed)
+    return saved
+
+
+def discard_files(attachments):
+    """Forget files taken out of a draft's answer: their rows and the stored files."""
+    gone = [a for a in attachments if a.answer_id is None and a.message_id is None and a.update_id is None]
+    for attachment in gone:
+        db.session.delete(attachment)
+    db.session.commit()
+    uploads.remove_files(gone)
