@@ -168,6 +168,7 @@ def test_sigkill_during_a_write_burst_loses_no_acknowledged_write(tmp_path):
             FLASK_UPLOAD_FOLDER=str(tmp_path / "uploads"),
             FLASK_MAIL_SERVER="127.0.0.1",
             FLASK_MAIL_PORT=smtp.port,
+            FLASK_PUBLIC_BASE_URL="https://service.example.com",
             FLASK_RATELIMIT_ENABLED="false",
         )
         proc.prepare_database(env, tickets=40)
@@ -196,9 +197,12 @@ def test_sigkill_during_a_write_burst_loses_no_acknowledged_write(tmp_path):
             with sqlite3.connect(database_file) as connection:
                 assert connection.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
 
-            # Restart on the same file: it serves again, and every acknowledged write is there.
+            pending = _email_deliveries(database_file).get("PENDING", 0)
+
+            # Restart on the same file (with the dispatcher): it serves again, and every acknowledged write is there.
             restarted = proc.gunicorn(port, env, threads=16, name="crash-app-restarted")
             processes.append(restarted)
+            processes.append(proc.dispatcher(env))
             proc.wait_http(f"{base_url}/healthz", restarted)
             assert proc.login(base_url, ACTOR).get(f"{base_url}/tickets/{message_tickets[0]}", timeout=30).ok
             bodies, transitions = _database_state(database_file, status_tickets, since_event_id)
@@ -212,9 +216,7 @@ def test_sigkill_during_a_write_burst_loses_no_acknowledged_write(tmp_path):
                 assert len(stored) - len(acknowledged) <= 1, (number, acknowledged, stored)
 
             # Deliveries the crash left in the outbox go out after the restart, each exactly once.
-            pending = _email_deliveries(database_file).get("PENDING", 0)
             assert pending >= len(burst.messages) > 0
-            processes.append(proc.dispatcher(env))
             assert _wait(lambda: _email_deliveries(database_file).get("PENDING", 0) == 0, timeout=40), (
                 _email_deliveries(database_file),
                 processes[-1].log()[-2000:],

@@ -110,6 +110,7 @@ def test_two_app_processes_share_sockets_bells_and_one_outbox(postgres_database,
         FLASK_RATELIMIT_STORAGE_URI=REDIS_URL,
         FLASK_MAIL_SERVER="127.0.0.1",
         FLASK_MAIL_PORT=smtp.port,
+        FLASK_PUBLIC_BASE_URL="https://service.example.com",
     )
     proc.prepare_database(env, tickets=40)
     number, recipient_email = _ticket_with_responsible(postgres_database)
@@ -122,6 +123,9 @@ def test_two_app_processes_share_sockets_bells_and_one_outbox(postgres_database,
         processes.append(app_a)
         app_b = proc.gunicorn(port_b, env, name="app-b")
         processes.append(app_b)
+        # Two dispatcher processes compete for the same outbox from the start.
+        processes.append(proc.dispatcher(env, name="dispatcher-1"))
+        processes.append(proc.dispatcher(env, name="dispatcher-2"))
         base_a, base_b = f"http://127.0.0.1:{port_a}", f"http://127.0.0.1:{port_b}"
         proc.wait_http(f"{base_a}/healthz", app_a)
         proc.wait_http(f"{base_b}/healthz", app_b)
@@ -153,9 +157,7 @@ def test_two_app_processes_share_sockets_bells_and_one_outbox(postgres_database,
         assert _wait(lambda: heard["bells"]), "the notification created on A did not ring the bell on B"
         assert heard["bells"][-1]["unread"] >= 1
 
-        # Two dispatcher processes compete for the same outbox: every e-mail delivery goes out exactly once.
-        processes.append(proc.dispatcher(env, name="dispatcher-1"))
-        processes.append(proc.dispatcher(env, name="dispatcher-2"))
+        # More messages while both dispatchers run: every e-mail delivery still goes out exactly once.
         for burst in range(3):
             response = poster.post(
                 f"{base_a}/tickets/{number}/messages",
