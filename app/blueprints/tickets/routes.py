@@ -94,7 +94,7 @@ def _ticket_or_404(number):
     return ticket
 
 
-def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="main"):
+def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="main", tab=None):
     """The ticket page, or its main block for htmx."""
     events = db.session.scalars(
         sa.select(TicketEvent)
@@ -116,7 +116,8 @@ def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="ma
         .order_by(Answer.position)
         .options(selectinload(Answer.attachments))
     ).all()
-    tab = request.args.get("updates") if request.args.get("updates") in ("public", "internal") else "public"
+    if tab is None:
+        tab = request.args.get("updates") if request.args.get("updates") in ("public", "internal") else "public"
     events_now = [e for e in workflow.available_events(ticket.status, manual_only=True) if policy.can_fire(current_user, ticket, e)]
     assignable = []
     if policy.can_assign(current_user, ticket):
@@ -160,7 +161,7 @@ def show(number):
     return _detail(ticket)
 
 
-def _act(number, call, success):
+def _act(number, call, success, tab=None):
     """Run one service call on the ticket; back to the page, or the refreshed page with the message on refusal."""
     ticket = _ticket_or_404(number)
     if ticket.status == TicketStatus.DRAFT:
@@ -172,11 +173,12 @@ def _act(number, call, success):
         db.session.rollback()
         fresh = _ticket_or_404(number)
         db.session.refresh(fresh)
-        return _detail(fresh, status=error.status_code, error=error.message, form=request.form)
+        return _detail(fresh, status=error.status_code, error=error.message, form=request.form, tab=tab)
     if is_htmx():
-        return _detail(_ticket_or_404(number), notice=success)
+        return _detail(_ticket_or_404(number), notice=success, tab=tab)
     flash(success, "success")
-    return redirect(url_for("tickets.show", number=number), code=303)
+    args = {"updates": tab} if tab == "internal" else {}
+    return redirect(url_for("tickets.show", number=number, **args), code=303)
 
 
 @bp.post("/<int:number>/events")
@@ -274,7 +276,7 @@ def post_update(number):
             uploads.remove_files(files)
             raise
 
-    return _act(number, call, _("Update posted."))
+    return _act(number, call, _("Update posted."), tab="internal" if request.form.get("internal") else "public")
 
 
 @bp.post("/<int:number>/delete")
