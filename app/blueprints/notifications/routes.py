@@ -20,6 +20,7 @@ from app.enums import Channel, NotificationEvent, Origin, Strategy, Visibility
 from app.extensions import db
 from app.htmx import is_htmx, render, trigger
 from app.models import CodeSession, Delivery, Notification, Ticket, TicketReceiver
+from app.models._types import utcnow
 from app.services import notifications, push
 from app.services.answers import EMAIL
 from app.workflow import TicketStatus
@@ -129,7 +130,7 @@ def _mark_read(ids):
     db.session.execute(
         sa.update(Notification)
         .where(Notification.id.in_(ids), Notification.employee_id == current_user.id, Notification.read_at.is_(None))
-        .values(read_at=sa.func.now())
+        .values(read_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     db.session.commit()
@@ -158,7 +159,7 @@ def mark_all_read():
     db.session.execute(
         sa.update(Notification)
         .where(Notification.employee_id == current_user.id, Notification.read_at.is_(None))
-        .values(read_at=sa.func.now())
+        .values(read_at=utcnow())
         .execution_options(synchronize_session=False)
     )
     db.session.commit()

@@ -160,12 +160,12 @@
 
   function subscribe(container) {
     if (!pushSupported()) {
-      status(container, container.dataset.msgUnsupported || "Web push is not supported in this browser.");
+      status(container, container.dataset.msgUnsupported || "");
       return;
     }
     Notification.requestPermission().then(function (permission) {
       if (permission !== "granted") {
-        status(container, "Notifications are blocked for this site in the browser settings.");
+        status(container, container.dataset.msgBlocked || "");
         return null;
       }
       return fetch(container.dataset.pushKeyUrl, { credentials: "same-origin" })
@@ -189,10 +189,10 @@
           });
         })
         .then(function (response) {
-          status(container, response.ok ? "✓" : "✗");
+          status(container, response.ok ? container.dataset.msgOn || "" : container.dataset.msgFailed || "");
         });
-    }).catch(function (error) {
-      status(container, String(error && error.message ? error.message : error));
+    }).catch(function () {
+      status(container, container.dataset.msgFailed || "");
     });
   }
 
@@ -204,7 +204,7 @@
       return reg ? reg.pushManager.getSubscription() : null;
     }).then(function (subscription) {
       if (!subscription) {
-        status(container, "–");
+        status(container, container.dataset.msgOff || "");
         return null;
       }
       var body = JSON.stringify({ endpoint: subscription.endpoint });
@@ -216,10 +216,10 @@
       }).then(function () {
         return subscription.unsubscribe();
       }).then(function () {
-        status(container, "✓");
+        status(container, container.dataset.msgOff || "");
       });
-    }).catch(function (error) {
-      status(container, String(error));
+    }).catch(function () {
+      status(container, container.dataset.msgFailed || "");
     });
   }
 
@@ -232,7 +232,7 @@
     var action = button.dataset.action;
     if (action === "enable-browser-notifications" && "Notification" in window) {
       Notification.requestPermission().then(function (permission) {
-        status(container, permission === "granted" ? "✓" : permission);
+        status(container, permission === "granted" ? container.dataset.msgOn || "" : container.dataset.msgBlocked || "");
       });
     } else if (action === "push-subscribe") {
       subscribe(container);
