@@ -7,8 +7,23 @@ from PIL import Image
 
 from app.enums import GroupKind, Role, StepType
 from app.extensions import db
-from app.models import AssistantElement, Code, Customer, Device, Flow, Organisation, Team, Template
-from tests.factories import make_device, make_employee, make_flow, make_template, make_ticket
+from app.models import (
+    AssistantElement,
+    Code,
+    Customer,
+    Device,
+    Flow,
+    Organisation,
+    Team,
+    Template,
+)
+from tests.factories import (
+    make_device,
+    make_employee,
+    make_flow,
+    make_template,
+    make_ticket,
+)
 
 
 @pytest.fixture

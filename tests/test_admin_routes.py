@@ -2,10 +2,16 @@
 import pytest
 from flask import g
 
-from app.enums import ButtonTarget, GroupKind, Role, StepType
+from app.enums import ButtonTarget, GroupKind, Role
 from app.extensions import db
-from app.models import ActionButton, AssistantElement, Customer, Group, Team
-from tests.factories import make_code, make_device, make_employee, make_flow, make_template
+from app.models import ActionButton, AssistantElement, Customer, Team
+from tests.factories import (
+    make_code,
+    make_device,
+    make_employee,
+    make_flow,
+    make_template,
+)
 
 ROLES = ["anonymous", "member", "moderator", "admin"]
 

@@ -1,12 +1,19 @@
 """Catalog services: validation, ordering, and refusing (or archiving) what is still in use."""
 import pytest
 
-from app.enums import ButtonTarget, GroupKind, Role, StepType
+from app.enums import ButtonTarget, GroupKind, Role
 from app.extensions import db
 from app.models import Customer, Device, Flow, Template
 from app.services import catalog
 from app.services.errors import NotAllowed, ValidationError
-from tests.factories import make_code, make_device, make_employee, make_flow, make_template, make_ticket
+from tests.factories import (
+    make_code,
+    make_device,
+    make_employee,
+    make_flow,
+    make_template,
+    make_ticket,
+)
 
 
 @pytest.fixture

@@ -43,7 +43,7 @@ def test_organisation_base_url_wins_and_svg_carries_the_same_code(app, moderator
     text = svg.get_data(as_text=True)
     assert "<svg" in text and "<path" in text and ' d="M' in text
     try:
-        import cairosvg  # noqa: F401
+        import cairosvg
     except ImportError:
         return
     assert _decode(cairosvg.svg2png(bytestring=svg.data, output_width=400)) == ["https://service.example.com/c/tok-9"]

@@ -1,7 +1,15 @@
 """The admin blueprint, its access guard and helpers the admin views share."""
 from functools import wraps
 
-from flask import Blueprint, abort, flash, make_response, redirect, render_template, request
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
 from flask_login import current_user
 
 from app import policy

@@ -1,11 +1,19 @@
 """Devices, customers and codes (with QR images and printable label sheets)."""
 import sqlalchemy as sa
-from flask import Response, abort, flash, redirect, request, send_from_directory, url_for
+from flask import (
+    Response,
+    abort,
+    flash,
+    redirect,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.routing import BuildError
 
-from app.blueprints.admin.core import render, act, bp, checked, form_page, load
+from app.blueprints.admin.core import act, bp, checked, form_page, load, render
 from app.enums import CustomerKind, Visibility
 from app.extensions import db
 from app.models import Code, Customer, Device, Template, Ticket, Update

@@ -1,10 +1,18 @@
 """Employees, teams and organisation settings (administrators), and the invitation page."""
 import sqlalchemy as sa
-from flask import Blueprint, abort, flash, redirect, request, send_from_directory, url_for
+from flask import (
+    Blueprint,
+    abort,
+    flash,
+    redirect,
+    request,
+    send_from_directory,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from app.blueprints.admin.core import render, admin_only, bp, checked, form_page, load
+from app.blueprints.admin.core import admin_only, bp, checked, form_page, load, render
 from app.enums import Role
 from app.extensions import db
 from app.models import Employee, Organisation, Team

@@ -4,10 +4,27 @@ from flask import flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.blueprints.admin.core import render, act, bp, checked, direction, form_page, load
-from app.enums import ButtonTarget, GroupKind
+from app.blueprints.admin.core import (
+    act,
+    bp,
+    checked,
+    direction,
+    form_page,
+    load,
+    render,
+)
+from app.enums import ButtonTarget
 from app.extensions import db
-from app.models import ActionButton, AssistantElement, Employee, Flow, Group, Step, Team, Template
+from app.models import (
+    ActionButton,
+    AssistantElement,
+    Employee,
+    Flow,
+    Group,
+    Step,
+    Team,
+    Template,
+)
 from app.services import catalog
 from app.services.errors import ValidationError
 
@@ -449,4 +466,3 @@ def button_delete(button_id):
                url_for("admin.element", element_id=element_id) + "#buttons", _("Button removed."))
 
 
-GROUP_KINDS = list(GroupKind)
