@@ -255,6 +255,8 @@ def worker_rss_mb(arbiter_pid):
 def measure_server(database_url, args, extra_pages=()):
     """Start gunicorn on the database and measure the trivial endpoint, the overview cases and `extra_pages`."""
     env = base_env(FLASK_SQLALCHEMY_DATABASE_URI=database_url, FLASK_RATELIMIT_ENABLED="false")
+    if args.malloc_arenas:
+        env["MALLOC_ARENA_MAX"] = str(args.malloc_arenas)  # As in docs/deployment.md: caps glibc's per-thread heaps.
     port = free_port()
     server = gunicorn(port, env, threads=args.threads, name="bench")
     results = {}
@@ -339,6 +341,8 @@ def main():
     parser.add_argument("--concurrency", type=int, default=8, help="keep-alive clients of each requests/s run")
     parser.add_argument("--threads", type=int, default=8, help="gunicorn threads of the one worker")
     parser.add_argument("--clients", type=int, default=200, help="Socket.IO clients in the fan-out run")
+    parser.add_argument("--malloc-arenas", type=int, default=2, help="MALLOC_ARENA_MAX of the app (0: glibc default)")
+    parser.add_argument("--skip-fanout", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
     key = cache_key()
@@ -351,8 +355,10 @@ def main():
     say("SQLite: measuring under gunicorn …")
     sqlite_results = measure_server(sqlite_url, args, extra_pages=[thread_page])
 
-    say(f"Socket.IO fan-out with {args.clients} clients …")
-    chat = fanout(args.clients)
+    chat = None
+    if not args.skip_fanout:
+        say(f"Socket.IO fan-out with {args.clients} clients …")
+        chat = fanout(args.clients)
 
     postgres_results = None
     if not args.skip_postgres:
