@@ -27,6 +27,8 @@ from tests import test_notifications_helpers as endpoints
 from tests.test_notifications import World, forget_request_state
 from tests.test_notifications_helpers import Browser, verify_vapid
 
+RUN_ON_POSTGRES = True
+
 smtp = endpoints.smtp  # fixtures: a real SMTP server and a real push service on loopback
 push_service = endpoints.push_service
 
