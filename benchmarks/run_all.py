@@ -382,7 +382,7 @@ def main():
             )
         )
     else:
-        rows.append(("Socket.IO fan-out", "n/a", "n/a", "", "", "benchmarks/socket_fanout.py did not run"))
+        rows.append(("Socket.IO fan-out", "n/a", "n/a", "", "", "skipped, or benchmarks/socket_fanout.py failed"))
     rss = sqlite_results["rss"]
     rows.append(("RSS of the app worker after the SQLite runs (MB)", f"{rss:.0f}", "", "", "", f"≤{TARGET_RSS_MB} {mark(rss <= TARGET_RSS_MB)}"))
     if chat and chat["rss"]:
