@@ -410,3 +410,39 @@ def test_code_pages_stay_small(press, client):
             with client.get(asset.decode()) as response:
                 total += len(gzip.compress(response.get_data()))
         assert total < 100 * 1024, (url, total)
+
+
+@pytest.mark.parametrize(
+    ("kind", "options", "expected"),
+    [
+        (StepType.VISIBILITY, ["internal", "public"], ["internal", "public"]),
+        (StepType.PRIORITY, [], ["low", "normal", "high"]),
+        (StepType.YES_NO, [], ["yes", "no"]),
+        (StepType.SINGLE_CHOICE, ["Öl", "Strom"], ["Öl", "Strom"]),
+        (StepType.DEVICE, [], ["Presse A", "Presse B"]),
+    ],
+)
+def test_step_partial_renders_choice_hooks_for_every_choice_type(app, kind, options, expected):
+    """The staff wizard reuses wizard/_step.html; every choice carries step-option with the contract value."""
+    from types import SimpleNamespace
+
+    from flask import render_template
+
+    answer = SimpleNamespace(
+        type=kind, question="Frage", help_text="", required=True, options=options, value=None, attachments=[]
+    )
+    devices = [SimpleNamespace(id=1, name="Presse A"), SimpleNamespace(id=2, name="Presse B")]
+    with app.test_request_context("/"):
+        html = render_template(
+            "wizard/_step.html",
+            form_action="/x",
+            back_url="/y",
+            answer=answer,
+            position=0,
+            total=1,
+            errors={},
+            devices=devices,
+        )
+    values = re.findall(r'value="([^"]*)"\s+data-testid="step-option"', html)
+    assert values == expected
+    assert 'data-testid="wizard-next"' in html and 'data-testid="wizard-back"' in html

@@ -11,7 +11,7 @@ from app.services import uploads
 
 bp = Blueprint("files", __name__)
 
-FILE_POLICY = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'; style-src 'unsafe-inline'"
+FILE_POLICY = "sandbox; default-src 'none'; img-src 'self'; media-src 'self'"
 
 
 def _visible_attachment(attachment_id):

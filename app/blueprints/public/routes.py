@@ -402,6 +402,12 @@ def button_url(button, token):
 
 
 @bp.app_template_global()
+def upload_accept():
+    """The accept attribute for file inputs: the types uploads.py lets through."""
+    return uploads.ACCEPT_ATTRIBUTE
+
+
+@bp.app_template_global()
 def step_answered_value(answer):
     """The stored value of an answer, for pre-filling a step."""
     if answer.type == StepType.YES_NO and answer.value is not None:
