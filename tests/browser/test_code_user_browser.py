@@ -92,12 +92,14 @@ def test_code_user_reports_a_problem_with_a_photo(live_server, new_page, tmp_pat
     for url in ("/c/demo-press", "/c/demo-press?tab=tickets", "/c/demo-press?tab=history"):
         page.goto(f"{live_server.url}{url}")
         assert INTERNAL_TITLE not in page.content()
+    assert_accessible(page)
     response = page.goto(f"{live_server.url}/c/demo-press/t/{internal_number}")
     assert response.status == 404 and INTERNAL_TITLE not in page.content()
 
     pin_page = new_page(PHONE)
     pin_page.goto(f"{live_server.url}/c/demo-pin")
     assert "HP-200 Halle 2" not in pin_page.content()
+    assert_accessible(pin_page)
     pin_page.get_by_test_id("pin-input").fill("4711")
     pin_page.get_by_test_id("pin-submit").click()
     pin_page.get_by_test_id("nav-tickets").wait_for()
