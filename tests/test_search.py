@@ -76,7 +76,7 @@ def test_reindex_all_rebuilds_from_rows(app, db_backend):
     assert found("Presse") == set()
     search.reindex_all()
     assert found("Presse") == {ticket.id}
-    assert found("T-%05d" % ticket.id) == {ticket.id}
+    assert found(f"T-{ticket.id:05d}") == {ticket.id}
 
 
 def test_bulk_demo_tickets_are_searchable(app, db_backend):

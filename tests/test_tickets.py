@@ -7,7 +7,8 @@ from app.enums import OfferState, Role, Visibility
 from app.extensions import db
 from app.identity import sign_code_user_key
 from app.models import Device, Ticket
-from app.services import offers, tickets as ticket_service
+from app.services import offers
+from app.services import tickets as ticket_service
 from app.workflow import TicketStatus
 from tests import factories
 

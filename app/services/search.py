@@ -25,15 +25,23 @@ documents = sa.Table(
 
 # SQLite: FTS5 over the documents table, kept current by triggers on that one table.
 SQLITE_DDL = [
-    f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(body, content='ticket_search_documents', "
-    "content_rowid='ticket_id', tokenize='unicode61 remove_diacritics 2')",
-    f"CREATE TRIGGER IF NOT EXISTS ticket_search_ai AFTER INSERT ON ticket_search_documents BEGIN "
-    f"INSERT INTO {FTS_TABLE}(rowid, body) VALUES (new.ticket_id, new.body); END",
-    f"CREATE TRIGGER IF NOT EXISTS ticket_search_ad AFTER DELETE ON ticket_search_documents BEGIN "
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, body) VALUES ('delete', old.ticket_id, old.body); END",
-    f"CREATE TRIGGER IF NOT EXISTS ticket_search_au AFTER UPDATE ON ticket_search_documents BEGIN "
-    f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, body) VALUES ('delete', old.ticket_id, old.body); "
-    f"INSERT INTO {FTS_TABLE}(rowid, body) VALUES (new.ticket_id, new.body); END",
+    (
+        f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS_TABLE} USING fts5(body, content='ticket_search_documents', "
+        "content_rowid='ticket_id', tokenize='unicode61 remove_diacritics 2')"
+    ),
+    (
+        "CREATE TRIGGER IF NOT EXISTS ticket_search_ai AFTER INSERT ON ticket_search_documents BEGIN "
+        f"INSERT INTO {FTS_TABLE}(rowid, body) VALUES (new.ticket_id, new.body); END"
+    ),
+    (
+        "CREATE TRIGGER IF NOT EXISTS ticket_search_ad AFTER DELETE ON ticket_search_documents BEGIN "
+        f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, body) VALUES ('delete', old.ticket_id, old.body); END"
+    ),
+    (
+        "CREATE TRIGGER IF NOT EXISTS ticket_search_au AFTER UPDATE ON ticket_search_documents BEGIN "
+        f"INSERT INTO {FTS_TABLE}({FTS_TABLE}, rowid, body) VALUES ('delete', old.ticket_id, old.body); "
+        f"INSERT INTO {FTS_TABLE}(rowid, body) VALUES (new.ticket_id, new.body); END"
+    ),
 ]
 SQLITE_DROP = [
     "DROP TRIGGER IF EXISTS ticket_search_au",
@@ -42,8 +50,10 @@ SQLITE_DROP = [
     f"DROP TABLE IF EXISTS {FTS_TABLE}",
 ]
 POSTGRES_DDL = [
-    "CREATE INDEX IF NOT EXISTS ix_ticket_search_documents_tsv ON ticket_search_documents "
-    f"USING gin (to_tsvector('{TS_CONFIG}', body))",
+    (
+        "CREATE INDEX IF NOT EXISTS ix_ticket_search_documents_tsv ON ticket_search_documents "
+        f"USING gin (to_tsvector('{TS_CONFIG}', body))"
+    ),
 ]
 
 for _statement in SQLITE_DDL:

@@ -1,6 +1,6 @@
 """The tickets overview: filters read from the URL, one query per page, a capped count."""
 from dataclasses import dataclass, field
-from datetime import date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -160,9 +160,9 @@ class Filters:
         elif self.rating:
             clauses.append(Ticket.rating_score == int(self.rating))
         if self.created_from:
-            clauses.append(Ticket.created_at >= datetime.combine(self.created_from, time.min, timezone.utc))
+            clauses.append(Ticket.created_at >= datetime.combine(self.created_from, time.min, UTC))
         if self.created_to:
-            clauses.append(Ticket.created_at < datetime.combine(self.created_to + timedelta(days=1), time.min, timezone.utc))
+            clauses.append(Ticket.created_at < datetime.combine(self.created_to + timedelta(days=1), time.min, UTC))
         if self.q:
             matched = search.condition(self.q)
             clauses.append(matched if matched is not None else sa.false())
