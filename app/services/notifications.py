@@ -11,6 +11,7 @@ Rules:
 - Code users (TicketReceiver rows) hear only of PUBLIC tickets, never of internal updates, and not of their own
   actions.
 """
+import os
 from datetime import UTC, datetime
 
 import sqlalchemy as sa
