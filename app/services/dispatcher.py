@@ -242,20 +242,48 @@ def run_forever(app, interval=None, stop=None):
 
 
 def start_in_process(app):
-    """Start the dispatcher as a daemon thread of this process, unless configured off, testing or a CLI command."""
-    import click
+    """Run the dispatcher as a daemon thread of this web process (unless configured off or testing).
 
+    `python wsgi.py` (what `make run` does) starts it at once, so pending deliveries go out right after a
+    restart; any other server (gunicorn, `flask run`) starts it with the first request. Scripts and CLI
+    commands that only build the app never start it.
+    """
     if not app.config.get("NOTIFICATION_DISPATCHER_THREAD") or app.testing:
         return None
-    if click.get_current_context(silent=True) is not None:
-        return None  # `flask db upgrade`, `flask demo`, `flask notifications dispatch`: no web process to serve.
-    if app.extensions.get("ticketwerk_dispatcher"):
-        return app.extensions["ticketwerk_dispatcher"]
-    stop = threading.Event()
-    thread = threading.Thread(target=run_forever, args=(app, None, stop), name="notification-dispatcher", daemon=True)
-    app.extensions["ticketwerk_dispatcher"] = (thread, stop)
-    thread.start()
-    return thread, stop
+    if _started_as_server_entry_point():
+        return _start_thread(app)
+
+    @app.before_request
+    def _start_dispatcher_once():
+        """The first request of a served app starts the dispatcher."""
+        if "ticketwerk_dispatcher" not in app.extensions:
+            _start_thread(app)
+
+    return None
+
+
+def _started_as_server_entry_point():
+    """Whether this process was started as `python wsgi.py`."""
+    import os
+    import sys
+
+    main = sys.modules.get("__main__")
+    return os.path.basename(getattr(main, "__file__", "") or "") == "wsgi.py"
+
+
+_start_lock = threading.Lock()
+
+
+def _start_thread(app):
+    """Start the thread once per app."""
+    with _start_lock:
+        if "ticketwerk_dispatcher" in app.extensions:
+            return app.extensions["ticketwerk_dispatcher"]
+        stop = threading.Event()
+        thread = threading.Thread(target=run_forever, args=(app, None, stop), name="notification-dispatcher", daemon=True)
+        app.extensions["ticketwerk_dispatcher"] = (thread, stop)
+        thread.start()
+        return thread, stop
 
 
 def wait_and_dispatch(app, seconds):
