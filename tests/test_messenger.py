@@ -67,7 +67,7 @@ def test_bystander_member_may_read_not_write(scene, client, login, as_htmx):
     response = client.post(f"/tickets/{scene.ticket.id}/messages", data={"body": "Hi"}, headers=as_htmx)
     assert response.status_code == 403
     html = response.get_data(as_text=True)
-    assert "responsible" in html and 'data-testid="message-input"' not in html
+    assert 'data-testid="message-error"' in html and 'data-testid="message-input"' not in html
     assert db.session.scalar(sa.select(sa.func.count(Message.id))) == 0
 
 
@@ -117,7 +117,7 @@ def test_bad_file_refused_with_message(scene, client, login, as_htmx):
     )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert "not a supported file type" in html and "Siehe Datei" in html
+    assert 'data-testid="message-error"' in html and "tool.exe" in html and "Siehe Datei" in html
 
 
 def test_voice_message(scene, client, login, as_htmx):
@@ -191,3 +191,29 @@ def test_missing_ticket_is_404(scene, client, login):
     assert client.post("/tickets/9999/messages", data={"body": "x"}).status_code == 404
     with pytest.raises(NotFound):
         messenger.require_reader(scene.moderator, None)
+
+
+def test_assistant_link_opens_on_code_users_device_page(scene, client, login, as_htmx):
+    """Employees send an assistant page; the code user's link leads to it on their device page."""
+    from app.models import AssistantElement
+
+    element = AssistantElement(template_id=scene.ticket.template_id, title="Druck prüfen", body="**Ventil** öffnen")
+    db.session.add(element)
+    db.session.commit()
+    login(scene.member)
+    response = client.post(
+        f"/tickets/{scene.ticket.id}/messages/assistant-link", data={"element": element.id}, headers=as_htmx
+    )
+    assert response.status_code == 200 and 'data-testid="assistant-link"' in response.get_data(as_text=True)
+    message = db.session.scalar(sa.select(Message).filter_by(kind=MessageKind.ASSISTANT_LINK))
+    preview = client.get(f"/tickets/{scene.ticket.id}/messages/{message.id}/open")
+    assert preview.status_code == 200 and "<strong>Ventil</strong>" in preview.get_data(as_text=True)
+    code_browser = scene.code_client(scene.app.test_client())
+    opened = code_browser.get(f"/tickets/{scene.ticket.id}/messages/{message.id}/open?as=code")
+    assert opened.status_code == 302 and f"/c/{scene.code.token}/a/{element.id}" in opened.headers["Location"]
+
+
+def test_assistant_link_refuses_foreign_element(scene):
+    """Only pages of the ticket's own assistant can be sent."""
+    with pytest.raises(ValidationError):
+        messenger.send_assistant_link(scene.ticket, 99999, actor=scene.moderator)

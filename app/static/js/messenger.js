@@ -149,6 +149,19 @@
     });
   });
 
+  // No live connection (blocked WebSocket, proxy trouble): refresh the thread now and then instead.
+  window.setInterval(function () {
+    if (document.documentElement.getAttribute("data-realtime") === "connected" || document.visibilityState !== "visible") {
+      return;
+    }
+    document.querySelectorAll("[data-messenger]").forEach(function (panel) {
+      var input = panel.querySelector('textarea[name="body"]');
+      if (!panel.querySelector("[data-older] a[data-loading]") && !(input && document.activeElement === input && input.value)) {
+        refreshThread(panel);
+      }
+    });
+  }, 15000);
+
   function refreshThread(panel) {
     fetch(panel.getAttribute("data-thread-url"), { credentials: "same-origin", headers: { "HX-Request": "true" } })
       .then(function (response) { return response.ok ? response.text() : null; })
