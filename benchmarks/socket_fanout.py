@@ -22,7 +22,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from benchmarks._common import (  # noqa: E402
+from benchmarks._common import (
     BIN,
     Process,
     base_env,

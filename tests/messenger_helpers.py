@@ -2,7 +2,15 @@
 from app.enums import Role
 from app.identity import sign_code_user_key
 from app.services import offers
-from tests.factories import make_code, make_code_visitor, make_device, make_employee, make_flow, make_public_ticket, make_template
+from tests.factories import (
+    make_code,
+    make_code_visitor,
+    make_device,
+    make_employee,
+    make_flow,
+    make_public_ticket,
+    make_template,
+)
 
 
 class Scene:

@@ -1,6 +1,5 @@
 """Messenger over HTTP: the thread fragment and posting (the fallback when no socket is connected)."""
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
-from flask_babel import gettext as _
 from werkzeug.routing import BuildError
 
 from app import identity, policy, realtime
