@@ -49,10 +49,9 @@ def _pin_key():
 @bp.before_request
 def resolve_code():
     """Every /c/<token> page: a usable code, then a valid code session (PIN first where the code has one)."""
+    # An app context shared by several requests (tests, CLI) must not answer for another browser.
     for cached in ("code_user", "code_visitor", "visitor"):
-        g.pop(
-            cached, None
-        )  # an app context shared by several requests (tests, CLI) must not answer for another browser
+        g.pop(cached, None)
     code = code_access.find_usable_code((request.view_args or {}).get("token"))
     if code is None:
         return render_template("public/inactive.html"), 404
@@ -62,8 +61,10 @@ def resolve_code():
     code_user = identity.current_code_user(create=not code.has_pin)
     if code_access.session_for(code, code_user) is None:
         if code.has_pin:
-            status = 200 if request.method == "GET" else 403
-            return render("public/pin.html", next_url=request.full_path, error=None, status=status)
+            if request.method == "GET":
+                return render("public/pin.html", next_url=request.full_path, error=None)
+            next_url = url_for("public.device", token=code.token)
+            return render("public/pin.html", next_url=next_url, error=None, status=403)
         code_access.open_code_session(code, code_user)
         identity.forget_code_visitor()
     g.visitor = identity.current_code_visitor()
