@@ -80,7 +80,10 @@
   });
 
   socket.on("code-access-changed", function () {
-    window.setTimeout(function () { window.location.reload(); }, 500);
+    var codePage = /^\/c\//.test(window.location.pathname) || document.querySelector('[data-ticket-room][data-as="code"]');
+    if (codePage) {
+      window.setTimeout(function () { window.location.reload(); }, 500);
+    }
   });
 
   socket.on("ticket-hidden", function (payload) {
