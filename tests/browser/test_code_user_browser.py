@@ -118,6 +118,7 @@ def test_code_user_rates_a_done_ticket(live_server, new_page):
     page = new_page(PHONE)
     page.goto(f"{live_server.url}/c/demo-press/t/{number}")
     assert page.get_by_test_id("ticket-status").get_attribute("data-status") == "done"
+    assert page.get_by_test_id("message-input").is_visible()
     page.get_by_test_id("rating-option").and_(page.locator('[value="4"]')).check()
     page.get_by_test_id("rating-comment").fill("Schnell und freundlich.")
     assert_accessible(page)
