@@ -67,8 +67,18 @@ def _error_page(status, title, text):
     return handler
 
 
+REQUEST_SCOPED_KEYS = ("_login_user", "_flask_babel", "code_user", "code_visitor", "set_code_user_cookie")
+
+
+def forget_previous_request():
+    """A request never sees identity or locale cached by an earlier request that shared its app context."""
+    for key in REQUEST_SCOPED_KEYS:
+        g.pop(key, None)
+
+
 def register(app):
     """Wire hooks, globals and filters into the app."""
+    app.before_request(forget_previous_request)
     app.after_request(security_headers)
     app.after_request(add_vary)
     app.after_request(identity.set_code_user_cookie)

@@ -79,6 +79,14 @@ def test_session_cookie_is_secure_and_http_only(client):
 
 
 def test_create_admin_command(app):
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        _check_create_admin(app)
+
+
+def _check_create_admin(app):
+    """Create an admin, then refuse a duplicate and a short password."""
     runner = app.test_cli_runner()
     result = runner.invoke(args=["create-admin", "--email", "Boss@Example.com", "--name", "Boss", "--password", "long-enough-pw"])
     assert result.exit_code == 0, result.output

@@ -23,6 +23,15 @@ from tests.factories import (
 RUN_ON_POSTGRES = True
 
 
+@pytest.fixture(autouse=True)
+def english(app):
+    """Messages are asserted in English; the catalog translates them for German users."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield
+
+
 @pytest.fixture
 def world(app):
     """Two fleet members, a moderator, a device with a code and a code visitor."""
