@@ -144,8 +144,9 @@ def matching_ids(text):
         return None
     if db.engine.dialect.name == "postgresql":
         query = " & ".join(f"{term.lower()}:*" for term in terms)
+        config = sa.literal_column(f"'{TS_CONFIG}'::regconfig")  # literal, so the GIN expression index matches
         return sa.select(documents.c.ticket_id).where(
-            sa.func.to_tsvector(TS_CONFIG, documents.c.body).op("@@")(sa.func.to_tsquery(TS_CONFIG, query))
+            sa.func.to_tsvector(config, documents.c.body).op("@@")(sa.func.to_tsquery(config, query))
         )
     match = " ".join('"' + term.replace('"', "") + '"*' for term in terms)
     fts = sa.table(FTS_TABLE, sa.column("rowid"))
