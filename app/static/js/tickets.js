@@ -7,11 +7,27 @@
     return document.getElementById("ticket-main");
   }
 
+  function defaultIndex(select) {
+    for (var i = 0; i < select.options.length; i += 1) {
+      if (select.options[i].defaultSelected) {
+        return i;
+      }
+    }
+    return 0;
+  }
+
+  // Something typed, chosen or opened that a refresh would silently undo.
   function isWriting(block) {
-    var pending = false;
-    block.querySelectorAll("textarea, input[type=file]").forEach(function (field) {
-      if ((field.type === "file" && field.files && field.files.length) || (field.type !== "file" && field.value.trim())) {
-        pending = true;
+    var pending = block.querySelector("details[open]") !== null;
+    block.querySelectorAll("textarea, input, select").forEach(function (field) {
+      if (field.type === "file") {
+        pending = pending || Boolean(field.files && field.files.length);
+      } else if (field.type === "checkbox") {
+        pending = pending || field.checked !== field.defaultChecked;
+      } else if (field.tagName === "SELECT") {
+        pending = pending || field.selectedIndex !== defaultIndex(field);
+      } else if (field.tagName === "TEXTAREA") {
+        pending = pending || field.value.trim() !== "";
       }
     });
     return pending;
