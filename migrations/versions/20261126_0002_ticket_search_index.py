@@ -55,16 +55,18 @@ def upgrade():
     elif dialect == "postgresql":
         op.execute(POSTGRES_DDL)
     # Tickets that exist already become searchable at once: number, title, answers, messages and updates.
-    concat, number = (
-        ("string_agg", "lpad(CAST(t.id AS TEXT), 5, '0')") if dialect == "postgresql" else ("group_concat", "printf('%05d', t.id)")
-    )
+    if dialect == "postgresql":
+        concat, number = "string_agg", "lpad(CAST(t.id AS TEXT), 5, '0')"
+    else:
+        concat, number = "group_concat", "printf('%05d', t.id)"
     parts = " || ' ' || ".join(
         f"COALESCE((SELECT {concat}({column}, ' ') FROM {table} WHERE {table}.ticket_id = t.id), '')"
         for table, column in (("answers", "text"), ("messages", "body"), ("updates", "body"))
     )
     op.execute(
         "INSERT INTO ticket_search_documents (ticket_id, body) "
-        f"SELECT t.id, 'T-' || {number} || ' ' || CAST(t.id AS TEXT) || ' ' || t.title || ' ' || t.flow_title || ' ' || {parts} "
+        f"SELECT t.id, 'T-' || {number} || ' ' || CAST(t.id AS TEXT) || ' ' || t.title || ' ' || t.flow_title "
+        f"|| ' ' || {parts} "
         "FROM tickets t WHERE t.status != 'DRAFT'"
     )
 
