@@ -58,7 +58,7 @@ def read_code_user_key(cookie_value):
 
 def current_code_user(create=False):
     """This browser's CodeUser row, created (with a cookie) when asked to."""
-    if "code_user" in g:
+    if g.get("code_user") is not None or ("code_user" in g and not create):
         return g.code_user
     key = read_code_user_key(request.cookies.get(current_app.config["CODE_USER_COOKIE"]))
     code_user = db.session.scalar(sa.select(CodeUser).filter_by(key=key)) if key else None

@@ -446,3 +446,29 @@ def test_step_partial_renders_choice_hooks_for_every_choice_type(app, kind, opti
     values = re.findall(r'value="([^"]*)"\s+data-testid="step-option"', html)
     assert values == expected
     assert 'data-testid="wizard-next"' in html and 'data-testid="wizard-back"' in html
+
+
+def test_device_picture_is_shown_to_code_users_of_that_device(app, client):
+    import io
+    import os
+
+    from PIL import Image
+
+    from app.services import uploads
+    from tests.factories import make_code, make_device, make_template
+
+    device = make_device(make_template(), name="Presse mit Bild")
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), "navy").save(buffer, "JPEG")
+    device.picture_name = "devicepicture.jpg"
+    with open(os.path.join(uploads.folder(), device.picture_name), "wb") as handle:
+        handle.write(buffer.getvalue())
+    db.session.commit()
+    code = make_code(device)
+    page = client.get(f"/c/{code.token}").get_data(as_text=True)
+    assert f"/c/{code.token}/picture" in page
+    response = client.get(f"/c/{code.token}/picture")
+    assert response.status_code == 200 and response.mimetype == "image/jpeg"
+    response.close()
+    bare = make_code(make_device(make_template()))
+    assert client.get(f"/c/{bare.token}/picture").status_code == 404

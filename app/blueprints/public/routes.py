@@ -10,6 +10,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
@@ -158,6 +159,14 @@ def _service_history():
         .options(selectinload(Update.attachments))
     ).all()
     return [(update, ticket) for update, ticket in rows if policy.can_view_update(g.visitor, update)]
+
+
+@bp.get("/c/<token>/picture")
+def picture(token):
+    """The device's picture for everyone who reaches the device through this code."""
+    if not g.device.picture_name:
+        abort(404)
+    return send_from_directory(uploads.folder(), g.device.picture_name, mimetype="image/jpeg", max_age=3600)
 
 
 @bp.get("/c/<token>/a/<int:element_id>")
