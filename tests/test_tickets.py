@@ -236,3 +236,19 @@ def test_internal_and_public_updates_sit_in_their_tabs(app, login, world):
     internal_tab = client.get(f"/tickets/{ticket.id}?updates=internal").get_data(as_text=True)
     assert "Techniker kommt morgen" in public_tab and 'data-visibility="public"' in public_tab
     assert 'data-testid="update" data-visibility="internal"' in internal_tab
+
+
+def test_timeline_merges_events_messages_and_updates(app, login, world):
+    from app.models import Message
+
+    ticket, responsible = world["ticket"], world["people"]["responsible"]
+    db.session.add(Message(ticket_id=ticket.id, body="Foto vom Typenschild bitte", author_employee_id=responsible.id))
+    db.session.commit()
+    ticket_service.post_update(ticket, "Dichtung bestellt", Visibility.INTERNAL, actor=responsible)
+    ticket_service.fire_event(ticket, "start", actor=responsible)
+    page = login(responsible).get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    timeline = page[page.index('id="timeline-title"'):].lower()
+    assert "foto vom typenschild bitte" in timeline
+    assert "dichtung bestellt" in timeline
+    assert timeline.index("in arbeit") < timeline.index("dichtung bestellt")  # newest first
+    assert "rita responsible" in timeline

@@ -29,6 +29,7 @@ from app.workflow import TicketStatus
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 DEVICE_CHOICES = 50
+TIMELINE_SIZE = 200  # newest entries shown; the messenger pages through older messages itself
 
 
 @bp.before_request
@@ -108,7 +109,11 @@ def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="ma
         .options(selectinload(Update.attachments), selectinload(Update.author_employee))
     ).all()
     messages = db.session.scalars(
-        sa.select(Message).where(Message.ticket_id == ticket.id).options(selectinload(Message.author_employee))
+        sa.select(Message)
+        .where(Message.ticket_id == ticket.id)
+        .order_by(Message.id.desc())
+        .limit(TIMELINE_SIZE)
+        .options(selectinload(Message.author_employee))
     ).all()
     answers = db.session.scalars(
         sa.select(Answer)
@@ -135,7 +140,8 @@ def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="ma
         answers=answers,
         public_updates=[u for u in updates if u.visibility == Visibility.PUBLIC],
         internal_updates=[u for u in updates if u.visibility == Visibility.INTERNAL],
-        timeline=timeline.build(ticket, events, messages, updates),
+        timeline=timeline.build(ticket, events, messages, updates)[:TIMELINE_SIZE],
+        timeline_size=TIMELINE_SIZE,
         status_events=events_now,
         status_path=[s for s in TicketStatus if s not in (TicketStatus.DRAFT, TicketStatus.CANCELLED)],
         assignable=assignable,
