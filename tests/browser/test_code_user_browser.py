@@ -69,6 +69,7 @@ def test_code_user_reports_a_problem_with_a_photo(live_server, new_page, tmp_pat
     page.get_by_test_id("wizard-next").click()
 
     page.wait_for_url(re.compile(r"/step/3$"))
+    assert_accessible(page)  # a choice step
     page.get_by_test_id("step-option").and_(page.locator('[value="yes"]')).check()
     page.get_by_test_id("wizard-next").click()
 
