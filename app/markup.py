@@ -1,5 +1,7 @@
 """Markdown to safe HTML: full Markdown for assistant pages, a small subset for messages and updates."""
 import re
+import threading
+from functools import lru_cache
 
 import markdown as markdown_lib
 import nh3
@@ -39,13 +41,48 @@ def _clean(html, tags):
     )
 
 
+PAGE_EXTENSIONS = ("nl2br", "sane_lists")
+MESSAGE_EXTENSIONS = ("nl2br",)
+# Rendered short texts kept per kind (a few MB at most): a long thread shows the same bodies on every refresh.
+RENDERED_CACHE_SIZE = 1024
+CACHED_TEXT_LENGTH = 2000
+
+_converters = threading.local()
+
+
+def _convert(text, extensions):
+    """Markdown to HTML with this thread's converter for `extensions` (building one compiles many patterns)."""
+    converters = _converters.__dict__
+    converter = converters.get(extensions)
+    if converter is None:
+        converter = converters[extensions] = markdown_lib.Markdown(extensions=list(extensions))
+    try:
+        return converter.convert(text)
+    finally:
+        converter.reset()
+
+
+def _page_html(text):
+    """Sanitized HTML of one assistant text."""
+    return _clean(_convert(text, PAGE_EXTENSIONS), PAGE_TAGS)
+
+
+def _message_html(text):
+    """Sanitized HTML of one message or update body."""
+    return _clean(_convert(_autolink(text), MESSAGE_EXTENSIONS), MESSAGE_TAGS)
+
+
+_cached_page_html = lru_cache(maxsize=RENDERED_CACHE_SIZE)(_page_html)
+_cached_message_html = lru_cache(maxsize=RENDERED_CACHE_SIZE)(_message_html)
+
+
 def render_page(text):
     """Assistant element bodies and descriptions: Markdown with lists and headings, sanitized."""
-    html = markdown_lib.markdown(text or "", extensions=["nl2br", "sane_lists"])
-    return Markup(_clean(html, PAGE_TAGS))
+    text = text or ""
+    return Markup(_cached_page_html(text) if len(text) <= CACHED_TEXT_LENGTH else _page_html(text))
 
 
 def render_message(text):
     """Messages and updates: bold, italic, links, line breaks and auto-linked addresses, sanitized."""
-    html = markdown_lib.markdown(_autolink(text or ""), extensions=["nl2br"])
-    return Markup(_clean(html, MESSAGE_TAGS))
+    text = text or ""
+    return Markup(_cached_message_html(text) if len(text) <= CACHED_TEXT_LENGTH else _message_html(text))
