@@ -71,10 +71,10 @@ def current_code_user(create=False):
     return code_user
 
 
-def valid_device_ids(code_user):
-    """Devices this code user reaches through enabled codes whose epoch has not moved on."""
-    rows = db.session.execute(
-        sa.select(Code.device_id)
+def valid_codes(code_user):
+    """(code id, device id) of the enabled, paired codes whose session epoch this code user still holds."""
+    return db.session.execute(
+        sa.select(Code.id, Code.device_id)
         .join(CodeSession, CodeSession.code_id == Code.id)
         .where(
             CodeSession.code_user_id == code_user.id,
@@ -82,8 +82,12 @@ def valid_device_ids(code_user):
             Code.enabled.is_(True),
             Code.device_id.is_not(None),
         )
-    )
-    return {row[0] for row in rows}
+    ).all()
+
+
+def valid_device_ids(code_user):
+    """Devices this code user reaches through valid code sessions."""
+    return {device_id for _, device_id in valid_codes(code_user)}
 
 
 def current_code_visitor(create=False):

@@ -7,12 +7,11 @@ viewing a PUBLIC ticket; closed at once when the ticket turns INTERNAL).
 Events to browsers: ``ticket-updated``, ``ticket-deleted``, ``ticket-hidden``, ``notification-added``,
 ``code-access-changed``, ``message-posted``, ``typing``, ``joined``, ``join-refused``.
 """
-import sqlalchemy as sa
 from flask import current_app, g, has_request_context, render_template
 from flask_login import current_user
 
 from app.enums import Visibility
-from app.extensions import db, socketio
+from app.extensions import socketio
 
 STAFF_ROOM = "staff"
 
@@ -151,19 +150,9 @@ def socket_actor(as_code=False):
 
 def valid_code_ids(code_user):
     """Codes through which this code user currently reaches a device."""
-    from app.models import Code, CodeSession
+    from app.identity import valid_codes
 
-    rows = db.session.execute(
-        sa.select(Code.id)
-        .join(CodeSession, CodeSession.code_id == Code.id)
-        .where(
-            CodeSession.code_user_id == code_user.id,
-            CodeSession.epoch == Code.session_epoch,
-            Code.enabled.is_(True),
-            Code.device_id.is_not(None),
-        )
-    )
-    return {row[0] for row in rows}
+    return {code_id for code_id, _ in valid_codes(code_user)}
 
 
 def register(app):
