@@ -1,6 +1,15 @@
 """Request hooks: security headers, template globals and filters, error pages."""
+from functools import lru_cache
+
 from flask import g, render_template, request
-from flask_babel import format_date, format_datetime, get_locale, gettext as _, to_user_timezone
+from flask_babel import (
+    format_date,
+    format_datetime,
+    get_locale,
+    get_timezone,
+    to_user_timezone,
+)
+from flask_babel import gettext as _
 from flask_login import current_user
 
 from app import identity, labels, policy
@@ -8,21 +17,20 @@ from app.htmx import add_vary, is_htmx
 from app.markup import render_message, render_page
 from app.models import format_number
 
-CONTENT_SECURITY_POLICY = "; ".join(
-    [
-        "default-src 'self'",
-        "script-src 'self'",
-        "style-src 'self'",
-        "img-src 'self' data: blob:",
-        "media-src 'self' blob:",
-        "connect-src 'self' ws: wss:",
-        "font-src 'self'",
-        "object-src 'none'",
-        "base-uri 'self'",
-        "form-action 'self'",
-        "frame-ancestors 'none'",
-    ]
+CSP_DIRECTIVES = (
+    "default-src 'self'",
+    "script-src 'self'",
+    "style-src 'self'",
+    "img-src 'self' data: blob:",
+    "media-src 'self' blob:",
+    "connect-src 'self' ws: wss:",
+    "font-src 'self'",
+    "object-src 'none'",
+    "base-uri 'self'",
+    "form-action 'self'",
+    "frame-ancestors 'none'",
 )
+CONTENT_SECURITY_POLICY = "; ".join(CSP_DIRECTIVES)
 
 
 def security_headers(response):
@@ -40,19 +48,37 @@ def security_headers(response):
     return response
 
 
+FORMATTED_DATES_CACHED = 4096  # Timelines and overviews show the same timestamps on every refresh.
+
+
+@lru_cache(maxsize=FORMATTED_DATES_CACHED)
+def _formatted(kind, value, style, locale, timezone):
+    """One timestamp as `kind` shows it; `locale` and `timezone` (the current ones) only key the cache."""
+    if kind == "datetime":
+        return format_datetime(value, style)
+    if kind == "date":
+        return format_date(value, style)
+    return to_user_timezone(value).isoformat()
+
+
+def _cached(kind, value, style):
+    """The formatted timestamp for the current locale and timezone, from the cache when seen before."""
+    return _formatted(kind, value, style, str(get_locale()), str(get_timezone()))
+
+
 def _time(value, style="short"):
     """Localised date and time in the viewer's language."""
-    return format_datetime(value, style) if value else ""
+    return _cached("datetime", value, style) if value else ""
 
 
 def _date(value):
     """Localised date."""
-    return format_date(value, "medium") if value else ""
+    return _cached("date", value, "medium") if value else ""
 
 
 def _iso(value):
     """Machine-readable timestamp for <time datetime>."""
-    return to_user_timezone(value).isoformat() if value else ""
+    return _cached("iso", value, None) if value else ""
 
 
 def _error_page(status, title, text):
