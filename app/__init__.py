@@ -91,14 +91,15 @@ def _init_extensions(app):
 
 def _register_blueprints(app):
     """One blueprint per user-facing area."""
-    from app.blueprints.admin.routes import account_bp, bp as admin_bp
+    from app.blueprints.admin.routes import account_bp
+    from app.blueprints.admin.routes import bp as admin_bp
     from app.blueprints.auth.routes import bp as auth_bp
     from app.blueprints.files.routes import bp as files_bp
     from app.blueprints.health.routes import bp as health_bp
     from app.blueprints.home.routes import bp as home_bp
-    from app.blueprints.public.routes import bp as public_bp
     from app.blueprints.messenger.routes import bp as messenger_bp
     from app.blueprints.notifications.routes import bp as notifications_bp
+    from app.blueprints.public.routes import bp as public_bp
     from app.blueprints.tickets.routes import bp as tickets_bp
 
     for blueprint in (health_bp, auth_bp, home_bp, public_bp, files_bp, messenger_bp, tickets_bp, admin_bp, account_bp, notifications_bp):

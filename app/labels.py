@@ -1,7 +1,15 @@
 """Human, translatable names for the domain vocabularies."""
 from flask_babel import lazy_gettext as _l
 
-from app.enums import MessageKind, NotificationEvent, OfferState, Priority, Role, StepType, Visibility
+from app.enums import (
+    MessageKind,
+    NotificationEvent,
+    OfferState,
+    Priority,
+    Role,
+    StepType,
+    Visibility,
+)
 from app.workflow import TicketStatus
 
 STATUS = {

@@ -4,7 +4,8 @@ An actor is an employee (``is_employee``, ``role``, ``id``), a code visitor (``i
 ``device_ids``: the devices its valid code sessions reach) or None for anonymous.
 """
 from app.enums import OfferState, Role, Visibility
-from app.workflow import FINAL_STATUSES, MANUAL_EVENTS, OPEN_STATUSES, TicketStatus, can_fire as status_allows
+from app.workflow import FINAL_STATUSES, MANUAL_EVENTS, OPEN_STATUSES, TicketStatus
+from app.workflow import can_fire as status_allows
 
 MODERATING_ROLES = frozenset({Role.MODERATOR, Role.ADMIN})
 

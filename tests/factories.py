@@ -4,7 +4,17 @@ import itertools
 from app.enums import GroupKind, Role, StepType, Visibility
 from app.extensions import db
 from app.identity import CodeVisitor
-from app.models import Code, CodeSession, CodeUser, Device, Employee, Flow, Group, Step, Template
+from app.models import (
+    Code,
+    CodeSession,
+    CodeUser,
+    Device,
+    Employee,
+    Flow,
+    Group,
+    Step,
+    Template,
+)
 from app.services import tickets as ticket_service
 
 _sequence = itertools.count(1)

@@ -70,7 +70,7 @@ def _flask(tmp_path, *args):
     env["FLASK_UPLOAD_FOLDER"] = str(tmp_path / "uploads")
     env["FLASK_NOTIFICATION_DISPATCHER_THREAD"] = "false"
     return subprocess.run(
-        [sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "flask", "--app", "wsgi", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
     )
 
 

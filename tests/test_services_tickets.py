@@ -1,4 +1,6 @@
 """Ticket and offer services: automatic rules, audit trail, bad input, races. Also run on PostgreSQL."""
+from types import SimpleNamespace
+
 import pytest
 import sqlalchemy as sa
 from sqlalchemy.orm import Session
@@ -7,10 +9,15 @@ from app.enums import OfferState, Priority, Role, StepType, Visibility
 from app.extensions import db
 from app.models import Answer, Offer, Rating, Team, Ticket, TicketEvent, Update
 from app.services import offers, tickets
-from app.services.errors import ConflictError, InvalidTransition, NotAllowed, NotFound, ValidationError
+from app.services.errors import (
+    ConflictError,
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    ValidationError,
+)
 from app.workflow import TicketStatus
 from tests.factories import (
-    answer_all,
     make_code,
     make_code_visitor,
     make_device,
@@ -41,7 +48,9 @@ def world(app):
     flow = make_flow(template)
     device = make_device(template)
     visitor = make_code_visitor(make_code(device))
-    return type("World", (), dict(anna=anna, ben=ben, moderator=moderator, template=template, flow=flow, device=device, visitor=visitor))
+    return SimpleNamespace(
+        anna=anna, ben=ben, moderator=moderator, template=template, flow=flow, device=device, visitor=visitor
+    )
 
 
 def snapshot():

@@ -1,10 +1,31 @@
 """All models, importable from one place."""
 from app.models.device import Code, CodeSession, CodeUser, Customer, Device
 from app.models.message import Message, MessageRead, Update, VideoSession
-from app.models.notification import Delivery, Notification, PushSubscription, TicketReceiver
+from app.models.notification import (
+    Delivery,
+    Notification,
+    PushSubscription,
+    TicketReceiver,
+)
 from app.models.org import Organisation
-from app.models.template import ActionButton, AssistantElement, Flow, Group, Step, Template
-from app.models.ticket import Answer, Attachment, Offer, Rating, Ticket, TicketEvent, format_number, parse_number
+from app.models.template import (
+    ActionButton,
+    AssistantElement,
+    Flow,
+    Group,
+    Step,
+    Template,
+)
+from app.models.ticket import (
+    Answer,
+    Attachment,
+    Offer,
+    Rating,
+    Ticket,
+    TicketEvent,
+    format_number,
+    parse_number,
+)
 from app.models.user import Employee, NotificationPreference, Team
 
 __all__ = [

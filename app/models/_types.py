@@ -1,12 +1,12 @@
 """Column helpers shared by the model modules."""
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import sqlalchemy as sa
 
 
 def utcnow():
     """Timezone-aware now in UTC, the only clock the models use."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class UTCDateTime(sa.types.TypeDecorator):
@@ -18,13 +18,13 @@ class UTCDateTime(sa.types.TypeDecorator):
     def process_bind_param(self, value, dialect):
         """Normalise to UTC before writing."""
         if value is not None and value.tzinfo is not None:
-            value = value.astimezone(timezone.utc)
+            value = value.astimezone(UTC)
         return value
 
     def process_result_value(self, value, dialect):
         """Re-attach UTC where the database forgot it."""
         if value is not None and value.tzinfo is None:
-            value = value.replace(tzinfo=timezone.utc)
+            value = value.replace(tzinfo=UTC)
         return value
 
 

@@ -1,4 +1,6 @@
 """Tickets with their answers, attachments, events, ratings and offers."""
+from typing import ClassVar
+
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
@@ -40,7 +42,7 @@ class Ticket(db.Model):
     rating_score: Mapped[int | None] = mapped_column(index=True)
     version: Mapped[int] = mapped_column(default=1)
 
-    __mapper_args__ = {"version_id_col": version}
+    __mapper_args__: ClassVar[dict] = {"version_id_col": version}
 
     device = relationship("Device")
     template = relationship("Template")

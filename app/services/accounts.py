@@ -5,8 +5,8 @@ from flask_babel import gettext as _
 from app.enums import Role
 from app.extensions import db
 from app.models import Employee
-from app.services.errors import ValidationError
 from app.services.answers import EMAIL
+from app.services.errors import ValidationError
 
 MIN_PASSWORD_LENGTH = 8
 

@@ -1,4 +1,5 @@
 """Validation and normalisation of one answer per step type: pure functions of the submitted value."""
+import math
 import re
 from datetime import date
 
@@ -95,7 +96,7 @@ def _number(step, text):
         number = float(normalised)
     except ValueError:
         raise ValidationError(_("Please enter a number, for example 3 or 2.5."), field="value") from None
-    if number != number or abs(number) > 1e12:
+    if math.isnan(number) or abs(number) > 1e12:
         raise ValidationError(_("Please enter a number, for example 3 or 2.5."), field="value")
     value = int(number) if number.is_integer() else number
     return value, str(value)
