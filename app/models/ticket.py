@@ -18,6 +18,9 @@ class Ticket(db.Model):
         sa.Index("ix_tickets_status_created", "status", "created_at"),
         sa.Index("ix_tickets_device_visibility", "device_id", "visibility", "status"),
         sa.Index("ix_tickets_last_activity", "last_activity_at"),
+        # Overview filters: priority within statuses (also walks each priority by number), rating and date range.
+        sa.Index("ix_tickets_status_priority", "status", "priority"),
+        sa.Index("ix_tickets_status_rating_created", "status", "rating_score", "created_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
