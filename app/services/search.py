@@ -153,13 +153,16 @@ def matching_ids(text):
     return sa.select(fts.c.rowid).where(sa.text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=match))
 
 
-def condition(text):
-    """A WHERE clause for tickets matching a search: by number, or by full text."""
+def condition(text, ticket_id=Ticket.id):
+    """A WHERE clause for tickets matching a search: by number, or by full text.
+
+    `ticket_id` is the expression compared, by default the tickets' primary key.
+    """
     number = parse_number(text or "")
     ids = matching_ids(text)
     clauses = []
     if number is not None:
-        clauses.append(Ticket.id == number)
+        clauses.append(ticket_id == number)
     if ids is not None:
-        clauses.append(Ticket.id.in_(ids))
+        clauses.append(ticket_id.in_(ids))
     return sa.or_(*clauses) if clauses else None

@@ -4,6 +4,8 @@ from datetime import UTC, date, datetime, time, timedelta
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
+from sqlalchemy.sql import operators
+from sqlalchemy.sql.elements import UnaryExpression
 
 from app.enums import RESPONSIBLE_STATES, OfferState, Priority, Visibility
 from app.extensions import db
@@ -22,6 +24,11 @@ SORTS = {
     "priority": None,  # one index-ordered arm per priority, see _priority_page
 }
 DEFAULT_SORT = "-activity"
+
+
+def _unindexed(column):
+    """`column` as SQLite's unary plus, which no index answers: keeps the planner off that column's indexes."""
+    return UnaryExpression(column, operator=operators.custom_op("+"))
 
 
 def _enum_values(enum_cls, raw_values):
@@ -125,8 +132,11 @@ class Filters:
         values.update(changes)
         return {key: value for key, value in values.items() if value not in ("", None) and value != []}
 
-    def conditions(self, me):
-        """WHERE clauses for these filters, seen by employee `me`."""
+    def conditions(self, me, search_by_sort_index=False):
+        """WHERE clauses for these filters, seen by employee `me`.
+
+        With `search_by_sort_index` (SQLite) the search's id list only filters while the sort index is walked.
+        """
         clauses = [Ticket.status.in_(self.effective_statuses)]
         if self.visibility:
             clauses.append(Ticket.visibility == self.visibility)
@@ -164,7 +174,7 @@ class Filters:
         if self.created_to:
             clauses.append(Ticket.created_at < datetime.combine(self.created_to + timedelta(days=1), time.min, UTC))
         if self.q:
-            matched = search.condition(self.q)
+            matched = search.condition(self.q, _unindexed(Ticket.id) if search_by_sort_index else Ticket.id)
             clauses.append(matched if matched is not None else sa.false())
         return clauses
 
@@ -173,12 +183,18 @@ class Filters:
         """Highest or newest first."""
         return self.sort.startswith("-")
 
-    def order_by(self):
-        """ORDER BY for the chosen sort (not priority), the number breaking ties."""
+    def order_by(self, by_index=True):
+        """ORDER BY for the chosen sort (not priority), the number breaking ties.
+
+        Without `by_index` (SQLite) the sort column's index is not used: the rows are found by the filters' best
+        index and sorted afterwards, which is faster when few rows match.
+        """
         column = SORTS[self.sort.lstrip("-")]
         tie = Ticket.id.desc() if self.descending else Ticket.id.asc()
         if column is Ticket.id:
             return [tie]
+        if not by_index:
+            column = _unindexed(column)
         return [column.desc() if self.descending else column.asc(), tie]
 
     @property
@@ -233,7 +249,16 @@ def load_page(filters, me, size):
         by_id = {ticket.id: ticket for ticket in db.session.scalars(query.where(Ticket.id.in_(ids)))}
         tickets = [by_id[ticket_id] for ticket_id in ids if ticket_id in by_id]
     else:
-        tickets = db.session.scalars(query.where(*clauses).order_by(*filters.order_by()).limit(size).offset(offset)).all()
+        order_by = filters.order_by()
+        if db.engine.dialect.name == "sqlite":
+            # The count tells SQLite's planner what it cannot know: with at most COUNT_CAP matches, finding them by
+            # the filters and sorting them is cheap, while walking the sort index may pass every ticket; with more
+            # matches the sort index reaches a page soon, so a search's id list only filters.
+            if not capped:
+                order_by = filters.order_by(by_index=False)
+            elif filters.q:
+                clauses = filters.conditions(me, search_by_sort_index=True)
+        tickets = db.session.scalars(query.where(*clauses).order_by(*order_by).limit(size).offset(offset)).all()
     return Page(tickets=tickets, total=total, capped=capped, number=number, size=size)
 
 
