@@ -18,6 +18,9 @@ def create_app(test_config=None):
     _load_config(app, test_config)
     _refuse_development_secret(app)
     _init_extensions(app)
+    from app import sqlite_statistics
+
+    sqlite_statistics.refresh(app)
     _register_blueprints(app)
     _register_hooks(app)
     from app import cli, realtime
