@@ -5,7 +5,6 @@ import os
 import threading
 
 import sqlalchemy as sa
-from cryptography.hazmat.primitives import serialization
 from flask import current_app
 
 from app.extensions import db
@@ -58,6 +57,8 @@ def ensure_vapid_keys():
 
 def application_server_key():
     """The public key as the browser's PushManager.subscribe wants it (base64url, uncompressed point)."""
+    # Imported on use: about 7 MB per process that never sends a push.
+    from cryptography.hazmat.primitives import serialization
     from py_vapid import Vapid
 
     vapid = Vapid.from_file(ensure_vapid_keys())
