@@ -1,4 +1,5 @@
 """Entry point: `gunicorn -w 1 --threads 100 wsgi:app` in production, `python wsgi.py` to serve with Socket.IO."""
+import gc
 import os
 import signal
 import sys
@@ -8,6 +9,10 @@ from app import create_app
 from app.extensions import socketio
 
 app = create_app()
+# Modules, templates and mappers live as long as the process: keep them out of the garbage collector's full
+# passes, which otherwise walk them all every few requests (tens of ms each at the overview's p95).
+gc.collect()
+gc.freeze()
 
 SHUTDOWN_GRACE_SECONDS = 5
 
