@@ -4,6 +4,7 @@ import secrets
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.orm import selectinload
 
 from app import policy, realtime
 from app.enums import MessageKind, NotificationEvent
@@ -44,7 +45,12 @@ def write_refusal(actor, ticket):
 
 def thread_page(ticket, *, before=None, limit=PAGE_SIZE):
     """Up to `limit` messages older than message `before` (newest page by default), oldest first; plus has_older."""
-    query = sa.select(Message).where(Message.ticket_id == ticket.id)
+    # Each message shows its author and attachments: load them with the page, not one query per message.
+    query = (
+        sa.select(Message)
+        .where(Message.ticket_id == ticket.id)
+        .options(selectinload(Message.author_employee), selectinload(Message.attachments))
+    )
     if before:
         query = query.where(Message.id < int(before))
     rows = list(db.session.scalars(query.order_by(Message.id.desc()).limit(limit + 1)))
