@@ -252,3 +252,25 @@ def test_timeline_merges_events_messages_and_updates(app, login, world):
     assert "dichtung bestellt" in timeline
     assert timeline.index("in arbeit") < timeline.index("dichtung bestellt")  # newest first
     assert "rita responsible" in timeline
+
+
+def test_long_ticket_shows_newest_updates_and_entries_with_links_to_all(app, login, world):
+    from app.blueprints.tickets.routes import TIMELINE_SIZE, UPDATES_SHOWN
+    from app.models import Update
+
+    ticket, responsible = world["ticket"], world["people"]["responsible"]
+    count = max(UPDATES_SHOWN, TIMELINE_SIZE) + 5
+    for index in range(count):
+        db.session.add(Update(ticket_id=ticket.id, body=f"Schritt {index}", author_employee_id=responsible.id,
+                              visibility=Visibility.PUBLIC))
+    db.session.commit()
+    client = login(responsible)
+    page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert page.count('data-testid="update"') == UPDATES_SHOWN
+    assert "all_updates=1#updates-title" in page
+    assert page.count('<li class="timeline-') == TIMELINE_SIZE and "timeline=all#timeline-title" in page
+    full = client.get(f"/tickets/{ticket.id}?all_updates=1&timeline=all").get_data(as_text=True)
+    assert full.count('data-testid="update"') == count
+    assert full.count('<li class="timeline-') > count
+    assert "all_updates=1#updates-title" not in full
+    assert "timeline=all#timeline-title" not in full

@@ -29,7 +29,9 @@ from app.workflow import TicketStatus
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
 DEVICE_CHOICES = 50
-TIMELINE_SIZE = 200  # newest entries shown; the messenger pages through older messages itself
+TIMELINE_SIZE = 50  # newest entries shown at first; the messenger pages through older messages itself
+TIMELINE_ALL = 2000  # entries shown when the whole timeline is asked for
+UPDATES_SHOWN = 50  # newest updates shown per tab at first
 
 
 @bp.before_request
@@ -104,6 +106,9 @@ def _ticket_or_404(number):
 
 def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="main", tab=None):
     """The ticket page, or its main block for htmx."""
+    whole_timeline = request.args.get("timeline") == "all"
+    timeline_size = TIMELINE_ALL if whole_timeline else TIMELINE_SIZE
+    all_updates = request.args.get("all_updates") == "1"
     events = db.session.scalars(
         sa.select(TicketEvent)
         .where(TicketEvent.ticket_id == ticket.id)
@@ -119,7 +124,7 @@ def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="ma
         sa.select(Message)
         .where(Message.ticket_id == ticket.id)
         .order_by(Message.id.desc())
-        .limit(TIMELINE_SIZE)
+        .limit(timeline_size)
         .options(selectinload(Message.author_employee))
     ).all()
     answers = db.session.scalars(
@@ -139,6 +144,7 @@ def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="ma
             for e in db.session.scalars(sa.select(Employee).where(Employee.active.is_(True)).order_by(Employee.name))
             if e.id not in responsible
         ]
+    entries = timeline.build(ticket, events, messages, updates)
     return render(
         "tickets/show.html",
         block=block,
@@ -147,8 +153,18 @@ def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="ma
         answers=answers,
         public_updates=[u for u in updates if u.visibility == Visibility.PUBLIC],
         internal_updates=[u for u in updates if u.visibility == Visibility.INTERNAL],
-        timeline=timeline.build(ticket, events, messages, updates)[:TIMELINE_SIZE],
-        timeline_size=TIMELINE_SIZE,
+        timeline=entries[:timeline_size],
+        timeline_more=len(entries) > timeline_size,
+        updates_shown=None if all_updates else UPDATES_SHOWN,
+        view_args={
+            key: value
+            for key, value in (
+                ("updates", tab if tab == "internal" else ""),
+                ("all_updates", "1" if all_updates else ""),
+                ("timeline", "all" if whole_timeline else ""),
+            )
+            if value
+        },
         status_events=events_now,
         status_path=[s for s in TicketStatus if s not in (TicketStatus.DRAFT, TicketStatus.CANCELLED)],
         assignable=assignable,
