@@ -81,9 +81,11 @@ def _write(ticket, message, *, actor, attachments=()):
     except Exception:
         uploads.remove_files(attachments)
         raise
+    # The message itself first: everyone in the room waits for it, while the ticket-updated ring (a refetch
+    # hint for the same sockets), the bells and the search index can follow a moment later.
+    realtime.message_posted(ticket, message)
     notifications.after_commit(ticket)
     _reindex(ticket)
-    realtime.message_posted(ticket, message)
     return message
 
 
