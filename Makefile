@@ -1,6 +1,7 @@
 # Ticketwerk: `make run` serves the app, `make test` runs every test. See README.md.
 
 PORT ?= 5000
+TEST_JOBS ?= 2
 export PORT
 
 VENV   := .venv
@@ -19,8 +20,10 @@ run: venv translations database
 demo: venv translations database
 	$(FLASK) demo $(if $(TICKETS),--tickets $(TICKETS))
 
+# Unit, route and service tests on two processes; the browser tests after them, one at a time.
 test: venv translations chromium
-	$(PYTHON) -m pytest $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n $(TEST_JOBS) --ignore=tests/browser $(PYTEST_ARGS)
+	$(PYTHON) -m pytest tests/browser $(PYTEST_ARGS)
 
 bench: venv translations
 	$(PYTHON) benchmarks/run_all.py
