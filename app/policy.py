@@ -181,6 +181,16 @@ def can_delete_ticket(actor, ticket):
     return is_moderator(actor)
 
 
+def can_follow_ticket(actor, ticket):
+    """A code user who sees a submitted PUBLIC ticket may hear back about it by push or e-mail."""
+    return (
+        is_code_user(actor)
+        and ticket.status != TicketStatus.DRAFT
+        and ticket.visibility == Visibility.PUBLIC
+        and can_view_ticket(actor, ticket)
+    )
+
+
 def can_view_delivery_log(actor, ticket):
     """Employees see whom a ticket's notifications reached."""
     return is_employee(actor) and can_view_ticket(actor, ticket)

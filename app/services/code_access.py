@@ -31,6 +31,19 @@ def open_code_session(code, code_user, *, pin=None):
         raise NotFound(_("This code is not active."))
     if code.has_pin and not code.check_pin((pin or "").strip()):
         raise ValidationError(_("This PIN is not correct."), field="pin")
+    return _grant_session(code, code_user)
+
+
+def open_code_session_by_link(code, *, actor):
+    """Grant a code user access through `code` from a signed ticket link, which stands in for the PIN."""
+    require(policy.is_code_user(actor))
+    if code is None or not code.is_usable:
+        raise NotFound(_("This code is not active."))
+    return _grant_session(code, actor)
+
+
+def _grant_session(code, code_user):
+    """Create or renew the code user's session on `code` for its current epoch, and commit."""
     found = db.session.scalar(sa.select(CodeSession).filter_by(code_id=code.id, code_user_id=code_user.id))
     if found is None:
         found = CodeSession(code_id=code.id, code_user_id=code_user.id, epoch=code.session_epoch)

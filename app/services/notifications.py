@@ -19,7 +19,7 @@ from flask import current_app, has_request_context, request
 from flask_babel import force_locale
 from flask_babel import gettext as _
 
-from app import realtime
+from app import policy, realtime
 from app.enums import (
     RESPONSIBLE_STATES,
     Channel,
@@ -40,7 +40,8 @@ from app.models import (
     TicketReceiver,
 )
 from app.models._types import utcnow
-from app.services._common import actor_name
+from app.services._common import actor_name, require
+from app.services.errors import NotFound
 
 PENDING_LIVE = "ticketwerk_pending_live"
 CHAIN_ORDER = (Channel.EMAIL, Channel.PUSH)
@@ -121,6 +122,13 @@ def save_preferences(employee, choices):
         row.origin = origin
         row.strategy = strategy
         db.session.add(row)
+
+
+def update_preferences(choices, *, actor):
+    """Store the employee's own {event: (channels, origin, strategy)} choices."""
+    require(policy.is_employee(actor), _("Only employees have notification settings."))
+    save_preferences(actor, choices)
+    db.session.commit()
 
 
 # ---------------------------------------------------------------- recipients
@@ -295,6 +303,35 @@ def unread_count(employee_id):
     """How many notifications the employee has not read."""
     query = sa.select(sa.func.count(Notification.id)).filter_by(employee_id=employee_id, read_at=None)
     return db.session.scalar(query) or 0
+
+
+def mark_stack_read(notification, *, actor):
+    """Mark the employee's stack of `notification` (every unread one of that ticket and event) read."""
+    if notification is None or not policy.is_employee(actor) or notification.employee_id != actor.id:
+        raise NotFound(_("This notification does not exist."))
+    ids = db.session.scalars(
+        sa.select(Notification.id).filter_by(
+            employee_id=actor.id, ticket_id=notification.ticket_id, event=notification.event, read_at=None
+        )
+    ).all()
+    _mark_read(actor, Notification.id.in_(list(ids) + [notification.id]))
+
+
+def mark_all_read(*, actor):
+    """Mark every notification of the employee read."""
+    require(policy.is_employee(actor))
+    _mark_read(actor, sa.true())
+
+
+def _mark_read(employee, condition):
+    """Set read_at on the employee's unread notifications matching `condition`, and commit."""
+    db.session.execute(
+        sa.update(Notification)
+        .where(condition, Notification.employee_id == employee.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
 
 
 def ticket_path(notification):

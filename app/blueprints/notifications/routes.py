@@ -6,6 +6,7 @@ from flask import (
     Blueprint,
     abort,
     current_app,
+    flash,
     jsonify,
     make_response,
     redirect,
@@ -19,10 +20,9 @@ from app import identity, policy
 from app.enums import Channel, NotificationEvent, Origin, Strategy, Visibility
 from app.extensions import db
 from app.htmx import is_htmx, render, trigger
-from app.models import CodeSession, Delivery, Notification, Ticket, TicketReceiver
-from app.models._types import utcnow
-from app.services import notifications, push
-from app.services.answers import EMAIL
+from app.models import Delivery, Notification, Ticket, TicketReceiver
+from app.services import code_access, notifications, push, subscriptions
+from app.services.errors import ValidationError
 from app.workflow import TicketStatus
 
 bp = Blueprint("notifications", __name__)
@@ -125,17 +125,6 @@ def recent():
     return render("notifications/_items.html", stacks=stacked(current_user.id)[:8])
 
 
-def _mark_read(ids):
-    """Mark the employee's notifications with these ids read."""
-    db.session.execute(
-        sa.update(Notification)
-        .where(Notification.id.in_(ids), Notification.employee_id == current_user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
-
-
 @bp.post("/notifications/<int:notification_id>/read")
 @login_required
 def mark_read(notification_id):
@@ -143,12 +132,7 @@ def mark_read(notification_id):
     notification = db.session.get(Notification, notification_id)
     if notification is None or notification.employee_id != current_user.id:
         abort(404)
-    ids = db.session.scalars(
-        sa.select(Notification.id).filter_by(
-            employee_id=current_user.id, ticket_id=notification.ticket_id, event=notification.event, read_at=None
-        )
-    ).all()
-    _mark_read(list(ids) + [notification.id])
+    notifications.mark_stack_read(notification, actor=current_user)
     return _after_change()
 
 
@@ -156,13 +140,7 @@ def mark_read(notification_id):
 @login_required
 def mark_all_read():
     """Mark everything read."""
-    db.session.execute(
-        sa.update(Notification)
-        .where(Notification.employee_id == current_user.id, Notification.read_at.is_(None))
-        .values(read_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    db.session.commit()
+    notifications.mark_all_read(actor=current_user)
     return _after_change()
 
 
@@ -201,10 +179,7 @@ def settings():
                 continue
             choices[event] = (channels, origin, strategy)
         if not errors:
-            notifications.save_preferences(current_user, choices)
-            db.session.commit()
-            from flask import flash
-
+            notifications.update_preferences(choices, actor=current_user)
             flash(_("Your notification settings are saved."), "success")
             return redirect(url_for("notifications.settings"))
     stored = notifications.stored_preferences(current_user)
@@ -252,10 +227,10 @@ def push_key():
 @login_required
 def push_subscribe():
     """Subscribe this browser to the employee's web pushes."""
-    row = push.subscribe(*_subscription_fields(), employee_id=current_user.id)
-    if row is None:
-        return jsonify({"error": _("This browser sent an incomplete push subscription.")}), 422
-    db.session.commit()
+    try:
+        subscriptions.subscribe_push(*_subscription_fields(), actor=current_user)
+    except ValidationError as error:
+        return jsonify({"error": error.message}), 422
     return jsonify({"subscribed": True})
 
 
@@ -263,9 +238,7 @@ def push_subscribe():
 @login_required
 def push_unsubscribe():
     """Stop web pushes to this browser."""
-    endpoint = _subscription_fields()[0]
-    removed = push.unsubscribe(endpoint, employee_id=current_user.id)
-    db.session.commit()
+    removed = subscriptions.unsubscribe_push(_subscription_fields()[0], actor=current_user)
     return jsonify({"subscribed": False, "removed": removed})
 
 
@@ -273,35 +246,19 @@ def _code_user_ticket(number):
     """The PUBLIC ticket this code visitor may see, else 404."""
     visitor = identity.current_code_visitor()
     ticket = db.session.get(Ticket, number)
-    if (
-        ticket is None
-        or visitor is None
-        or ticket.status == TicketStatus.DRAFT
-        or ticket.visibility != Visibility.PUBLIC
-        or not policy.can_view_ticket(visitor, ticket)
-    ):
+    if ticket is None or not policy.can_follow_ticket(visitor, ticket):
         abort(404)
     return visitor, ticket
-
-
-def _receiver(visitor, ticket):
-    """The visitor's receiver row for the ticket (created on first opt-in)."""
-    return notifications.register_receiver(
-        ticket, visitor.code_user, language=notifications.get_locale_or_default()
-    )
 
 
 @bp.post("/receivers/<int:number>/push")
 def receiver_push_subscribe(number):
     """A code user's browser hears back about one ticket by web push."""
     visitor, ticket = _code_user_ticket(number)
-    receiver = _receiver(visitor, ticket)
-    db.session.flush()
-    row = push.subscribe(*_subscription_fields(), receiver_id=receiver.id)
-    if row is None:
-        db.session.rollback()
-        return jsonify({"error": _("This browser sent an incomplete push subscription.")}), 422
-    db.session.commit()
+    try:
+        subscriptions.follow_by_push(ticket, *_subscription_fields(), actor=visitor)
+    except ValidationError as error:
+        return jsonify({"error": error.message}), 422
     return jsonify({"subscribed": True})
 
 
@@ -309,9 +266,7 @@ def receiver_push_subscribe(number):
 def receiver_push_unsubscribe(number):
     """Stop web pushes about one ticket to this browser."""
     visitor, ticket = _code_user_ticket(number)
-    receiver = db.session.scalar(sa.select(TicketReceiver).filter_by(ticket_id=ticket.id, code_user_id=visitor.id))
-    removed = push.unsubscribe(_subscription_fields()[0], receiver_id=receiver.id) if receiver else False
-    db.session.commit()
+    removed = subscriptions.unfollow_by_push(ticket, _subscription_fields()[0], actor=visitor)
     return jsonify({"subscribed": False, "removed": removed})
 
 
@@ -320,18 +275,17 @@ def receiver_email(number):
     """A code user leaves (or removes) an e-mail address to hear back about one ticket."""
     visitor, ticket = _code_user_ticket(number)
     email = (request.form.get("email") or "").strip()
-    if email and (len(email) > 254 or not EMAIL.match(email)):
+    try:
+        receiver = subscriptions.set_follow_email(ticket, email, actor=visitor)
+    except ValidationError as error:
         return render(
             "notifications/_code_user_optin.html",
             ticket=ticket,
-            receiver=db.session.scalar(sa.select(TicketReceiver).filter_by(ticket_id=ticket.id, code_user_id=visitor.id)),
-            email_error=_("Please enter a valid e-mail address or leave it empty."),
+            receiver=subscriptions.receiver_for(ticket, visitor),
+            email_error=error.message,
             email_value=email,
             status=422,
         )
-    receiver = _receiver(visitor, ticket)
-    receiver.email = email or None
-    db.session.commit()
     if is_htmx():
         return render(
             "notifications/_code_user_optin.html",
@@ -409,13 +363,7 @@ def code_user_link(token):
     code = notifications.ticket_code(ticket)
     if code is None or code.session_epoch != epoch:
         return _link_gone()
-    code_user = identity.current_code_user(create=True)
-    session = db.session.scalar(sa.select(CodeSession).filter_by(code_id=code.id, code_user_id=code_user.id))
-    if session is None:
-        session = CodeSession(code_id=code.id, code_user_id=code_user.id, epoch=code.session_epoch)
-        db.session.add(session)
-    session.epoch = code.session_epoch
-    db.session.commit()
+    code_access.open_code_session_by_link(code, actor=identity.current_code_user(create=True))
     identity.forget_code_visitor()
     return redirect(f"/c/{code.token}/t/{ticket.id}")
 
