@@ -26,6 +26,14 @@ def _number(value, field, low, high, message):
     return number
 
 
+def ensure_organisation(*, actor):
+    """The organisation's settings row, created and stored on first use."""
+    require(policy.can_manage_organisation(actor))
+    org = Organisation.current()
+    db.session.commit()
+    return org
+
+
 def update_settings(*, name, public_base_url="", video_base_url="", autoclose_days=14, upload_limit_mb="",
                     logo=None, remove_logo=False, actor):
     """Save name, URLs, auto-close days, upload limit and the logo."""

@@ -108,6 +108,23 @@ def save_answer(ticket, position, raw, *, actor, attachments=()):
     return answer
 
 
+def discard_attachments(ticket, attachments, *, actor):
+    """Forget files taken out of a draft's answer: their rows, then the stored files."""
+    from app.services import uploads
+
+    require(policy.can_edit_draft(actor, ticket), _("This draft cannot be changed any more."))
+    gone = [
+        a
+        for a in attachments
+        if a.ticket_id in (None, ticket.id) and a.answer_id is None and a.message_id is None and a.update_id is None
+    ]
+    for attachment in gone:
+        db.session.delete(attachment)
+    db.session.commit()
+    uploads.remove_files(gone)
+    return gone
+
+
 def first_open_step(ticket):
     """Position of the first required step without an answer (or of the first unvisited step), else None."""
     for answer in ticket.answers:

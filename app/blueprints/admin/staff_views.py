@@ -181,8 +181,7 @@ def team_delete(team_id):
 @admin_only
 def organisation_settings():
     """Name, logo, public and video base URLs, auto-close days, upload limit."""
-    org = Organisation.current()
-    db.session.commit()
+    org = organisation.ensure_organisation(actor=current_user)
     values = {"name": org.name, "public_base_url": org.public_base_url or "", "video_base_url": org.video_base_url or "",
               "autoclose_days": str(org.autoclose_days), "upload_limit_mb": str(org.upload_limit_mb or "")}
     if request.method == "POST":

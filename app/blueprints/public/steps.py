@@ -1,7 +1,6 @@
 """Reading one wizard step's answer from a submitted form; shared by the code-user and the staff wizard."""
 
 from app.enums import StepType
-from app.extensions import db
 from app.services import tickets, uploads
 from app.services.errors import ServiceError
 
@@ -37,14 +36,5 @@ def save_step(ticket, answer, form, files, *, actor, devices=()):
     except ServiceError:
         uploads.remove_files(new)
         raise
-    discard_files(removed)
+    tickets.discard_attachments(ticket, removed, actor=actor)
     return saved
-
-
-def discard_files(attachments):
-    """Forget files taken out of a draft's answer: their rows and the stored files."""
-    gone = [a for a in attachments if a.answer_id is None and a.message_id is None and a.update_id is None]
-    for attachment in gone:
-        db.session.delete(attachment)
-    db.session.commit()
-    uploads.remove_files(gone)
