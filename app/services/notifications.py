@@ -126,7 +126,7 @@ def save_preferences(employee, choices):
 
 def update_preferences(choices, *, actor):
     """Store the employee's own {event: (channels, origin, strategy)} choices."""
-    require(policy.is_employee(actor), _("Only employees have notification settings."))
+    require(policy.is_employee(actor))
     save_preferences(actor, choices)
     db.session.commit()
 
@@ -308,7 +308,7 @@ def unread_count(employee_id):
 def mark_stack_read(notification, *, actor):
     """Mark the employee's stack of `notification` (every unread one of that ticket and event) read."""
     if notification is None or not policy.is_employee(actor) or notification.employee_id != actor.id:
-        raise NotFound(_("This notification does not exist."))
+        raise NotFound(_("This page does not exist or is not available to you."))
     ids = db.session.scalars(
         sa.select(Notification.id).filter_by(
             employee_id=actor.id, ticket_id=notification.ticket_id, event=notification.event, read_at=None

@@ -40,7 +40,7 @@ def receiver_for(ticket, visitor):
 def _require_follower(ticket, actor):
     """Code users hear back only about submitted PUBLIC tickets they see; anything else does not exist."""
     if not policy.can_follow_ticket(actor, ticket):
-        raise NotFound(_("This ticket does not exist."))
+        raise NotFound(_("This ticket does not exist or is not available to you."))
 
 
 def _register(ticket, actor):
