@@ -1,4 +1,5 @@
 """The access policy as tables: every role and action, with responsibility, visibility and code-user access."""
+from pathlib import Path
 from types import SimpleNamespace
 
 import pytest
@@ -156,6 +157,6 @@ def test_policy_functions_are_template_globals(app):
 
 
 def test_every_policy_function_is_in_the_table():
-    source = open(__file__).read()
+    source = Path(__file__).read_text()
     missing = [name for name in policy.PUBLIC_NAMES if name.startswith("can_") and f"policy.{name}" not in source]
     assert not missing
