@@ -66,6 +66,16 @@ def _cached(kind, value, style):
     return _formatted(kind, value, style, str(get_locale()), str(get_timezone()))
 
 
+SYSTEM_STEP_TYPES = ("visibility", "device")
+
+
+def question_of(answer):
+    """The question as the viewer reads it: system steps speak the viewer's language."""
+    if answer.type.value in SYSTEM_STEP_TYPES:
+        return labels.STEP_TYPE[answer.type]
+    return answer.question
+
+
 def _time(value, style="short"):
     """Localised date and time in the viewer's language."""
     return _cached("datetime", value, style) if value else ""
@@ -111,7 +121,8 @@ def register(app):
     app.jinja_env.globals.update(policy.jinja_globals())
     app.jinja_env.globals.update(labels.jinja_globals())
     app.jinja_env.globals.update(
-        current_actor=identity.current_actor, format_number=format_number, get_locale=get_locale
+        current_actor=identity.current_actor,
+        question_of=question_of, format_number=format_number, get_locale=get_locale
     )
     app.jinja_env.filters.update(
         markdown_page=render_page, markdown_message=render_message, datetime=_time, date=_date, iso=_iso
