@@ -5,6 +5,7 @@ from flask import g, render_template, request
 from flask_babel import (
     format_date,
     format_datetime,
+    format_decimal,
     get_locale,
     get_timezone,
     to_user_timezone,
@@ -125,7 +126,12 @@ def register(app):
         question_of=question_of, format_number=format_number, get_locale=get_locale
     )
     app.jinja_env.filters.update(
-        markdown_page=render_page, markdown_message=render_message, datetime=_time, date=_date, iso=_iso
+        markdown_page=render_page,
+        markdown_message=render_message,
+        datetime=_time,
+        date=_date,
+        iso=_iso,
+        decimal=format_decimal,
     )
     app.register_error_handler(403, _error_page(403, lambda: _("Not allowed"), lambda: _("You may not open this page.")))
     app.register_error_handler(
