@@ -6,9 +6,9 @@ from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
 from app.extensions import db
-from app.models import Employee, TicketEvent
+from app.models import Employee, Ticket, TicketEvent
 from app.models._types import utcnow
-from app.services.errors import ConflictError, NotAllowed
+from app.services.errors import ConflictError, NotAllowed, NotFound
 
 
 def actor_fields(actor, prefix):
@@ -53,6 +53,24 @@ def record_event(ticket, kind, *, actor, before=None, after=None, subject=None):
 def touch(ticket):
     """Record activity; the row update also moves the optimistic-lock version."""
     ticket.last_activity_at = utcnow()
+
+
+def lock_for_append(ticket, *, activity=True):
+    """Take the ticket's row lock for an append and reload the ticket as committed now; never moves its version.
+
+    Appending a message, an update or a read marker is not an edit of the ticket (DESIGN.md §7): it must not
+    fail because someone else wrote at the same moment. A plain UPDATE of `last_activity_at` (Core, so the
+    optimistic-lock version stays) waits for a concurrent writer on PostgreSQL and takes SQLite's write lock;
+    the reload then shows the status and visibility the policy must be checked against. With `activity=False`
+    the row is locked without changing it (read markers). Raises NotFound when the ticket was deleted meanwhile.
+    """
+    table = Ticket.__table__
+    value = utcnow() if activity else table.c.last_activity_at
+    result = db.session.execute(sa.update(table).where(table.c.id == ticket.id).values(last_activity_at=value))
+    if result.rowcount == 0:
+        raise NotFound(_("This ticket does not exist or is not available to you."))
+    db.session.refresh(ticket)
+    return ticket
 
 
 def check_version(ticket, expected_version):
