@@ -1,5 +1,6 @@
 """Messenger over HTTP: posting, permissions, thread pages, media, voice, assistant links, video sessions."""
 import io
+import os
 
 import pytest
 import sqlalchemy as sa
@@ -28,13 +29,13 @@ def _png():
 
 
 def test_post_and_thread_as_employee(scene, client, login, as_htmx):
-    """The responsible member posts; the panel comes back with the message rendered as Markdown."""
+    """The responsible member posts; the stored message comes back rendered as Markdown, never the composer."""
     login(scene.member)
     response = client.post(f"/tickets/{scene.ticket.id}/messages", data={"body": "Hallo **Welt**"}, headers=as_htmx)
     assert response.status_code == 200
     html = response.get_data(as_text=True)
     assert 'data-testid="message"' in html and "<strong>Welt</strong>" in html
-    assert 'data-testid="message-input"' in html and "mine" in html
+    assert 'data-testid="message-input"' not in html and "mine" in html and 'data-state="sent"' in html
     response = client.get(f"/tickets/{scene.ticket.id}/messages")
     assert "<strong>Welt</strong>" in response.get_data(as_text=True)
 
@@ -109,7 +110,7 @@ def test_photo_message_shows_thumbnail(scene, client, login, as_htmx):
 
 
 def test_bad_file_refused_with_message(scene, client, login, as_htmx):
-    """A file outside the allowed list is refused with a clear message; the text is kept."""
+    """A file outside the allowed list is refused with a clear message; nothing is stored, no file stays on disk."""
     login(scene.member)
     data = {"body": "Siehe Datei", "files": (io.BytesIO(b"MZ\x90\x00binary"), "tool.exe")}
     response = client.post(
@@ -117,7 +118,9 @@ def test_bad_file_refused_with_message(scene, client, login, as_htmx):
     )
     assert response.status_code == 422
     html = response.get_data(as_text=True)
-    assert 'data-testid="message-error"' in html and "tool.exe" in html and "Siehe Datei" in html
+    assert 'data-testid="message-error"' in html and "tool.exe" in html and 'data-testid="message-input"' not in html
+    assert db.session.scalar(sa.select(sa.func.count(Message.id))) == 0
+    assert not os.listdir(scene.app.config["UPLOAD_FOLDER"]) if os.path.isdir(scene.app.config["UPLOAD_FOLDER"]) else True
 
 
 def test_voice_message(scene, client, login, as_htmx):
@@ -147,7 +150,7 @@ def test_video_session_needs_base_url(scene, client, login, as_htmx):
     response = client.post(f"/tickets/{scene.ticket.id}/video-session", headers=as_htmx)
     html = response.get_data(as_text=True)
     assert response.status_code == 200 and "https://meet.example.com/ticketwerk-" in html
-    assert 'data-testid="video-session-start"' in html
+    assert 'data-testid="video-link"' in html
 
 
 def test_code_user_cannot_start_video(scene):

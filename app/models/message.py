@@ -11,7 +11,11 @@ class Message(db.Model):
     """One entry of a ticket's messenger thread."""
 
     __tablename__ = "messages"
-    __table_args__ = (sa.Index("ix_messages_ticket_id_id", "ticket_id", "id"),)
+    __table_args__ = (
+        sa.Index("ix_messages_ticket_id_id", "ticket_id", "id"),
+        # A browser sends a message again when it never saw the answer; the id it made is stored once per ticket.
+        sa.Index("ux_messages_ticket_id_client_id", "ticket_id", "client_id", unique=True),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"))
@@ -24,6 +28,7 @@ class Message(db.Model):
     )
     video_session_id: Mapped[int | None] = mapped_column(sa.ForeignKey("video_sessions.id", ondelete="SET NULL"))
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    client_id: Mapped[str | None] = mapped_column(sa.String(64))  # made by the sender's browser, see services.messenger
 
     ticket = relationship("Ticket")
     author_employee = relationship("Employee")

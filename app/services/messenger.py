@@ -1,9 +1,16 @@
-"""The ticket messenger: text with attachments, voice messages, assistant links, video sessions, read markers."""
+"""The ticket messenger: text with attachments, voice messages, assistant links, video sessions, read markers.
+
+Posting is an append, not an edit of the ticket (DESIGN.md §7): it never moves the ticket's version and never
+fails because someone else wrote at the same moment. A message may carry an id made by the sender's browser
+(`client_id`); the same id on the same ticket is stored once, and a repeat answers the stored message.
+"""
+import re
 import secrets
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import gettext as _
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from app import policy, realtime
@@ -17,11 +24,12 @@ from app.models import (
     VideoSession,
 )
 from app.services import notifications, uploads
-from app.services._common import actor_fields, commit_ticket, require, touch
-from app.services.errors import NotFound, ValidationError
+from app.services._common import actor_fields, lock_for_append, require
+from app.services.errors import ConflictError, NotFound, ServiceError, ValidationError
 
 PAGE_SIZE = 30
 MAX_BODY = 5000
+CLIENT_ID = re.compile(r"[A-Za-z0-9_-]{8,64}")  # what the browser makes: a UUID or another URL-safe random string
 
 
 def require_reader(actor, ticket):
@@ -52,7 +60,7 @@ def thread_page(ticket, *, before=None, limit=PAGE_SIZE):
         .options(selectinload(Message.author_employee), selectinload(Message.attachments))
     )
     if before:
-        query = query.where(Message.id < int(before))
+        query = query.where(Message.id < before)
     rows = list(db.session.scalars(query.order_by(Message.id.desc()).limit(limit + 1)))
     has_older = len(rows) > limit
     return list(reversed(rows[:limit])), has_older
@@ -66,20 +74,69 @@ def _clean_body(body):
     return body
 
 
+def clean_client_id(value):
+    """The browser-made message id: None when absent, else 8–64 URL-safe characters; ValidationError otherwise."""
+    value = (value or "").strip()
+    if not value:
+        return None
+    if not CLIENT_ID.fullmatch(value):
+        raise ValidationError(_("This message cannot be sent: its id is not valid."), field="client_id")
+    return value
+
+
+def sent_before(ticket, client_id, *, actor):
+    """The message this actor already stored on `ticket` under `client_id`, or None.
+
+    Raises ConflictError when another author used the id (ids are random; this is not a repeat)."""
+    if not client_id:
+        return None
+    message = db.session.scalar(sa.select(Message).where(Message.ticket_id == ticket.id, Message.client_id == client_id))
+    if message is not None and realtime.author_key(message) != realtime.actor_key(actor):
+        raise ConflictError(_("This message cannot be sent: its id is taken."), ticket_id=ticket.id)
+    return message
+
+
+def _discard(attachments):
+    """Undo a write that did not happen: roll back and delete the files already stored on disk."""
+    db.session.rollback()
+    uploads.remove_files(attachments)
+
+
 def _write(ticket, message, *, actor, attachments=()):
-    """Store a message with its attachments, notify, commit, ring the room."""
-    db.session.add(message)
-    db.session.flush()
+    """Store a message with its attachments, notify, commit, ring the room; a repeated client id answers the stored one.
+
+    Takes the ticket's row lock first (`lock_for_append`) and checks the policy against the ticket as committed
+    now, so a message never meets a half-done status or visibility change. On any refusal nothing is written and
+    no file stays on disk. Raises NotFound, NotAllowed (the ticket became CLOSED, CANCELLED or INTERNAL)."""
+    try:
+        lock_for_append(ticket)
+        require_writer(actor, ticket)
+        stored = sent_before(ticket, message.client_id, actor=actor)
+        if stored is None:
+            db.session.add(message)
+            db.session.flush()
+    except IntegrityError:
+        # The same browser id won a race on another connection: answer what it stored.
+        _discard(attachments)
+        stored = sent_before(ticket, message.client_id, actor=actor)
+        if stored is None:
+            raise
+        return stored
+    except (ServiceError, sa.exc.SQLAlchemyError):
+        _discard(attachments)
+        raise
+    if stored is not None:
+        _discard(attachments)
+        return sent_before(ticket, message.client_id, actor=actor)
     for attachment in attachments:
         attachment.message_id = message.id
         attachment.ticket_id = ticket.id
-    touch(ticket)
     notifications.record(NotificationEvent.MESSAGE_POSTED, ticket, actor=actor, kind=message.kind.value)
     _mark_read_row(ticket, actor, message.id)
     try:
-        commit_ticket(ticket)
+        db.session.commit()
     except Exception:
-        uploads.remove_files(attachments)
+        _discard(attachments)
         raise
     # The message itself first: everyone in the room waits for it, while the ticket-updated ring (a refetch
     # hint for the same sockets), the bells and the search index can follow a moment later.
@@ -100,38 +157,55 @@ def _reindex(ticket):
         reindex(ticket.id)
 
 
-def post_message(ticket, body, *, actor, attachments=()):
-    """A text message, optionally with already stored attachments (photos, videos, documents)."""
-    require_writer(actor, ticket)
-    body = _clean_body(body)
+def post_message(ticket, body, *, actor, attachments=(), client_id=None):
+    """A text message, optionally with already stored attachments (photos, videos, documents).
+
+    `client_id`: the id the sender's browser made (see `clean_client_id`); a repeat answers the stored message
+    and writes and notifies nothing. Raises ValidationError (empty, longer than MAX_BODY characters), NotAllowed,
+    NotFound, ConflictError (the id belongs to someone else)."""
     attachments = list(attachments)
-    if not body and not attachments:
-        raise ValidationError(_("Write a message or attach a file."), field="body")
+    try:
+        require_writer(actor, ticket)
+        body = _clean_body(body)
+        client_id = clean_client_id(client_id)
+        if not body and not attachments:
+            raise ValidationError(_("Write a message or attach a file."), field="body")
+    except ServiceError:
+        _discard(attachments)
+        raise
     kind = MessageKind.TEXT if not attachments else MessageKind.ATTACHMENT
-    message = Message(ticket_id=ticket.id, kind=kind, body=body, **actor_fields(actor, "author"))
+    message = Message(ticket_id=ticket.id, kind=kind, body=body, client_id=client_id, **actor_fields(actor, "author"))
     return _write(ticket, message, actor=actor, attachments=attachments)
 
 
-def post_files_message(ticket, body, files, *, actor):
-    """Check the uploads, store them and post them with the text in one message."""
+def post_files_message(ticket, body, files, *, actor, client_id=None):
+    """Check the uploads, store them and post them with the text in one message (a repeat stores no file)."""
     require_writer(actor, ticket)
     body = _clean_body(body)
+    client_id = clean_client_id(client_id)
+    stored = sent_before(ticket, client_id, actor=actor)
+    if stored is not None:
+        return stored
     attachments = uploads.store_uploads(files, ticket=ticket, actor=actor)
-    return post_message(ticket, body, actor=actor, attachments=attachments)
+    return post_message(ticket, body, actor=actor, attachments=attachments, client_id=client_id)
 
 
-def post_voice_message(ticket, file_storage, *, actor):
-    """A recorded voice message, stored as audio and played inline."""
+def post_voice_message(ticket, file_storage, *, actor, client_id=None):
+    """A recorded voice message, stored as audio and played inline (a repeat stores no file)."""
     require_writer(actor, ticket)
+    client_id = clean_client_id(client_id)
+    stored = sent_before(ticket, client_id, actor=actor)
+    if stored is not None:
+        return stored
     if file_storage is None or not file_storage.filename:
         raise ValidationError(_("The recording is missing."), field="audio")
     attachment = uploads.store_upload(file_storage, ticket=ticket, actor=actor, audio_hint=True)
     if attachment.kind != "audio":
-        uploads.remove_files([attachment])
-        db.session.delete(attachment)
-        db.session.flush()
+        _discard([attachment])
         raise ValidationError(_("This recording is not an audio file."), field="audio")
-    message = Message(ticket_id=ticket.id, kind=MessageKind.VOICE, body="", **actor_fields(actor, "author"))
+    message = Message(
+        ticket_id=ticket.id, kind=MessageKind.VOICE, body="", client_id=client_id, **actor_fields(actor, "author")
+    )
     return _write(ticket, message, actor=actor, attachments=[attachment])
 
 
@@ -227,6 +301,7 @@ def latest_message_id(ticket):
 def mark_read(ticket, *, actor, message_id=None):
     """Record that the reader has seen the thread up to `message_id` (the newest by default)."""
     require_reader(actor, ticket)
+    lock_for_append(ticket, activity=False)
     newest = latest_message_id(ticket)
     target = newest if message_id is None else min(int(message_id), newest)
     _mark_read_row(ticket, actor, target)

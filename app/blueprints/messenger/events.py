@@ -56,12 +56,15 @@ def register():
 
     @socketio.on("send_message")
     def on_send_message(data=None, *_extra):
-        """Post a text message through the same service as the HTTP form."""
+        """Post a text message through the same service as the HTTP form (`client_id` makes a repeat harmless)."""
         ticket, actor, data = _ticket_and_actor(data)
         try:
             if ticket is None:
                 messenger.require_reader(actor, ticket)
-            message = messenger.post_message(ticket, str(data.get("body") or ""), actor=actor)
+            client_id = data.get("client_id")
+            message = messenger.post_message(
+                ticket, str(data.get("body") or ""), actor=actor, client_id=str(client_id) if client_id else None
+            )
         except ServiceError as error:
             db.session.rollback()
             return {"ok": False, "status": error.status_code, "error": str(error.message)}

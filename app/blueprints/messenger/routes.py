@@ -6,7 +6,7 @@ from app import identity, policy, realtime
 from app.extensions import db
 from app.htmx import is_htmx, render
 from app.models import Code, CodeSession, Message, Ticket
-from app.services import messenger
+from app.services import messenger, uploads
 from app.services.errors import NotFound, ServiceError
 
 bp = Blueprint("messenger", __name__)
@@ -63,31 +63,40 @@ def page_path():
     return request.path
 
 
-def panel_context(ticket, error=None, body=""):
+def composer_context(ticket, actor, error=None, body=""):
+    """What _composer.html shows: the form and its tools for those who may write, else the reason."""
+    can_post = policy.can_post_message(actor, ticket)
+    is_staff = policy.is_employee(actor)
+    return {
+        "can_post": can_post,
+        "as_code": not is_staff,
+        "refusal": None if can_post else messenger.write_refusal(actor, ticket),
+        "elements": messenger.assistant_elements(ticket) if can_post and is_staff else [],
+        "video_enabled": bool(can_post and is_staff and messenger.video_base_url()),
+        "max_file_bytes": uploads.upload_limit_bytes() if can_post else 0,
+        "next": page_path(),
+        "error": error,
+        "body": body,
+    }
+
+
+def panel_context(ticket):
     """Everything _panel.html shows for `ticket` and the actor of this page."""
     actor = messenger_actor()
     readable = ticket is not None and policy.can_read_messages(actor, ticket)
     if not readable:
         return {"visible": False}
     messages, has_older = messenger.thread_page(ticket)
-    can_post = policy.can_post_message(actor, ticket)
-    is_staff = policy.is_employee(actor)
     return {
         "visible": True,
         "ticket": ticket,
         "actor": actor,
         "me": realtime.actor_key(actor),
-        "as_code": not is_staff,
+        "as_code": not policy.is_employee(actor),
         "messages": messages,
         "has_older": has_older,
-        "can_post": can_post,
-        "refusal": None if can_post else messenger.write_refusal(actor, ticket),
         "last_read": messenger.last_read_id(ticket, actor),
-        "elements": messenger.assistant_elements(ticket) if can_post and is_staff else [],
-        "video_enabled": bool(can_post and is_staff and messenger.video_base_url()),
-        "next": page_path(),
-        "error": error,
-        "body": body,
+        "composer": composer_context(ticket, actor),
     }
 
 
@@ -111,16 +120,13 @@ def _ticket(number):
     return ticket, actor
 
 
-def _panel_response(ticket, status=200, error=None, body=""):
-    """The re-rendered panel for htmx."""
-    return render("messenger/_panel.html", "panel", status=status, ticket=ticket, panel_error=error, panel_body=body)
-
-
-def _after_post(ticket, error=None, body=""):
-    """htmx: the fresh panel (with the error); plain form: back to the ticket page."""
+def _answer(ticket, actor, message=None, error=None):
+    """After a post. htmx and the browser's outbox: the stored message (200) or the refusal with its status, so
+    nothing on the page is replaced but the thread grows. A plain form: back to the ticket page (303)."""
     if is_htmx():
-        status = error.status_code if error is not None else 200
-        return _panel_response(ticket, status, error.message if error is not None else None, body)
+        if error is not None:
+            return render("messenger/_refusal.html", status=error.status_code, message=error.message)
+        return render("messenger/_message.html", message=message, me=realtime.actor_key(actor))
     if error is not None:
         if error.status_code == 404:
             abort(404)
@@ -129,6 +135,17 @@ def _after_post(ticket, error=None, body=""):
     if not target:
         target = url_for("messenger.thread", number=ticket.id)
     return redirect(target, 303)
+
+
+def _post(number, operation):
+    """Run one posting service for this request's actor and answer with `_answer`."""
+    ticket, actor = _ticket(number)
+    try:
+        message = operation(ticket, actor)
+    except ServiceError as error:
+        db.session.rollback()
+        return _answer(ticket, actor, error=error)
+    return _answer(ticket, actor, message=message)
 
 
 @bp.get("/tickets/<int:number>/messages")
@@ -151,55 +168,42 @@ def thread(number):
 
 @bp.post("/tickets/<int:number>/messages")
 def post(number):
-    """Post a text message with optional files."""
-    ticket, actor = _ticket(number)
-    body = request.form.get("body", "")
-    try:
-        files = [f for f in request.files.getlist("files") if f and f.filename]
-        if files:
-            messenger.post_files_message(ticket, body, files, actor=actor)
-        else:
-            messenger.post_message(ticket, body, actor=actor)
-    except ServiceError as error:
-        db.session.rollback()
-        return _after_post(ticket, error, body)
-    return _after_post(ticket)
+    """Post a text message with optional files; `client_id` (made by the browser) makes a repeat harmless."""
+    body, client_id = request.form.get("body", ""), request.form.get("client_id")
+    files = [f for f in request.files.getlist("files") if f and f.filename]
+    if files:
+        return _post(number, lambda t, a: messenger.post_files_message(t, body, files, actor=a, client_id=client_id))
+    return _post(number, lambda t, a: messenger.post_message(t, body, actor=a, client_id=client_id))
 
 
 @bp.post("/tickets/<int:number>/messages/voice")
 def voice(number):
     """Post a recorded voice message."""
-    ticket, actor = _ticket(number)
-    try:
-        messenger.post_voice_message(ticket, request.files.get("audio"), actor=actor)
-    except ServiceError as error:
-        db.session.rollback()
-        return _after_post(ticket, error)
-    return _after_post(ticket)
+    audio, client_id = request.files.get("audio"), request.form.get("client_id")
+    return _post(number, lambda t, a: messenger.post_voice_message(t, audio, actor=a, client_id=client_id))
 
 
 @bp.post("/tickets/<int:number>/messages/assistant-link")
 def assistant_link(number):
     """Send a link to a page of the device's assistant."""
-    ticket, actor = _ticket(number)
-    try:
-        messenger.send_assistant_link(ticket, request.form.get("element"), actor=actor)
-    except ServiceError as error:
-        db.session.rollback()
-        return _after_post(ticket, error)
-    return _after_post(ticket)
+    element = request.form.get("element")
+    return _post(number, lambda t, a: messenger.send_assistant_link(t, element, actor=a))
 
 
 @bp.post("/tickets/<int:number>/video-session")
 def video_session(number):
     """Start a video session and send its join link."""
+    return _post(number, lambda t, a: messenger.start_video_session(t, actor=a))
+
+
+@bp.get("/tickets/<int:number>/messages/composer")
+def composer(number):
+    """The composer slot, or 204 while the actor's right to write is still `have` (write/read) as the page shows."""
     ticket, actor = _ticket(number)
-    try:
-        messenger.start_video_session(ticket, actor=actor)
-    except ServiceError as error:
-        db.session.rollback()
-        return _after_post(ticket, error)
-    return _after_post(ticket)
+    writable = policy.can_post_message(actor, ticket)
+    if request.args.get("have") == ("write" if writable else "read"):
+        return "", 204
+    return render("messenger/_composer.html", ticket=ticket, c=composer_context(ticket, actor))
 
 
 @bp.post("/tickets/<int:number>/messages/read")
