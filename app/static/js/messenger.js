@@ -1,5 +1,11 @@
-// Messenger panel: live messages, formatting toolbar, voice recording, typing indicator, unread markers and
-// older messages on scroll-up. Works on every [data-messenger] panel; panels are re-rendered by htmx after posts.
+// Messenger panel: the outbox that sends what people write, live messages, formatting toolbar, voice recording,
+// typing indicator, unread markers and older messages on scroll-up. Works on every [data-messenger] panel.
+//
+// The outbox: a sent message shows at once in the sender's thread (data-state "sending"), leaves in the order it
+// was written, one request at a time, and is kept in IndexedDB until the server has stored it, so a dropped
+// connection or a reload loses nothing. Each message carries an id made here; the server stores an id once, so
+// sending it again after a lost answer is harmless. Refusals mark it "failed" with the reason and a retry.
+// The composer is never replaced by a response: its slot is refetched only when the right to write changes.
 (function () {
   "use strict";
   if (window.TicketwerkMessenger) {
@@ -10,6 +16,11 @@
   var csrfMeta = document.querySelector('meta[name="csrf-token"]');
   var TYPING_SHOW_MS = 4000;
   var TYPING_SEND_MS = 2000;
+  var TEXT_TIMEOUT_MS = 30000;
+  var RETRY_FIRST_MS = 1000;
+  var RETRY_MAX_MS = 30000;
+  var PROGRESS_FROM_BYTES = 1024 * 1024;
+  var RETRY_STATUSES = [0, 408, 429, 502, 503, 504];
   var typingTimers = {};
   var lastTypingSent = 0;
   var recorders = {};
@@ -24,6 +35,14 @@
 
   function panelOf(el) {
     return el.closest("[data-messenger]");
+  }
+
+  function threadOf(panel) {
+    return panel.querySelector("[data-thread]");
+  }
+
+  function label(panel, name) {
+    return panel.getAttribute("data-label-" + name) || "";
   }
 
   function realtime() {
@@ -49,6 +68,514 @@
     return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 200;
   }
 
+  // New entries go before the sender's own pending messages, which stay last until the server has them.
+  function addToThread(panel, node) {
+    var thread = threadOf(panel);
+    var empty = thread.querySelector("[data-thread-empty]");
+    if (empty) {
+      empty.remove();
+    }
+    thread.insertBefore(node, thread.querySelector('[data-state="sending"], [data-state="failed"]'));
+  }
+
+  // ---- Outbox storage: IndexedDB (files included), in memory where the browser has none -------------------------
+  var store = (function () {
+    var memory = {};
+    var opening = null;
+
+    function open() {
+      if (!opening) {
+        opening = new Promise(function (resolve) {
+          var request;
+          try {
+            request = window.indexedDB.open("ticketwerk-outbox", 1);
+          } catch (error) {
+            resolve(null);
+            return;
+          }
+          request.onupgradeneeded = function () {
+            request.result.createObjectStore("messages", { keyPath: "id" });
+          };
+          request.onsuccess = function () { resolve(request.result); };
+          request.onerror = request.onblocked = function () { resolve(null); };
+        });
+      }
+      return opening;
+    }
+
+    function write(work) {
+      return open().then(function (db) {
+        if (!db) {
+          return null;
+        }
+        return new Promise(function (resolve) {
+          try {
+            var transaction = db.transaction("messages", "readwrite");
+            work(transaction.objectStore("messages"));
+            transaction.oncomplete = transaction.onerror = transaction.onabort = resolve;
+          } catch (error) {
+            resolve();
+          }
+        });
+      });
+    }
+
+    return {
+      put: function (entry) {
+        memory[entry.id] = entry;
+        return write(function (objects) { objects.put(entry); });
+      },
+      remove: function (id) {
+        delete memory[id];
+        return write(function (objects) { objects.delete(id); });
+      },
+      list: function (key) {
+        return open().then(function (db) {
+          if (!db) {
+            return Object.keys(memory).map(function (id) { return memory[id]; });
+          }
+          return new Promise(function (resolve) {
+            var request = db.transaction("messages", "readonly").objectStore("messages").getAll();
+            request.onsuccess = function () { resolve(request.result || []); };
+            request.onerror = function () { resolve([]); };
+          });
+        }).then(function (rows) {
+          return rows.filter(function (row) { return row.key === key; })
+            .sort(function (a, b) { return a.created - b.created; });
+        });
+      }
+    };
+  })();
+
+  function newId() {
+    var bytes = new Uint8Array(16);
+    window.crypto.getRandomValues(bytes);
+    return Array.prototype.map.call(bytes, function (b) { return (b < 16 ? "0" : "") + b.toString(16); }).join("");
+  }
+
+  function outboxKey(panel) {
+    return panel.getAttribute("data-me") + "|" + panel.getAttribute("data-ticket");
+  }
+
+  // ---- Pending messages in the thread -------------------------------------------------------------------------
+  var queues = {};      // outbox key -> entries in the order they were written
+  var busy = {};        // outbox key -> a request is in flight
+  var retryTimers = {}; // outbox key -> timer of the next attempt after a network failure
+  var backoff = {};     // outbox key -> delay of that attempt (ms)
+
+  function bubbleOf(panel, entry) {
+    return threadOf(panel).querySelector('[data-client-id="' + entry.id + '"]');
+  }
+
+  function makeBubble(panel, entry) {
+    var li = document.createElement("li");
+    li.className = "message mine message-pending";
+    li.setAttribute("data-testid", "message");
+    li.setAttribute("data-client-id", entry.id);
+    li.setAttribute("data-author", panel.getAttribute("data-me"));
+    var meta = document.createElement("span");
+    meta.className = "meta";
+    var time = document.createElement("time");
+    var created = new Date(entry.created);
+    time.setAttribute("datetime", created.toISOString());
+    time.textContent = created.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
+    var state = document.createElement("span");
+    state.setAttribute("data-state-label", "");
+    meta.append(label(panel, "me") + " · ", time, " · ", state);
+    li.appendChild(meta);
+    if (entry.body) {
+      var text = document.createElement("p");
+      text.className = "pending-body";
+      text.textContent = entry.body;
+      li.appendChild(text);
+    }
+    if (entry.files.length) {
+      var names = document.createElement("p");
+      names.className = "small muted file-names";
+      names.textContent = entry.files.map(function (file) { return file.name; }).join(", ");
+      li.appendChild(names);
+    }
+    var progress = document.createElement("progress");
+    progress.max = 100;
+    progress.value = 0;
+    progress.hidden = true;
+    progress.setAttribute("data-progress", "");
+    progress.setAttribute("aria-label", names ? names.textContent : label(panel, "sending"));
+    li.appendChild(progress);
+    var error = document.createElement("p");
+    error.className = "error";
+    error.setAttribute("role", "alert");
+    error.setAttribute("data-error", "");
+    error.hidden = true;
+    li.appendChild(error);
+    var actions = document.createElement("p");
+    actions.className = "row pending-actions";
+    actions.hidden = true;
+    [["retry", "data-retry", "btn-secondary"], ["edit", "data-edit", "btn-ghost"]].forEach(function (spec) {
+      var button = document.createElement("button");
+      button.type = "button";
+      button.className = "btn btn-sm " + spec[2];
+      button.setAttribute(spec[1], "");
+      button.setAttribute("data-testid", "message-" + spec[0]);
+      button.textContent = label(panel, spec[0]);
+      actions.appendChild(button);
+    });
+    li.appendChild(actions);
+    return li;
+  }
+
+  function showState(panel, entry) {
+    var li = bubbleOf(panel, entry);
+    if (!li || li.getAttribute("data-state") === "sent") {
+      return;
+    }
+    li.setAttribute("data-state", entry.state);
+    li.querySelector("[data-state-label]").textContent = label(panel, entry.state);
+    var error = li.querySelector("[data-error]");
+    error.textContent = entry.error || "";
+    error.hidden = !entry.error;
+    li.querySelector(".pending-actions").hidden = entry.state !== "failed";
+  }
+
+  function showPending(panel, entry) {
+    if (!bubbleOf(panel, entry)) {
+      addToThread(panel, makeBubble(panel, entry));
+    }
+    showState(panel, entry);
+  }
+
+  function showOutboxStatus(panel) {
+    var line = panel.querySelector("[data-outbox-status]");
+    var key = outboxKey(panel);
+    var waiting = (queues[key] || []).filter(function (entry) { return entry.state === "sending"; }).length;
+    var stuck = !navigator.onLine || Boolean(retryTimers[key]);
+    if (!line) {
+      return;
+    }
+    if (!waiting || (!stuck && waiting < 2)) {
+      line.hidden = true;
+      line.textContent = "";
+      return;
+    }
+    var text = waiting === 1 ? label(panel, "waiting-one") : label(panel, "waiting-many").replace("{n}", String(waiting));
+    line.textContent = stuck ? text + " " + label(panel, "offline") : text;
+    line.hidden = false;
+  }
+
+  function forget(panel, entry) {
+    var key = outboxKey(panel);
+    queues[key] = (queues[key] || []).filter(function (other) { return other.id !== entry.id; });
+    store.remove(entry.id);
+  }
+
+  // The server has the message: show its own rendering in place of the pending one.
+  function confirmed(panel, entry, html) {
+    forget(panel, entry);
+    var bubble = bubbleOf(panel, entry);
+    var fresh = fromHtml(html || "").querySelector("[data-message-id]");
+    if (!fresh) {
+      if (bubble && bubble.getAttribute("data-state") !== "sent") {
+        bubble.setAttribute("data-state", "sent");
+        bubble.querySelector("[data-state-label]").textContent = "";
+      }
+      return;
+    }
+    markMine(panel, fresh.parentNode || fresh);
+    fresh.classList.add("mine");
+    var known = document.getElementById(fresh.id);
+    if (known && known !== bubble) {
+      if (bubble) {
+        bubble.remove();
+      }
+      return;
+    }
+    if (bubble) {
+      bubble.replaceWith(fresh);
+    } else {
+      addToThread(panel, fresh);
+    }
+    if (window.htmx && window.htmx.process) {
+      window.htmx.process(fresh);
+    }
+  }
+
+  function refusal(entry, request) {
+    var panel = panelFor(entry.ticket);
+    var form = panel.querySelector("[data-composer]");
+    if (request.status === 413) {
+      var limit = form ? parseInt(form.getAttribute("data-max-file-bytes"), 10) || 0 : 0;
+      var name = entry.files.length ? entry.files[0].name : "";
+      return label(panel, "too-large").replace("{name}", name).replace("{mb}", String(Math.round(limit / 1048576)));
+    }
+    var text = fromHtml(request.responseText || "").textContent.replace(/\s+/g, " ").trim();
+    return text.length && text.length < 400 ? text : String(request.status);
+  }
+
+  function send(entry, panel) {
+    return new Promise(function (resolve) {
+      var form = new FormData();
+      form.append("csrf_token", csrf());
+      form.append("client_id", entry.id);
+      if (entry.as === "code") {
+        form.append("as", "code");
+      }
+      if (entry.body) {
+        form.append("body", entry.body);
+      }
+      var size = 0;
+      entry.files.forEach(function (file) {
+        size += file.blob.size || 0;
+        form.append(entry.field, file.blob, file.name);
+      });
+      var request = new XMLHttpRequest();
+      request.open("POST", entry.url);
+      request.setRequestHeader("X-CSRFToken", csrf());
+      request.setRequestHeader("HX-Request", "true");
+      request.timeout = entry.files.length ? 0 : TEXT_TIMEOUT_MS;
+      var bubble = bubbleOf(panel, entry);
+      var bar = bubble && bubble.querySelector("[data-progress]");
+      if (bar && size > PROGRESS_FROM_BYTES) {
+        bar.hidden = false;
+        request.upload.onprogress = function (event) {
+          if (event.lengthComputable) {
+            bar.value = Math.round((event.loaded / event.total) * 100);
+          }
+        };
+      }
+      request.onload = function () {
+        if (bar) {
+          bar.hidden = true;
+        }
+        if (request.status >= 200 && request.status < 300) {
+          resolve({ ok: true, html: request.responseText });
+        } else if (RETRY_STATUSES.indexOf(request.status) >= 0) {
+          resolve({ retry: true });
+        } else {
+          resolve({ error: refusal(entry, request) });
+        }
+      };
+      request.onerror = request.ontimeout = request.onabort = function () {
+        if (bar) {
+          bar.hidden = true;
+        }
+        resolve({ retry: true });
+      };
+      request.send(form);
+    });
+  }
+
+  function pump(key) {
+    var queue = queues[key] || [];
+    var entry = queue.filter(function (item) { return item.state === "sending"; })[0];
+    var panel = entry && panelFor(entry.ticket);
+    if (busy[key] || retryTimers[key] || !entry || !panel) {
+      if (panel) {
+        showOutboxStatus(panel);
+      }
+      return;
+    }
+    busy[key] = true;
+    showOutboxStatus(panel);
+    send(entry, panel).then(function (result) {
+      busy[key] = false;
+      if (result.ok) {
+        backoff[key] = 0;
+        confirmed(panel, entry, result.html);
+      } else if (result.retry) {
+        backoff[key] = Math.min(RETRY_MAX_MS, (backoff[key] || RETRY_FIRST_MS / 2) * 2);
+        retryTimers[key] = window.setTimeout(function () {
+          delete retryTimers[key];
+          pump(key);
+        }, backoff[key]);
+      } else {
+        entry.state = "failed";
+        entry.error = result.error;
+        store.put(entry);
+        showState(panel, entry);
+      }
+      pump(key);
+    });
+  }
+
+  // The connection is back (or may be): try now instead of waiting for the next timer.
+  function pumpAll() {
+    Object.keys(queues).forEach(function (key) {
+      window.clearTimeout(retryTimers[key]);
+      delete retryTimers[key];
+      backoff[key] = 0;
+      pump(key);
+    });
+  }
+
+  window.addEventListener("online", pumpAll);
+  window.addEventListener("offline", function () {
+    document.querySelectorAll("[data-messenger]").forEach(showOutboxStatus);
+  });
+
+  function enqueue(panel, entry) {
+    var key = outboxKey(panel);
+    entry.id = newId();
+    entry.key = key;
+    entry.ticket = panel.getAttribute("data-ticket");
+    entry.as = panel.getAttribute("data-as");
+    entry.created = Date.now();
+    entry.state = "sending";
+    entry.error = "";
+    (queues[key] = queues[key] || []).push(entry);
+    store.put(entry);
+    showPending(panel, entry);
+    bubbleOf(panel, entry).scrollIntoView({ block: "end" });
+    pump(key);
+  }
+
+  // What the page was left with: messages written earlier (offline, or the tab closed) are shown and sent now.
+  function loadOutbox(panel) {
+    var key = outboxKey(panel);
+    if (queues[key]) {
+      return;
+    }
+    queues[key] = [];
+    store.list(key).then(function (entries) {
+      entries.forEach(function (entry) {
+        var stored = threadOf(panel).querySelector('[data-client-id="' + entry.id + '"][data-state="sent"]');
+        if (stored) {
+          store.remove(entry.id);
+          return;
+        }
+        entry.files = entry.files || [];
+        queues[key].push(entry);
+        showPending(panel, entry);
+      });
+      pump(key);
+    });
+  }
+
+  function reshowPending(panel) {
+    (queues[outboxKey(panel)] || []).forEach(function (entry) { showPending(panel, entry); });
+  }
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("[data-messenger] [data-retry], [data-messenger] [data-edit]");
+    if (!button) {
+      return;
+    }
+    var panel = panelOf(button);
+    var id = button.closest("[data-client-id]").getAttribute("data-client-id");
+    var key = outboxKey(panel);
+    var entry = (queues[key] || []).filter(function (item) { return item.id === id; })[0];
+    if (!entry) {
+      return;
+    }
+    if (button.hasAttribute("data-retry")) {
+      entry.state = "sending";
+      entry.error = "";
+      store.put(entry);
+      showState(panel, entry);
+      pump(key);
+      return;
+    }
+    var input = panel.querySelector('[data-composer] textarea[name="body"]');
+    if (!input || entry.files.length) {
+      return;
+    }
+    input.value = entry.body + (input.value ? "\n" + input.value : "");
+    saveDraft(panel, input.value);
+    forget(panel, entry);
+    bubbleOf(panel, entry).remove();
+    input.focus();
+  });
+
+  // ---- Composer: drafts survive a reload, sending hands the text to the outbox ---------------------------------
+  function draftKey(panel) {
+    return "ticketwerk-draft|" + outboxKey(panel);
+  }
+
+  function saveDraft(panel, value) {
+    try {
+      if (value) {
+        window.localStorage.setItem(draftKey(panel), value);
+      } else {
+        window.localStorage.removeItem(draftKey(panel));
+      }
+    } catch (error) {
+      // Private mode or a full storage: the text stays in the field all the same.
+    }
+  }
+
+  function restoreDraft(panel) {
+    var input = panel.querySelector('[data-composer] textarea[name="body"]');
+    var draft = null;
+    try {
+      draft = window.localStorage.getItem(draftKey(panel));
+    } catch (error) {
+      draft = null;
+    }
+    if (input && draft && !input.value) {
+      input.value = draft;
+    }
+  }
+
+  function composerError(form, text) {
+    var slot = form.querySelector("[data-composer-error]");
+    slot.textContent = "";
+    if (text) {
+      var line = document.createElement("p");
+      line.className = "error";
+      line.setAttribute("role", "alert");
+      line.setAttribute("data-testid", "message-error");
+      line.textContent = text;
+      slot.appendChild(line);
+    }
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (!form.matches || !form.matches("[data-composer]")) {
+      return;
+    }
+    event.preventDefault();
+    var panel = panelOf(form);
+    var input = form.querySelector('textarea[name="body"]');
+    var picker = form.querySelector('input[type="file"][name="files"]');
+    var files = picker ? Array.prototype.slice.call(picker.files) : [];
+    composerError(form, "");
+    if (!input.value.trim() && !files.length) {
+      input.focus();
+      return;
+    }
+    var limit = parseInt(form.getAttribute("data-max-file-bytes"), 10) || 0;
+    var large = files.filter(function (file) { return limit && file.size > limit; })[0];
+    if (large) {
+      composerError(form, label(panel, "too-large").replace("{name}", large.name).replace("{mb}", String(Math.round(limit / 1048576))));
+      return;
+    }
+    enqueue(panel, {
+      url: form.action, field: "files", body: input.value,
+      files: files.map(function (file) { return { name: file.name, blob: file }; })
+    });
+    input.value = "";
+    if (picker) {
+      picker.value = "";
+      form.querySelector("[data-file-names]").textContent = "";
+    }
+    saveDraft(panel, "");
+  });
+
+  // The slot holding the composer asks the server again when the ticket changed; 204 while nothing changed for us.
+  function composerStale(ticket) {
+    document.querySelectorAll("[data-composer-slot]").forEach(function (slot) {
+      if (!ticket || String(ticket) === slot.getAttribute("data-ticket")) {
+        slot.dispatchEvent(new CustomEvent("messenger-stale"));
+      }
+    });
+  }
+
+  ["ticket-updated", "ticket-changed"].forEach(function (name) {
+    document.body.addEventListener(name, function (event) {
+      composerStale(event.detail && event.detail.ticket);
+    });
+  });
+
   // ---- Read markers -------------------------------------------------------------------------------------------
   var readTimers = {};
 
@@ -56,9 +583,8 @@
     var ticket = panel.getAttribute("data-ticket");
     window.clearTimeout(readTimers[ticket]);
     readTimers[ticket] = window.setTimeout(function () {
-      var last = panel.querySelector("[data-thread] [data-message-id]:last-of-type");
-      var messages = panel.querySelectorAll("[data-thread] [data-message-id]");
-      last = messages.length ? messages[messages.length - 1] : null;
+      var messages = threadOf(panel).querySelectorAll("[data-message-id]");
+      var last = messages.length ? messages[messages.length - 1] : null;
       if (!last) {
         return;
       }
@@ -95,32 +621,38 @@
     if (!panel || document.getElementById("message-" + data.id)) {
       return;
     }
-    var thread = panel.querySelector("[data-thread]");
+    var thread = threadOf(panel);
     var follow = nearBottom();
     var fragment = fromHtml(data.html || "");
+    var fresh = fragment.querySelector("[data-message-id]");
+    if (!fresh) {
+      return;
+    }
     markMine(panel, fragment);
     var mine = data.author && data.author === panel.getAttribute("data-me");
-    var empty = thread.querySelector("[data-thread-empty]");
-    if (empty) {
-      empty.remove();
+    var pending = fresh.getAttribute("data-client-id") &&
+      thread.querySelector('[data-client-id="' + fresh.getAttribute("data-client-id") + '"]');
+    if (pending) {
+      pending.replaceWith(fresh);
+    } else {
+      if (!mine && (!follow || document.visibilityState !== "visible") && !thread.querySelector("[data-unread-marker]")) {
+        var marker = document.createElement("li");
+        marker.className = "unread-marker small";
+        marker.setAttribute("data-unread-marker", "");
+        marker.setAttribute("data-testid", "unread-marker");
+        var text = document.createElement("span");
+        text.textContent = panel.getAttribute("data-unread-label") || "New messages";
+        marker.appendChild(text);
+        addToThread(panel, marker);
+      }
+      addToThread(panel, fresh);
     }
-    if (!mine && (!follow || document.visibilityState !== "visible") && !thread.querySelector("[data-unread-marker]")) {
-      var marker = document.createElement("li");
-      marker.className = "unread-marker small";
-      marker.setAttribute("data-unread-marker", "");
-      marker.setAttribute("data-testid", "unread-marker");
-      var label = document.createElement("span");
-      label.textContent = panel.getAttribute("data-unread-label") || "New messages";
-      marker.appendChild(label);
-      thread.appendChild(marker);
-    }
-    thread.appendChild(fragment);
     if (window.htmx && window.htmx.process) {
-      window.htmx.process(thread.lastElementChild);
+      window.htmx.process(fresh);
     }
     hideTyping(panel, data.author);
     if (follow || mine) {
-      thread.lastElementChild.scrollIntoView({ block: "end" });
+      fresh.scrollIntoView({ block: "end" });
     }
     if (follow && !mine) {
       readWhenSeen(panel);
@@ -130,17 +662,21 @@
   document.addEventListener("visibilitychange", function () {
     if (document.visibilityState === "visible") {
       document.querySelectorAll("[data-messenger]").forEach(markRead);
+      pumpAll();
     }
   });
 
-  // Without a socket, a ring on the ticket (e.g. via a reconnect) refreshes the thread from the server.
+  // After a reconnect the thread is fetched again (messages may have been missed), the composer re-checked and
+  // the outbox tried at once.
   document.body.addEventListener("realtime:connected", function () {
     document.querySelectorAll("[data-messenger]").forEach(function (panel) {
       if (panel.getAttribute("data-was-offline") === "yes") {
         refreshThread(panel);
+        composerStale(panel.getAttribute("data-ticket"));
       }
       panel.removeAttribute("data-was-offline");
     });
+    pumpAll();
   });
 
   document.body.addEventListener("realtime:disconnected", function () {
@@ -155,8 +691,7 @@
       return;
     }
     document.querySelectorAll("[data-messenger]").forEach(function (panel) {
-      var input = panel.querySelector('textarea[name="body"]');
-      if (!panel.querySelector("[data-older] a[data-loading]") && !(input && document.activeElement === input && input.value)) {
+      if (!panel.querySelector("[data-older] a[data-loading]")) {
         refreshThread(panel);
       }
     });
@@ -166,17 +701,27 @@
     fetch(panel.getAttribute("data-thread-url"), { credentials: "same-origin", headers: { "HX-Request": "true" } })
       .then(function (response) { return response.ok ? response.text() : null; })
       .then(function (html) {
-        if (!html) {
-          return;
-        }
-        var fresh = fromHtml(html).querySelector("[data-thread]");
-        var thread = panel.querySelector("[data-thread]");
+        var fresh = html && fromHtml(html).querySelector("[data-thread]");
+        var thread = threadOf(panel);
         if (fresh && thread) {
           markMine(panel, fresh);
           thread.replaceWith(fresh);
+          reshowPending(panel);
           observeOlder(panel);
         }
       }).catch(function () {});
+  }
+
+  // Messages an htmx form appended (assistant link, video session) may also have arrived over the socket.
+  function dropDoubles(panel) {
+    var seen = {};
+    threadOf(panel).querySelectorAll("[data-message-id]").forEach(function (el) {
+      var id = el.getAttribute("data-message-id");
+      if (seen[id]) {
+        el.remove();
+      }
+      seen[id] = true;
+    });
   }
 
   // ---- Typing indicator ---------------------------------------------------------------------------------------
@@ -208,13 +753,14 @@
     if (!input.matches || !input.matches('[data-messenger] textarea[name="body"]')) {
       return;
     }
+    var panel = panelOf(input);
+    saveDraft(panel, input.value);
     var now = Date.now();
     var rt = realtime();
     if (!rt || !rt.connected() || now - lastTypingSent < TYPING_SEND_MS || !input.value.trim()) {
       return;
     }
     lastTypingSent = now;
-    var panel = panelOf(input);
     rt.emit("typing", { ticket: parseInt(panel.getAttribute("data-ticket"), 10), as: panel.getAttribute("data-as") });
   });
 
@@ -243,6 +789,7 @@
     input.value = value.slice(0, start) + mark + inner + mark + value.slice(end);
     input.focus();
     input.setSelectionRange(start + mark.length, start + mark.length + inner.length);
+    saveDraft(panelOf(button), input.value);
   });
 
   document.addEventListener("change", function (event) {
@@ -253,6 +800,7 @@
       if (out) {
         out.textContent = names.join(", ");
       }
+      composerError(input.form, "");
     }
   });
 
@@ -377,43 +925,16 @@
 
   function sendRecording(panel) {
     var state = recorders[panel.getAttribute("data-ticket")];
-    if (!state || !state.blob) {
+    var form = panel.querySelector("[data-composer]");
+    if (!state || !state.blob || !form) {
       return;
     }
-    var parts = voiceParts(panel);
-    parts.send.disabled = true;
     var extension = /ogg/.test(state.blob.type) ? "ogg" : /mp4/.test(state.blob.type) ? "m4a" : "webm";
-    var body = new FormData();
-    body.append("audio", state.blob, "voice." + extension);
-    body.append("csrf_token", csrf());
-    if (panel.getAttribute("data-as") === "code") {
-      body.append("as", "code");
-    }
-    var next = panel.querySelector('input[name="next"]');
-    if (next) {
-      body.append("next", next.value);
-    }
-    fetch(panel.getAttribute("data-voice-url"), {
-      method: "POST", body: body, credentials: "same-origin",
-      headers: { "X-CSRFToken": csrf(), "HX-Request": "true" }
-    }).then(function (response) { return response.text(); }).then(function (html) {
-      resetVoice(panel);
-      replacePanel(panel, html);
-    }).catch(function () {
-      parts.send.disabled = false;
+    enqueue(panel, {
+      url: form.getAttribute("data-voice-url"), field: "audio", body: "",
+      files: [{ name: "voice." + extension, blob: state.blob }]
     });
-  }
-
-  function replacePanel(panel, html) {
-    var fresh = fromHtml(html).querySelector("[data-messenger]");
-    if (!fresh) {
-      return;
-    }
-    panel.replaceWith(fresh);
-    if (window.htmx && window.htmx.process) {
-      window.htmx.process(fresh);
-    }
-    setUp(fresh);
+    resetVoice(panel);
   }
 
   document.addEventListener("click", function (event) {
@@ -440,35 +961,30 @@
     }
   });
 
-  // ---- Panel set-up (first load and after every htmx swap) ----------------------------------------------------
-  function setUp(panel) {
-    markMine(panel, panel);
+  // ---- Set-up (first load, and whenever htmx swapped in a composer slot or thread entries) ---------------------
+  function setUpComposer(panel) {
     var start = panel.querySelector("[data-voice-start]");
     if (start && navigator.mediaDevices && navigator.mediaDevices.getUserMedia && window.MediaRecorder) {
       start.hidden = false;
     }
-    observeOlder(panel);
-    readWhenSeen(panel);
-    if (realtime()) {
-      realtime().joinRooms();
-    }
+    restoreDraft(panel);
   }
 
   document.addEventListener("htmx:after:swap", function () {
     document.querySelectorAll("[data-messenger]").forEach(function (panel) {
-      if (!panel.getAttribute("data-ready")) {
-        panel.setAttribute("data-ready", "yes");
-        setUp(panel);
-        var input = panel.querySelector('textarea[name="body"]');
-        if (input && panel.contains(document.activeElement) === false) {
-          input.focus();
-        }
-      }
+      setUpComposer(panel);
+      dropDoubles(panel);
     });
   });
 
   document.querySelectorAll("[data-messenger]").forEach(function (panel) {
-    panel.setAttribute("data-ready", "yes");
-    setUp(panel);
+    markMine(panel, panel);
+    setUpComposer(panel);
+    observeOlder(panel);
+    readWhenSeen(panel);
+    loadOutbox(panel);
+    if (realtime()) {
+      realtime().joinRooms();
+    }
   });
 })();

@@ -1,0 +1,208 @@
+"""The messenger in the field: a slow network, no network, lost answers, a reload, an offer accepted, a file too large.
+
+Chromium's own network emulation (CDP) makes the phone slow; `context.set_offline` takes the network away.
+"""
+import sqlalchemy as sa
+
+from app.enums import OfferState, Role, Visibility
+from app.extensions import db
+from app.models import Code, Employee, Flow, Message
+from app.services import offers
+from tests.browser.conftest import DESKTOP, log_in
+from tests.factories import make_ticket
+
+PHONE = {"width": 360, "height": 740}
+SLOW = {"offline": False, "latency": 400, "downloadThroughput": 50 * 1024, "uploadThroughput": 50 * 1024}
+
+
+def _public_ticket(app, *, anna_accepts=True):
+    """A PUBLIC ticket on the demo-press device, offered to Anna (and accepted by her unless told otherwise)."""
+    with app.app_context():
+        code = db.session.scalar(sa.select(Code).filter_by(token="demo-press"))
+        flow = db.session.scalar(sa.select(Flow).filter_by(template_id=code.device.template_id, active=True))
+        moderator = db.session.scalar(sa.select(Employee).filter_by(role=Role.MODERATOR))
+        ticket = make_ticket(flow, code.device, moderator, visibility=Visibility.PUBLIC)
+        anna = offers.employee_by_email("anna@example.com")
+        offer = ticket.offer_for(anna.id)
+        assert offer is not None and offer.state == OfferState.PENDING
+        if anna_accepts:
+            offers.accept_offer(ticket, actor=anna)
+        return ticket.id
+
+
+def _stored(app, number):
+    """The message texts stored for the ticket, in order."""
+    with app.app_context():
+        rows = db.session.scalars(sa.select(Message.body).where(Message.ticket_id == number).order_by(Message.id))
+        texts = list(rows)
+        db.session.remove()
+        return texts
+
+
+def _code_user(new_page, server, number):
+    """A code user's phone on the ticket page, joined to the ticket's room."""
+    page = new_page(PHONE)
+    page.goto(f"{server.url}/c/demo-press")
+    page.goto(f"{server.url}/c/demo-press/t/{number}")
+    page.locator('[data-messenger][data-joined="yes"]').wait_for()
+    return page
+
+
+def _anna(new_page, server, number):
+    """Anna's desktop on the ticket page, joined to the ticket's room."""
+    page = new_page(DESKTOP)
+    log_in(page, server.url, "anna@example.com")
+    page.goto(f"{server.url}/tickets/{number}")
+    page.locator('[data-messenger][data-joined="yes"]').wait_for()
+    return page
+
+
+def _slow(page):
+    """Put the page on a slow mobile network (400 ms round trip, about 50 KB/s)."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", SLOW)
+    return cdp
+
+
+def _texts(page):
+    """The texts of the messages in the page's thread, in order."""
+    bodies = page.locator('[data-thread] [data-testid="message"] > p:not(.error):not(.pending-actions):not(.file-names)')
+    return [text.strip() for text in bodies.all_inner_texts()]
+
+
+def test_five_messages_typed_on_a_slow_network_arrive_in_order_once_each(live_server, new_page):
+    """Typed at human speed and sent one after another without waiting: each arrives once, in order, on both sides."""
+    number = _public_ticket(live_server.app)
+    anna = _anna(new_page, live_server, number)
+    customer = _code_user(new_page, live_server, number)
+    _slow(customer)
+    sent = [f"Teil {n}: Druck fällt ab" for n in range(5)]
+    for text in sent:
+        customer.get_by_test_id("message-input").type(text, delay=25)
+        customer.get_by_test_id("message-send").click()
+        assert customer.get_by_test_id("message-input").input_value() == ""
+    # The sender sees every message at once, waiting or stored, never lost.
+    assert _texts(customer) == sent
+    customer.locator('[data-testid="message"][data-state="sent"]').nth(4).wait_for(timeout=20000)
+    assert _texts(customer) == sent
+    anna.get_by_test_id("message").filter(has_text=sent[-1]).wait_for(timeout=10000)
+    assert _texts(anna) == sent
+    assert _stored(live_server.app, number) == sent
+
+
+def test_messages_written_offline_are_sent_once_when_the_connection_returns(live_server, new_page):
+    """Offline: the messages wait, marked as sending, with a line that counts them; online: each arrives once."""
+    number = _public_ticket(live_server.app)
+    anna = _anna(new_page, live_server, number)
+    customer = _code_user(new_page, live_server, number)
+    customer.context.set_offline(True)
+    for text in ("Offline eins", "Offline zwei"):
+        customer.get_by_test_id("message-input").fill(text)
+        customer.get_by_test_id("message-send").click()
+    waiting = customer.locator('[data-testid="message"][data-state="sending"]')
+    assert waiting.count() == 2
+    status = customer.get_by_test_id("outbox-status")
+    status.wait_for()
+    assert "2" in status.inner_text()
+    customer.context.set_offline(False)
+    customer.locator('[data-testid="message"][data-state="sent"]').nth(1).wait_for(timeout=15000)
+    anna.get_by_test_id("message").filter(has_text="Offline zwei").wait_for(timeout=10000)
+    assert _stored(live_server.app, number) == ["Offline eins", "Offline zwei"]
+    assert _texts(anna) == ["Offline eins", "Offline zwei"]
+    assert status.is_hidden()
+
+
+def test_a_message_left_in_the_outbox_is_sent_after_a_reload(live_server, new_page):
+    """The send fails, the page is closed and opened again online: the message is sent from the browser's outbox."""
+    number = _public_ticket(live_server.app)
+    customer = _code_user(new_page, live_server, number)
+
+    def drop_posts(route):
+        """The network loses every message post."""
+        if route.request.method == "POST":
+            route.abort()
+        else:
+            route.continue_()
+
+    customer.route("**/messages", drop_posts)
+    customer.get_by_test_id("message-input").fill("Nach dem Neuladen")
+    customer.get_by_test_id("message-send").click()
+    customer.locator('[data-testid="message"][data-state="sending"]').wait_for()
+    assert _stored(live_server.app, number) == []
+    customer.unroute("**/messages")
+    customer.close()
+    again = new_page_in(customer.context, live_server.url, number)
+    again.locator('[data-testid="message"][data-state="sent"]').filter(has_text="Nach dem Neuladen").wait_for(timeout=15000)
+    assert _stored(live_server.app, number) == ["Nach dem Neuladen"]
+    again.reload()
+    again.locator('[data-messenger][data-joined="yes"]').wait_for()
+    assert _texts(again) == ["Nach dem Neuladen"]
+
+
+def new_page_in(context, base_url, number):
+    """The ticket page opened again in the same browser (same cookies, same outbox)."""
+    page = context.new_page()
+    page.goto(f"{base_url}/c/demo-press/t/{number}")
+    return page
+
+
+def test_a_message_whose_answer_was_lost_is_stored_once(live_server, new_page):
+    """The post reaches the server but its answer never comes back: sending again does not store it twice."""
+    number = _public_ticket(live_server.app)
+    customer = _code_user(new_page, live_server, number)
+    lost = []
+
+    def lose_first_answer(route):
+        """Deliver the first post to the server, then drop its answer."""
+        if route.request.method == "POST" and not lost:
+            try:
+                lost.append(route.fetch())
+            finally:
+                route.abort()
+        else:
+            route.continue_()
+
+    customer.route("**/messages", lose_first_answer)
+    customer.get_by_test_id("message-input").fill("Antwort ging verloren")
+    customer.get_by_test_id("message-send").click()
+    customer.locator('[data-testid="message"][data-state="sent"]').wait_for(timeout=15000)
+    assert lost and lost[0].status == 200
+    assert _stored(live_server.app, number) == ["Antwort ging verloren"]
+    assert _texts(customer) == ["Antwort ging verloren"]
+
+
+def test_employee_accepts_the_offer_and_writes_without_reloading(live_server, new_page):
+    """The messenger unlocks the moment the offer is accepted."""
+    number = _public_ticket(live_server.app, anna_accepts=False)
+    anna = new_page(PHONE)
+    log_in(anna, live_server.url, "anna@example.com")
+    anna.goto(f"{live_server.url}/tickets/{number}")
+    anna.get_by_test_id("message-readonly").wait_for()
+    assert anna.get_by_test_id("message-input").count() == 0
+    anna.get_by_test_id("offer-accept").click()
+    anna.get_by_test_id("message-input").fill("Ich bin unterwegs.")
+    anna.get_by_test_id("message-send").click()
+    anna.locator('[data-testid="message"][data-state="sent"]').wait_for()
+    assert _stored(live_server.app, number) == ["Ich bin unterwegs."]
+
+
+def test_a_file_over_the_limit_says_so_and_keeps_the_thread_and_the_text(live_server, new_page, tmp_path):
+    """30 MB against a 25 MB limit: a clear message; the thread, the typed text and the composer stay."""
+    number = _public_ticket(live_server.app)
+    customer = _code_user(new_page, live_server, number)
+    customer.get_by_test_id("message-input").fill("Vorher geschrieben")
+    customer.get_by_test_id("message-send").click()
+    customer.locator('[data-testid="message"][data-state="sent"]').wait_for()
+    customer.get_by_test_id("message-input").fill("Hier das Video vom Fehler")
+    video = tmp_path / "fehler.mp4"
+    with open(video, "wb") as out:
+        out.truncate(30 * 1024 * 1024)
+    customer.get_by_test_id("message-files").set_input_files(str(video))
+    customer.get_by_test_id("message-send").click()
+    error = customer.get_by_test_id("message-error")
+    error.wait_for()
+    assert "fehler.mp4" in error.inner_text() and "25" in error.inner_text()
+    assert customer.get_by_test_id("message-input").input_value() == "Hier das Video vom Fehler"
+    assert _texts(customer) == ["Vorher geschrieben"]
+    assert _stored(live_server.app, number) == ["Vorher geschrieben"]
