@@ -10,6 +10,8 @@ import re
 import sqlalchemy as sa
 
 from app.extensions import db
+from app.services._common import lock_for_append
+from app.services.errors import NotFound
 from app.models import Answer, Message, Ticket, Update, format_number, parse_number
 from app.workflow import TicketStatus
 
@@ -80,7 +82,18 @@ def document_text(ticket_id):
 
 
 def reindex_ticket(ticket_id, *, commit=True):
-    """Rewrite the search document of one ticket (drafts are left out); call after writes that add text."""
+    """Rewrite the search document of one ticket (drafts are left out); call after writes that add text.
+
+    The ticket's row lock (`lock_for_append`) serialises rewrites of one document: two messages posted at the same
+    moment would otherwise both delete and both insert it. A ticket deleted meanwhile has no document to write."""
+    ticket = db.session.get(Ticket, ticket_id)
+    if ticket is None:
+        return
+    try:
+        lock_for_append(ticket, activity=False)
+    except NotFound:
+        db.session.rollback()
+        return
     body = document_text(ticket_id)
     db.session.execute(sa.delete(documents).where(documents.c.ticket_id == ticket_id))
     if body is not None:

@@ -138,8 +138,10 @@ def _answer(ticket, actor, message=None, error=None):
 
 
 def _post(number, operation):
-    """Run one posting service for this request's actor and answer with `_answer`."""
-    ticket, actor = _ticket(number)
+    """Run one posting service for this request's actor and answer with `_answer` (the service checks access)."""
+    ticket, actor = db.session.get(Ticket, number), messenger_actor()
+    if ticket is None:
+        abort(404)
     try:
         message = operation(ticket, actor)
     except ServiceError as error:
