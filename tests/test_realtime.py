@@ -165,3 +165,16 @@ def test_staff_room_hears_ticket_updates(scene, sockets):
     staff.get_received()
     messenger.post_message(scene.ticket, "Hallo", actor=scene.member)
     assert "ticket-updated" in _names(staff)
+
+
+def test_socket_send_with_a_repeated_client_id_answers_the_stored_message(scene, sockets):
+    """Over Socket.IO too, a message id made by the browser is stored once; the repeat gets the same answer."""
+    from app.extensions import db
+    from app.models import Message
+
+    staff = sockets(employee=scene.member)
+    payload = {"ticket": scene.ticket.id, "body": "Einmal bitte", "client_id": "socket-repeat-01"}
+    first = staff.emit("send_message", payload, callback=True)
+    again = staff.emit("send_message", payload, callback=True)
+    assert first["ok"] and again["ok"] and first["id"] == again["id"]
+    assert db.session.query(Message).count() == 1
