@@ -6,7 +6,7 @@ import sqlalchemy as sa
 
 from app.enums import OfferState, Role, Visibility
 from app.extensions import db
-from app.models import Code, Employee, Flow, Message
+from app.models import Code, Employee, Flow, Message, Ticket
 from app.services import offers
 from tests.browser.conftest import DESKTOP, log_in
 from tests.factories import make_ticket
@@ -206,3 +206,27 @@ def test_a_file_over_the_limit_says_so_and_keeps_the_thread_and_the_text(live_se
     assert customer.get_by_test_id("message-input").input_value() == "Hier das Video vom Fehler"
     assert _texts(customer) == ["Vorher geschrieben"]
     assert _stored(live_server.app, number) == ["Vorher geschrieben"]
+
+
+def test_code_users_composer_goes_away_live_when_the_ticket_closes_and_keeps_the_draft(live_server, new_page):
+    """Anna closes the ticket: the code user's composer leaves at once; reopened, it returns with the unsent text."""
+    from app.services import tickets
+
+    number = _public_ticket(live_server.app)
+    customer = _code_user(new_page, live_server, number)
+    customer.get_by_test_id("message-input").type("Noch nicht gesendet", delay=10)
+
+    def fire(event):
+        """Anna fires a status event through the service, as her own page would."""
+        with live_server.app.app_context():
+            ticket = db.session.get(Ticket, number)
+            tickets.fire_event(ticket, event, actor=offers.employee_by_email("anna@example.com"))
+            db.session.remove()
+
+    fire("close")
+    customer.get_by_test_id("message-readonly").wait_for(timeout=10000)
+    assert customer.get_by_test_id("message-input").count() == 0
+    assert customer.get_by_test_id("ticket-status").get_attribute("data-status") == "closed"
+    fire("reopen")
+    customer.get_by_test_id("message-input").wait_for(timeout=10000)
+    assert customer.get_by_test_id("message-input").input_value() == "Noch nicht gesendet"
