@@ -1,10 +1,16 @@
-"""Markdown to safe HTML: full Markdown for assistant pages, a small subset for messages and updates."""
+"""Markdown to safe HTML: full Markdown for assistant pages, a small subset for messages and updates.
+
+What people type is text: raw HTML and character references in the source are shown as typed, never
+interpreted. Only Markdown syntax becomes markup, and nh3 sanitizes the result as a second line of defence.
+"""
 import re
 import threading
 from functools import lru_cache
 
 import markdown as markdown_lib
 import nh3
+from markdown.extensions import Extension
+from markdown.inlinepatterns import InlineProcessor
 from markupsafe import Markup
 
 PAGE_TAGS = {"p", "br", "strong", "em", "b", "i", "a", "ul", "ol", "li", "h2", "h3", "h4", "blockquote", "code", "pre", "hr"}
@@ -13,20 +19,62 @@ ALLOWED_ATTRIBUTES = {"a": {"href", "title"}}
 URL_SCHEMES = {"http", "https", "mailto", "tel"}
 
 _BARE_LINK = re.compile(
-    r"(?<![<(\[\w/@.:])((?:https?://|www\.)[^\s<>()\[\]]+[^\s<>()\[\].,;:!?'\"]|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
+    r"(?<![<(\[\w/@.:])((?:https?://|www\.)[^\s<>()\[\]]+[^\s<>()\[\].,;:!?'\"*]|[\w.+-]+@[\w-]+(?:\.[\w-]+)+)"
 )
+_LINK_TEXT_MARKS = re.compile(r"([\\`*_\[\]])")
+
+
+def _markdown_link(text, href):
+    """A Markdown link that shows `text` as typed and keeps `&` in `href` a plain ampersand."""
+    shown = _LINK_TEXT_MARKS.sub(r"\\\1", text)
+    return f"[{shown}]({href.replace('&', '&amp;')})"
 
 
 def _autolink(text):
-    """Wrap bare URLs and e-mail addresses in Markdown autolink brackets."""
+    """Turn bare URLs and e-mail addresses into Markdown links."""
 
     def wrap(match):
         target = match.group(1)
         if target.startswith("www."):
-            return f"[{target}](https://{target})"
-        return f"<{target}>"
+            return _markdown_link(target, f"https://{target}")
+        if "://" in target:
+            return _markdown_link(target, target)
+        return _markdown_link(target, f"mailto:{target}")
 
     return _BARE_LINK.sub(wrap, text)
+
+
+class _LiteralAmpersand(InlineProcessor):
+    """An ampersand is a character, so `&lt;` typed shows as `&lt;`, not as `<`."""
+
+    def handleMatch(self, m, data):
+        """Stash an escaped ampersand where Markdown would have kept a character reference."""
+        return self.md.htmlStash.store("&amp;"), m.start(0), m.end(0)
+
+
+class TypedText(Extension):
+    """Raw HTML and character references in the source stay text; the serializer escapes them."""
+
+    def extendMarkdown(self, md):
+        """Drop raw-HTML passthrough (blocks, inline tags, entities) and escape every ampersand."""
+        md.preprocessors.deregister("html_block")
+        md.inlinePatterns.deregister("html")
+        md.inlinePatterns.deregister("entity")
+        md.inlinePatterns.register(_LiteralAmpersand("&", md), "literal_ampersand", 80)
+
+
+class MessageSubset(Extension):
+    """Messages know bold, italic, links and line breaks; other Markdown stays as typed instead of being stripped."""
+
+    BLOCKS = ("code", "hashheader", "setextheader", "hr", "olist", "ulist", "quote", "reference")
+    INLINE = ("backtick", "image_link", "image_reference", "short_image_ref")
+
+    def extendMarkdown(self, md):
+        """Remove the block and inline syntax whose tags the sanitizer would drop together with the typed marks."""
+        for name in self.BLOCKS:
+            md.parser.blockprocessors.deregister(name)
+        for name in self.INLINE:
+            md.inlinePatterns.deregister(name)
 
 
 def _clean(html, tags):
@@ -50,12 +98,19 @@ CACHED_TEXT_LENGTH = 2000
 _converters = threading.local()
 
 
-def _convert(text, extensions):
-    """Markdown to HTML with this thread's converter for `extensions` (building one compiles many patterns)."""
+def _build_converter(kind):
+    """A Markdown converter for "page" or "message" texts."""
+    if kind == "page":
+        return markdown_lib.Markdown(extensions=[*PAGE_EXTENSIONS, TypedText()])
+    return markdown_lib.Markdown(extensions=[*MESSAGE_EXTENSIONS, TypedText(), MessageSubset()])
+
+
+def _convert(text, kind):
+    """Markdown to HTML with this thread's converter for `kind` (building one compiles many patterns)."""
     converters = _converters.__dict__
-    converter = converters.get(extensions)
+    converter = converters.get(kind)
     if converter is None:
-        converter = converters[extensions] = markdown_lib.Markdown(extensions=list(extensions))
+        converter = converters[kind] = _build_converter(kind)
     try:
         return converter.convert(text)
     finally:
@@ -64,12 +119,12 @@ def _convert(text, extensions):
 
 def _page_html(text):
     """Sanitized HTML of one assistant text."""
-    return _clean(_convert(text, PAGE_EXTENSIONS), PAGE_TAGS)
+    return _clean(_convert(text, "page"), PAGE_TAGS)
 
 
 def _message_html(text):
     """Sanitized HTML of one message or update body."""
-    return _clean(_convert(_autolink(text), MESSAGE_EXTENSIONS), MESSAGE_TAGS)
+    return _clean(_convert(_autolink(text), "message"), MESSAGE_TAGS)
 
 
 _cached_page_html = lru_cache(maxsize=RENDERED_CACHE_SIZE)(_page_html)
