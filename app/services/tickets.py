@@ -16,11 +16,12 @@ from app.services._common import (
     check_version,
     commit_ticket,
     guards_conflicts,
+    lock_for_append,
     record_event,
     require,
     touch,
 )
-from app.services.errors import InvalidTransition, NotFound, ValidationError
+from app.services.errors import InvalidTransition, NotAllowed, NotFound, ValidationError
 from app.workflow import TicketStatus
 
 SYSTEM_STEP_QUESTIONS = {StepType.VISIBILITY: "Visibility"}
@@ -255,23 +256,34 @@ def _enum(enum_cls, value, message):
     raise ValidationError(message)
 
 
-@guards_conflicts
-def post_update(ticket, body, visibility, *, actor, attachments=()):
-    """Add a public (service history) or internal update with optional files."""
-    visibility = _enum(Visibility, visibility, _("Please choose internal or public."))
+def require_update_allowed(ticket, visibility, *, actor):
+    """Refuse an update the actor may not post now, saying why when the ticket is finished."""
+    if ticket.status in workflow.FINAL_STATUSES:
+        raise NotAllowed(_("This ticket is closed or cancelled, so you cannot post updates on it anymore; nothing was posted."))
     require(policy.can_post_update(actor, ticket, visibility), _("You cannot post updates on this ticket."))
+
+
+def post_update(ticket, body, visibility, *, actor, attachments=()):
+    """Add a public (service history) or internal update with optional files.
+
+    An update is an append, not an edit: it takes the ticket's row lock without moving its version, so a
+    concurrent status, visibility or priority change never refuses it; the policy is checked on the ticket as
+    committed now, so an update on a ticket that was just closed is refused with a clear message.
+    """
+    visibility = _enum(Visibility, visibility, _("Please choose internal or public."))
     body = (body or "").strip()
     if not body and not attachments:
         raise ValidationError(_("Please write something or attach a file."), field="body")
     if len(body) > answer_rules.LONG_LIMIT:
         raise ValidationError(_("Please keep it under %(n)d characters.", n=answer_rules.LONG_LIMIT), field="body")
-    update = Update(ticket=ticket, visibility=visibility, body=body, **actor_fields(actor, "author"))
+    lock_for_append(ticket)
+    require_update_allowed(ticket, visibility, actor=actor)
+    update = Update(ticket_id=ticket.id, visibility=visibility, body=body, **actor_fields(actor, "author"))
     db.session.add(update)
     db.session.flush()
     for attachment in attachments:
         attachment.update_id = update.id
         attachment.ticket_id = ticket.id
-    touch(ticket)
     notifications.record(NotificationEvent.UPDATE_POSTED, ticket, actor=actor, update=update)
     commit_ticket(ticket)
     search.reindex_ticket(ticket.id)

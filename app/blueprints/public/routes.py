@@ -357,7 +357,8 @@ def post_update(token, number):
     """A public update with optional files from the code user."""
 
     def call(found):
-        """Store files, then the update."""
+        """Store files, then the update (an append: no version to match)."""
+        tickets.require_update_allowed(found, Visibility.PUBLIC, actor=g.visitor)
         files = uploads.store_uploads(request.files.getlist("files"), ticket=found, actor=g.visitor)
         try:
             tickets.post_update(

@@ -10,7 +10,7 @@ from app.blueprints.public.steps import save_step
 from app.blueprints.tickets import overview, timeline
 from app.enums import Priority, Visibility
 from app.extensions import db
-from app.htmx import is_htmx, render
+from app.htmx import is_htmx, render, trigger
 from app.models import (
     Answer,
     Customer,
@@ -191,10 +191,15 @@ def show(number):
 
 
 def _act(number, call, success, tab=None):
-    """Run one service call on the ticket; back to the page, or the refreshed page with the message on refusal."""
+    """Run one service call on the ticket; back to the page, or the refreshed page with the message on refusal.
+
+    Every answer rings `ticket-changed` (with the ticket's id) so widgets outside the main block, such as the
+    messenger's composer, follow the change at once for the person who acted.
+    """
     ticket = _ticket_or_404(number)
     if ticket.status == TicketStatus.DRAFT:
         abort(404)
+    changed = {"ticket-changed": {"ticket": ticket.id}}
     version = request.form.get("version")
     try:
         call(ticket, version)
@@ -202,12 +207,15 @@ def _act(number, call, success, tab=None):
         db.session.rollback()
         fresh = _ticket_or_404(number)
         db.session.refresh(fresh)
-        return _detail(fresh, status=error.status_code, error=error.message, form=request.form, tab=tab)
-    if is_htmx():
-        return _detail(_ticket_or_404(number), notice=success, tab=tab)
-    flash(success, "success")
-    args = {"updates": tab} if tab == "internal" else {}
-    return redirect(url_for("tickets.show", number=number, **args), code=303)
+        response = _detail(fresh, status=error.status_code, error=error.message, form=request.form, tab=tab)
+    else:
+        if is_htmx():
+            response = _detail(_ticket_or_404(number), notice=success, tab=tab)
+        else:
+            flash(success, "success")
+            args = {"updates": tab} if tab == "internal" else {}
+            response = redirect(url_for("tickets.show", number=number, **args), code=303)
+    return trigger(response, **changed)
 
 
 @bp.post("/<int:number>/events")
@@ -293,16 +301,15 @@ def withdraw(number):
 def post_update(number):
     """A public or internal update with optional files."""
 
-    def call(ticket, version):
-        """Store the files, then the update."""
+    def call(ticket, _version):
+        """Store the files, then the update; an update is an append, so the page's version does not matter."""
         visibility = Visibility.INTERNAL if request.form.get("internal") else Visibility.PUBLIC
-        if not policy.can_post_update(current_user, ticket, visibility):
-            raise NotAllowed(_("You cannot post updates on this ticket."))
+        tickets.require_update_allowed(ticket, visibility, actor=current_user)
         files = uploads.store_uploads(request.files.getlist("files"), ticket=ticket, actor=current_user)
         try:
             tickets.post_update(ticket, request.form.get("body"), visibility, actor=current_user, attachments=files)
         except ServiceError:
-            uploads.remove_files(files)
+            uploads.remove_files(files)  # refused: no file may stay behind on disk
             raise
 
     return _act(number, call, _("Update posted."), tab="internal" if request.form.get("internal") else "public")
