@@ -2,7 +2,11 @@
 
 Chromium's own network emulation (CDP) makes the phone slow; `context.set_offline` takes the network away.
 """
+import io
+import os
+
 import sqlalchemy as sa
+from PIL import Image
 
 from app.enums import OfferState, Role, Visibility
 from app.extensions import db
@@ -28,6 +32,13 @@ def _public_ticket(app, *, anna_accepts=True):
         if anna_accepts:
             offers.accept_offer(ticket, actor=anna)
         return ticket.id
+
+
+def _png():
+    """A small real photo."""
+    out = io.BytesIO()
+    Image.new("RGB", (64, 48), (30, 120, 200)).save(out, "PNG")
+    return out.getvalue()
 
 
 def _stored(app, number):
@@ -127,6 +138,9 @@ def test_a_message_left_in_the_outbox_is_sent_after_a_reload(live_server, new_pa
 
     customer.route("**/messages", drop_posts)
     customer.get_by_test_id("message-input").fill("Nach dem Neuladen")
+    customer.get_by_test_id("message-files").set_input_files(
+        files=[{"name": "typenschild.png", "mimeType": "image/png", "buffer": _png()}]
+    )
     customer.get_by_test_id("message-send").click()
     customer.locator('[data-testid="message"][data-state="sending"]').wait_for()
     assert _stored(live_server.app, number) == []
@@ -135,6 +149,7 @@ def test_a_message_left_in_the_outbox_is_sent_after_a_reload(live_server, new_pa
     again = new_page_in(customer.context, live_server.url, number)
     again.locator('[data-testid="message"][data-state="sent"]').filter(has_text="Nach dem Neuladen").wait_for(timeout=15000)
     assert _stored(live_server.app, number) == ["Nach dem Neuladen"]
+    again.get_by_test_id("message-thumbnail").wait_for()  # the photo was kept in the browser's outbox too
     again.reload()
     again.locator('[data-messenger][data-joined="yes"]').wait_for()
     assert _texts(again) == ["Nach dem Neuladen"]
@@ -230,3 +245,53 @@ def test_code_users_composer_goes_away_live_when_the_ticket_closes_and_keeps_the
     fire("reopen")
     customer.get_by_test_id("message-input").wait_for(timeout=10000)
     assert customer.get_by_test_id("message-input").input_value() == "Noch nicht gesendet"
+
+
+def test_a_large_photo_shows_progress_and_survives_a_broken_connection_mid_upload(live_server, new_page):
+    """About 2 MB on a slow uplink: a progress bar; the connection drops halfway; it is sent once when back."""
+    number = _public_ticket(live_server.app)
+    customer = _code_user(new_page, live_server, number)
+    cdp = _slow(customer)
+    cdp.send("Network.emulateNetworkConditions", dict(SLOW, uploadThroughput=400 * 1024, latency=100))
+    noise = io.BytesIO()
+    Image.frombytes("RGB", (800, 800), os.urandom(800 * 800 * 3)).save(noise, "PNG")
+    assert len(noise.getvalue()) > 1024 * 1024
+    customer.get_by_test_id("message-files").set_input_files(
+        files=[{"name": "schaden.png", "mimeType": "image/png", "buffer": noise.getvalue()}]
+    )
+    customer.get_by_test_id("message-input").fill("Foto vom Schaden")
+    customer.get_by_test_id("message-send").click()
+    bar = customer.locator('[data-testid="message"][data-state="sending"] progress')
+    bar.wait_for()
+    for _ in range(150):
+        if bar.evaluate("progress => progress.value") > 5:
+            break
+        customer.wait_for_timeout(100)
+    assert bar.evaluate("progress => progress.value") > 5
+    customer.context.set_offline(True)
+    customer.get_by_test_id("outbox-status").wait_for()
+    assert customer.locator('[data-testid="message"][data-state="sending"]').count() == 1
+    customer.context.set_offline(False)
+    customer.locator('[data-testid="message"][data-state="sent"]').wait_for(timeout=30000)
+    customer.get_by_test_id("message-thumbnail").wait_for()
+    assert _stored(live_server.app, number) == ["Foto vom Schaden"]
+
+
+def test_a_refused_file_keeps_the_text_and_hands_it_back(live_server, new_page):
+    """A file type the server refuses: the message is marked not sent with the reason; its text goes back to the field."""
+    number = _public_ticket(live_server.app)
+    customer = _code_user(new_page, live_server, number)
+    customer.get_by_test_id("message-input").fill("Hier das Programm")
+    customer.get_by_test_id("message-files").set_input_files(
+        files=[{"name": "werkzeug.exe", "mimeType": "application/octet-stream", "buffer": b"MZ\x90\x00" + b"\x00" * 64}]
+    )
+    customer.get_by_test_id("message-send").click()
+    failed = customer.locator('[data-testid="message"][data-state="failed"]')
+    failed.wait_for()
+    assert "werkzeug.exe" in failed.inner_text()
+    customer.get_by_test_id("message-edit").click()
+    assert customer.get_by_test_id("message-input").input_value() == "Hier das Programm"
+    assert failed.count() == 0
+    customer.get_by_test_id("message-send").click()
+    customer.locator('[data-testid="message"][data-state="sent"]').wait_for()
+    assert _stored(live_server.app, number) == ["Hier das Programm"]

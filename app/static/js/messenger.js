@@ -474,8 +474,9 @@
       pump(key);
       return;
     }
+    // Back to the composer: the text returns to the field; files (often the reason for the refusal) are dropped.
     var input = panel.querySelector('[data-composer] textarea[name="body"]');
-    if (!input || entry.files.length) {
+    if (!input) {
       return;
     }
     input.value = entry.body + (input.value ? "\n" + input.value : "");
