@@ -295,3 +295,29 @@ def test_a_refused_file_keeps_the_text_and_hands_it_back(live_server, new_page):
     customer.get_by_test_id("message-send").click()
     customer.locator('[data-testid="message"][data-state="sent"]').wait_for()
     assert _stored(live_server.app, number) == ["Hier das Programm"]
+
+
+def test_message_times_read_in_the_readers_local_time(live_server, browser):
+    """A reader in Germany sees the time of a message on their own clock, daylight saving included."""
+    from zoneinfo import ZoneInfo
+
+    from app.services import messenger
+
+    number = _public_ticket(live_server.app)
+    with live_server.app.app_context():
+        ticket = db.session.get(Ticket, number)
+        message = messenger.post_message(ticket, "Wann war das?", actor=offers.employee_by_email("anna@example.com"))
+        created = message.created_at
+        db.session.remove()
+    context = browser.new_context(viewport=PHONE, locale="de-DE", timezone_id="Europe/Berlin")
+    try:
+        page = context.new_page()
+        page.goto(f"{live_server.url}/c/demo-press")
+        page.goto(f"{live_server.url}/c/demo-press/t/{number}")
+        shown = page.locator('[data-testid="message"] time').first
+        expected = created.astimezone(ZoneInfo("Europe/Berlin")).strftime("%d.%m.%y, %H:%M")
+        page.wait_for_timeout(100)
+        assert shown.inner_text() == expected
+        assert shown.get_attribute("datetime").startswith(created.strftime("%Y-%m-%d"))
+    finally:
+        context.close()

@@ -64,6 +64,23 @@
     });
   }
 
+  // Times in the thread read in the reader's own clock (the server renders UTC-based text for everyone).
+  var timeFormat = window.Intl ? new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+    dateStyle: "short", timeStyle: "short"
+  }) : null;
+
+  function localTimes(root) {
+    if (!timeFormat) {
+      return;
+    }
+    root.querySelectorAll("[data-thread] time[datetime], time[datetime][data-message-time]").forEach(function (el) {
+      var when = new Date(el.getAttribute("datetime"));
+      if (!isNaN(when.getTime())) {
+        el.textContent = timeFormat.format(when);
+      }
+    });
+  }
+
   function nearBottom() {
     return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 200;
   }
@@ -178,7 +195,7 @@
     var time = document.createElement("time");
     var created = new Date(entry.created);
     time.setAttribute("datetime", created.toISOString());
-    time.textContent = created.toLocaleTimeString(document.documentElement.lang || undefined, { hour: "2-digit", minute: "2-digit" });
+    time.textContent = timeFormat ? timeFormat.format(created) : created.toLocaleString();
     var state = document.createElement("span");
     state.setAttribute("data-state-label", "");
     meta.append(label(panel, "me") + " · ", time, " · ", state);
@@ -294,6 +311,7 @@
     } else {
       addToThread(panel, fresh);
     }
+    localTimes(panel);
     if (window.htmx && window.htmx.process) {
       window.htmx.process(fresh);
     }
@@ -651,6 +669,7 @@
     if (window.htmx && window.htmx.process) {
       window.htmx.process(fresh);
     }
+    localTimes(panel);
     hideTyping(panel, data.author);
     if (follow || mine) {
       fresh.scrollIntoView({ block: "end" });
@@ -707,6 +726,7 @@
         if (fresh && thread) {
           markMine(panel, fresh);
           thread.replaceWith(fresh);
+          localTimes(panel);
           reshowPending(panel);
           observeOlder(panel);
         }
@@ -824,6 +844,7 @@
         var fragment = fromHtml(html);
         markMine(panel, fragment);
         holder.replaceWith(fragment);
+        localTimes(panel);
         window.scrollBy(0, document.documentElement.scrollHeight - before);
         observeOlder(panel);
       }).catch(function () { link.removeAttribute("data-loading"); });
@@ -975,11 +996,13 @@
     document.querySelectorAll("[data-messenger]").forEach(function (panel) {
       setUpComposer(panel);
       dropDoubles(panel);
+      localTimes(panel);
     });
   });
 
   document.querySelectorAll("[data-messenger]").forEach(function (panel) {
     markMine(panel, panel);
+    localTimes(panel);
     setUpComposer(panel);
     observeOlder(panel);
     readWhenSeen(panel);
