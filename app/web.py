@@ -1,7 +1,7 @@
 """Request hooks: security headers, template globals and filters, error pages."""
 from functools import lru_cache
 
-from flask import g, render_template, request
+from flask import current_app, g, render_template, request
 from flask_babel import (
     format_date,
     format_datetime,
@@ -92,6 +92,14 @@ def _iso(value):
     return _cached("iso", value, None) if value else ""
 
 
+def upload_too_large_text():
+    """What a person reads when a request is over MAX_CONTENT_LENGTH (the 413 page and the forms' error line)."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if not limit:
+        return _("The upload is larger than allowed.")
+    return _("The upload is larger than allowed (max %(mb)s MB).", mb=format_decimal(round(limit / 1024 / 1024, 1)))
+
+
 def _error_page(status, title, text):
     """Friendly error page (or just the message for htmx)."""
 
@@ -123,6 +131,7 @@ def register(app):
     app.jinja_env.globals.update(labels.jinja_globals())
     app.jinja_env.globals.update(
         current_actor=identity.current_actor,
+        upload_too_large_text=upload_too_large_text,
         question_of=question_of, format_number=format_number, get_locale=get_locale
     )
     app.jinja_env.filters.update(
@@ -138,7 +147,7 @@ def register(app):
         404, _error_page(404, lambda: _("Not found"), lambda: _("This page does not exist or is not available to you."))
     )
     app.register_error_handler(
-        413, _error_page(413, lambda: _("File too large"), lambda: _("The upload is larger than allowed."))
+        413, _error_page(413, lambda: _("File too large"), upload_too_large_text)
     )
     app.register_error_handler(
         429,

@@ -340,7 +340,10 @@ def ticket_live(token, number):
 
 
 def _after_write(token, number, call, success, block="live"):
-    """Run one service call on the ticket; back to the page, or the page with the message on refusal."""
+    """Run one service call on the ticket; back to the page, or the page with the message on refusal.
+
+    A posted update answers htmx with the fresh updates block, so text typed meanwhile stays on the page.
+    """
     found = _ticket_or_404(number)
     try:
         call(found)
@@ -348,6 +351,8 @@ def _after_write(token, number, call, success, block="live"):
         db.session.rollback()
         message = {"update_error" if block == "updates" else "error": error.message}
         return _ticket_page(_ticket_or_404(number), block=block, status=error.status_code, form=request.form, **message)
+    if block == "updates" and is_htmx():
+        return _ticket_page(_ticket_or_404(number), block=block)
     flash(success, "success")
     return _go(url_for("public.ticket", token=token, number=number))
 

@@ -104,8 +104,8 @@ def _ticket_or_404(number):
     return ticket
 
 
-def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="main", tab=None):
-    """The ticket page, or its main block for htmx."""
+def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="main", tab=None, error_at=None):
+    """The ticket page, or its main block for htmx; `error_at="update"` shows the error beside the update form."""
     whole_timeline = request.args.get("timeline") == "all"
     timeline_size = TIMELINE_ALL if whole_timeline else TIMELINE_SIZE
     all_updates = request.args.get("all_updates") == "1"
@@ -171,6 +171,7 @@ def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="ma
         my_offer=ticket.offer_for(current_user.id),
         tab=tab,
         error=error,
+        error_at=error_at,
         notice=notice,
         form=form or {},
         accept=uploads.ACCEPT_ATTRIBUTE,
@@ -190,7 +191,7 @@ def show(number):
     return _detail(ticket)
 
 
-def _act(number, call, success, tab=None):
+def _act(number, call, success, tab=None, error_at=None):
     """Run one service call on the ticket; back to the page, or the refreshed page with the message on refusal.
 
     Every answer rings `ticket-changed` (with the ticket's id) so widgets outside the main block, such as the
@@ -207,7 +208,9 @@ def _act(number, call, success, tab=None):
         db.session.rollback()
         fresh = _ticket_or_404(number)
         db.session.refresh(fresh)
-        response = _detail(fresh, status=error.status_code, error=error.message, form=request.form, tab=tab)
+        response = _detail(
+            fresh, status=error.status_code, error=error.message, form=request.form, tab=tab, error_at=error_at
+        )
     else:
         if is_htmx():
             response = _detail(_ticket_or_404(number), notice=success, tab=tab)
@@ -312,7 +315,8 @@ def post_update(number):
             uploads.remove_files(files)  # refused: no file may stay behind on disk
             raise
 
-    return _act(number, call, _("Update posted."), tab="internal" if request.form.get("internal") else "public")
+    tab = "internal" if request.form.get("internal") else "public"
+    return _act(number, call, _("Update posted."), tab=tab, error_at="update")
 
 
 @bp.post("/<int:number>/delete")

@@ -1,10 +1,114 @@
-// Ticketwerk glue: CSRF header for htmx requests. Other behaviour lives in small modules beside this file.
+// Ticketwerk glue: CSRF header for htmx requests, and htmx forms that never lose what was typed. Other behaviour
+// lives in small modules beside this file.
 (function () {
   "use strict";
   var meta = document.querySelector('meta[name="csrf-token"]');
+  var texts = document.querySelector('meta[name="form-messages"]');
+
+  function formOf(ctx) {
+    var source = ctx && ctx.sourceElement;
+    return source && source.closest ? source.closest("form") : null;
+  }
+
+  // The form's error line (made on first use). htmx does not swap 413 and 5xx answers (noSwap in base.html)
+  // and has nothing to swap without a connection, so the form stays as typed and only the reason is shown.
+  function say(form, key) {
+    var line = form.querySelector("[data-form-error]");
+    if (!line && key) {
+      line = document.createElement("p");
+      line.className = "alert alert-error";
+      line.setAttribute("role", "alert");
+      line.setAttribute("data-form-error", "");
+      form.insertBefore(line, form.firstChild);
+    }
+    if (line) {
+      line.textContent = key ? texts.getAttribute("data-" + key) : "";
+      line.hidden = !key;
+    }
+  }
+
+  function tooLarge(body) {
+    var size = 0;
+    var limit = Number(texts && texts.getAttribute("data-max-bytes"));
+    if (body && body.forEach) {
+      body.forEach(function (value) { size += value && typeof value.size === "number" ? value.size : 0; });
+    }
+    return limit > 0 && size > limit;
+  }
+
+  // Forms marked data-clear-on-send (updates) let the next text be typed while the last one travels: what was
+  // sent leaves the fields at once (hx-sync queues the sends), and a send that fails puts it back, in order.
+  function takeOut(form) {
+    return Array.prototype.map.call(form.querySelectorAll("textarea, input[type=file]"), function (field) {
+      var sent = { field: field, value: field.value, files: new DataTransfer() };
+      Array.prototype.forEach.call(field.files || [], function (file) { sent.files.items.add(file); });
+      field.value = "";
+      field.returned = "";
+      field.dispatchEvent(new Event("change", { bubbles: true }));
+      return sent;
+    });
+  }
+
+  function putBack(sent) {
+    sent.forEach(function (item) {
+      var field = item.field;
+      if (field.type === "file") {
+        if (!field.files.length && item.files.files.length) {
+          field.files = item.files.files;
+          field.dispatchEvent(new Event("change", { bubbles: true }));
+        }
+      } else if (item.value) {
+        var kept = field.returned && field.value.indexOf(field.returned) === 0 ? field.returned : "";
+        var since = field.value.slice(kept.length).trim();
+        field.returned = kept ? kept + "\n\n" + item.value : item.value;
+        field.value = since ? field.returned + "\n\n" + since : field.returned;
+      }
+    });
+  }
+
   document.addEventListener("htmx:config:request", function (event) {
-    if (meta && event.detail && event.detail.ctx && event.detail.ctx.request) {
-      event.detail.ctx.request.headers["X-CSRFToken"] = meta.content;
+    var ctx = event.detail && event.detail.ctx;
+    if (!ctx || !ctx.request) {
+      return;
+    }
+    if (meta) {
+      ctx.request.headers["X-CSRFToken"] = meta.content;
+    }
+    var form = formOf(ctx);
+    if (!form || ctx.request.method === "GET") {
+      return;
+    }
+    if (tooLarge(ctx.request.body)) {
+      event.preventDefault();
+      say(form, "too-large");
+      return;
+    }
+    say(form, null);
+    if (form.hasAttribute("data-clear-on-send")) {
+      ctx.sentFields = takeOut(form);
+    }
+  });
+
+  document.addEventListener("htmx:response:error", function (event) {
+    var ctx = event.detail.ctx;
+    var form = formOf(ctx);
+    if (form && (ctx.response.status === 413 || ctx.response.status >= 500)) {
+      say(form, ctx.response.status === 413 ? "too-large" : "failed");
+    }
+  });
+
+  document.addEventListener("htmx:error", function (event) {
+    var ctx = event.detail && event.detail.ctx;
+    var form = formOf(ctx);
+    if (form && form.isConnected && !ctx.response) {
+      say(form, "offline");
+    }
+  });
+
+  document.addEventListener("htmx:finally:request", function (event) {
+    var ctx = event.detail.ctx;
+    if (ctx.sentFields && (!ctx.response || ctx.response.status >= 400)) {
+      putBack(ctx.sentFields);
     }
   });
 })();

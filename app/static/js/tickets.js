@@ -16,11 +16,14 @@
     return 0;
   }
 
-  // Something typed, chosen or opened that a refresh would silently undo.
+  // Something typed, chosen or opened that a refresh would silently undo. A form marked hx-preserve outlives a
+  // refresh as it is; only its text counts, since a refresh takes the form away once posting is not allowed.
   function isWriting(block) {
     var pending = block.querySelector("details[open]") !== null;
     block.querySelectorAll("textarea, input, select").forEach(function (field) {
-      if (field.type === "file") {
+      if (field.tagName !== "TEXTAREA" && field.closest("[hx-preserve]")) {
+        return;
+      } else if (field.type === "file") {
         pending = pending || Boolean(field.files && field.files.length);
       } else if (field.type === "checkbox") {
         pending = pending || field.checked !== field.defaultChecked;

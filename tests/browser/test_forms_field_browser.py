@@ -1,0 +1,142 @@
+"""Forms in the field: what a person types survives a slow network, no network, a file too large and a live refresh.
+
+Chromium's own network emulation (CDP) makes the phone slow; `context.set_offline` takes the network away.
+"""
+import re
+
+import sqlalchemy as sa
+from playwright.sync_api import expect
+
+from app.enums import Role, Visibility
+from app.extensions import db
+from app.models import Code, Employee, Flow, Ticket, Update
+from app.services import offers
+from app.services import tickets as ticket_service
+from tests.browser.conftest import log_in
+from tests.factories import make_ticket
+
+PHONE = {"width": 360, "height": 740}
+SLOW = {"offline": False, "latency": 400, "downloadThroughput": 50 * 1024, "uploadThroughput": 50 * 1024}
+
+
+def _ticket_for_anna(app, *, events=("start",)):
+    """A PUBLIC ticket on the demo press that Anna accepted, then moved on with `events`."""
+    with app.app_context():
+        code = db.session.scalar(sa.select(Code).filter_by(token="demo-press"))
+        flow = db.session.scalar(sa.select(Flow).filter_by(template_id=code.device.template_id, title="Störung melden"))
+        moderator = db.session.scalar(sa.select(Employee).filter_by(role=Role.MODERATOR))
+        ticket = make_ticket(flow, code.device, moderator, visibility=Visibility.PUBLIC)
+        anna = offers.employee_by_email("anna@example.com")
+        offers.accept_offer(ticket, actor=anna)
+        for event in events:
+            ticket_service.fire_event(ticket, event, actor=anna)
+        number = ticket.number
+        db.session.remove()
+        return number
+
+
+def _stored_updates(app, number):
+    """The bodies of the ticket's updates, in the order they were stored."""
+    with app.app_context():
+        bodies = list(db.session.scalars(sa.select(Update.body).where(Update.ticket_id == number).order_by(Update.id)))
+        db.session.remove()
+        return bodies
+
+
+def _anna_on(new_page, server, number):
+    """Anna's phone on the ticket page."""
+    page = new_page(PHONE)
+    log_in(page, server.url, "anna@example.com")
+    page.goto(f"{server.url}/tickets/{number}")
+    return page
+
+
+def _message(page, kind):
+    """The text the page says for `kind` (offline, too-large), in the page's language."""
+    return page.locator('meta[name="form-messages"]').get_attribute(f"data-{kind}")
+
+
+def test_second_update_typed_while_the_first_travels_is_kept_and_posted(live_server, new_page):
+    number = _ticket_for_anna(live_server.app)
+    anna = _anna_on(new_page, live_server, number)
+    cdp = anna.context.new_cdp_session(anna)
+    cdp.send("Network.enable")
+    cdp.send("Network.emulateNetworkConditions", SLOW)
+    field = anna.get_by_test_id("update-input")
+
+    field.fill("Erstes Update: Ventil getauscht")
+    anna.get_by_test_id("update-submit").click()
+    assert field.input_value() == ""  # what was sent left the field at once
+    expect(anna.locator("#update-form")).to_have_class(re.compile("htmx-request"))  # still on its way
+    field.type("Zweites Update: Probelauf ok", delay=25)
+    anna.get_by_test_id("update-submit").click()
+
+    shown = anna.get_by_test_id("update")
+    expect(shown.filter(has_text="Zweites Update")).to_have_count(1, timeout=20000)
+    expect(shown.filter(has_text="Erstes Update")).to_have_count(1)
+    assert _stored_updates(live_server.app, number) == ["Erstes Update: Ventil getauscht", "Zweites Update: Probelauf ok"]
+    assert field.input_value() == ""
+
+
+def test_update_posted_offline_keeps_text_and_choice_and_goes_out_when_online(live_server, new_page):
+    number = _ticket_for_anna(live_server.app)
+    anna = _anna_on(new_page, live_server, number)
+    field = anna.get_by_test_id("update-input")
+    anna.context.set_offline(True)
+    field.fill("Dichtung bestellt, kommt Freitag")
+    anna.get_by_test_id("update-internal").check()
+    anna.get_by_test_id("update-submit").click()
+
+    error = anna.locator("#update-form [data-form-error]")
+    expect(error).to_have_text(_message(anna, "offline"))
+    expect(field).to_have_value("Dichtung bestellt, kommt Freitag")
+    expect(anna.get_by_test_id("update-internal")).to_be_checked()
+
+    anna.context.set_offline(False)
+    anna.get_by_test_id("update-submit").click()
+    expect(anna.get_by_test_id("update").filter(has_text="kommt Freitag")).to_have_count(1)
+    expect(field).to_have_value("")
+    expect(error).to_be_hidden()
+    assert _stored_updates(live_server.app, number) == ["Dichtung bestellt, kommt Freitag"]
+
+
+def test_file_over_the_limit_says_so_and_keeps_the_text(live_server, new_page, tmp_path):
+    live_server.app.config["MAX_CONTENT_LENGTH"] = 64 * 1024
+    number = _ticket_for_anna(live_server.app)
+    anna = _anna_on(new_page, live_server, number)
+    big = tmp_path / "messprotokoll.pdf"
+    big.write_bytes(b"%PDF-1.4\n" + b"0" * (100 * 1024))
+    field = anna.get_by_test_id("update-input")
+    field.fill("Messprotokoll anbei")
+    anna.locator("#update-files").set_input_files(str(big))
+    anna.get_by_test_id("update-submit").click()
+
+    error = anna.locator("#update-form [data-form-error]")
+    expect(error).to_have_text(_message(anna, "too-large"))
+    assert "(max 0,1 MB)" in _message(anna, "too-large")
+    expect(field).to_have_value("Messprotokoll anbei")
+    assert _stored_updates(live_server.app, number) == []
+
+
+def test_rating_comment_survives_a_live_refresh(live_server, new_page):
+    number = _ticket_for_anna(live_server.app, events=("start", "finish"))
+    customer = new_page(PHONE)
+    customer.goto(f"{live_server.url}/c/demo-press")
+    customer.goto(f"{live_server.url}/c/demo-press/t/{number}")
+    customer.locator('[data-ticket-room][data-joined="yes"]').first.wait_for()
+    customer.locator('[data-testid="rating-option"][value="4"]').check()
+    comment = customer.get_by_test_id("rating-comment")
+    comment.type("Schnell und freundlich, ", delay=10)
+
+    with live_server.app.app_context():
+        anna = offers.employee_by_email("anna@example.com")
+        ticket = db.session.get(Ticket, number)
+        ticket_service.post_update(ticket, "Abschlussbericht hochgeladen", Visibility.PUBLIC, actor=anna)
+        db.session.remove()
+    expect(customer.get_by_test_id("update").filter(has_text="Abschlussbericht")).to_be_visible()
+    comment.type("danke!", delay=10)
+
+    expect(comment).to_have_value("Schnell und freundlich, danke!")
+    expect(customer.locator('[data-testid="rating-option"][value="4"]')).to_be_checked()
+    customer.get_by_test_id("rating-submit").click()
+    expect(customer.get_by_test_id("ticket-status")).to_have_attribute("data-status", "closed")
