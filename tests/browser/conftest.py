@@ -99,6 +99,27 @@ def new_page(browser):
         context.close()
 
 
+def public_ticket(app, *, anna_accepts=True):
+    """A PUBLIC ticket on the demo-press device, offered to Anna and accepted by her (or only offered); its id."""
+    import sqlalchemy as sa
+
+    from app.enums import Role, Visibility
+    from app.models import Code, Employee, Flow
+    from app.services import offers
+    from tests.factories import make_ticket
+
+    with app.app_context():
+        code = db.session.scalar(sa.select(Code).filter_by(token="demo-press"))
+        flow = db.session.scalar(sa.select(Flow).filter_by(template_id=code.device.template_id, active=True))
+        moderator = db.session.scalar(sa.select(Employee).filter_by(role=Role.MODERATOR))
+        ticket = make_ticket(flow, code.device, moderator, visibility=Visibility.PUBLIC)
+        if anna_accepts:
+            offers.accept_offer(ticket, actor=offers.employee_by_email("anna@example.com"))
+        number = ticket.id
+        db.session.remove()
+        return number
+
+
 def log_in(page, base_url, email, password="ticketwerk-demo"):
     """Log in through the real login page."""
     page.goto(f"{base_url}/login")

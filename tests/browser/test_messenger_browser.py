@@ -1,31 +1,15 @@
 """Two browsers on one ticket: a code user on /c/demo-press and Anna exchange messages, a photo and a voice message live."""
 import io
 
-import sqlalchemy as sa
 from PIL import Image
 
-from app.enums import OfferState, Role, Visibility
-from app.extensions import db
-from app.models import Code, Employee, Flow
-from app.services import offers
-from tests.browser.conftest import DESKTOP, PHONE, assert_accessible, log_in
-from tests.factories import make_ticket
-
-
-def _public_ticket_with_anna_responsible(app):
-    """A PUBLIC ticket on the demo-press device that Anna has accepted."""
-    with app.app_context():
-        code = db.session.scalar(sa.select(Code).filter_by(token="demo-press"))
-        flow = db.session.scalar(sa.select(Flow).filter_by(template_id=code.device.template_id, active=True))
-        moderator = db.session.scalar(sa.select(Employee).filter_by(role=Role.MODERATOR))
-        ticket = make_ticket(flow, code.device, moderator, visibility=Visibility.PUBLIC)
-        anna = offers.employee_by_email("anna@example.com")
-        offer = ticket.offer_for(anna.id)
-        if offer is not None and offer.state == OfferState.PENDING:
-            offers.accept_offer(ticket, actor=anna)
-        else:
-            offers.assign_employee(ticket, anna, actor=moderator)
-        return ticket.id
+from tests.browser.conftest import (
+    DESKTOP,
+    PHONE,
+    assert_accessible,
+    log_in,
+    public_ticket,
+)
 
 
 def _joined(page):
@@ -48,7 +32,7 @@ def _png():
 
 def test_code_user_and_anna_chat_live(live_server, new_page):
     """Messages, a photo and a voice message appear live on the other side."""
-    number = _public_ticket_with_anna_responsible(live_server.app)
+    number = public_ticket(live_server.app)
 
     customer = new_page(PHONE)
     customer.goto(f"{live_server.url}/c/demo-press")

@@ -4,34 +4,18 @@ Chromium's own network emulation (CDP) makes the phone slow; `context.set_offlin
 """
 import io
 import os
+import re
 
 import sqlalchemy as sa
 from PIL import Image
 
-from app.enums import OfferState, Role, Visibility
 from app.extensions import db
-from app.models import Code, Employee, Flow, Message, Ticket
+from app.models import Message, Ticket
 from app.services import offers
-from tests.browser.conftest import DESKTOP, log_in
-from tests.factories import make_ticket
+from tests.browser.conftest import DESKTOP, log_in, public_ticket
 
 PHONE = {"width": 360, "height": 740}
 SLOW = {"offline": False, "latency": 400, "downloadThroughput": 50 * 1024, "uploadThroughput": 50 * 1024}
-
-
-def _public_ticket(app, *, anna_accepts=True):
-    """A PUBLIC ticket on the demo-press device, offered to Anna (and accepted by her unless told otherwise)."""
-    with app.app_context():
-        code = db.session.scalar(sa.select(Code).filter_by(token="demo-press"))
-        flow = db.session.scalar(sa.select(Flow).filter_by(template_id=code.device.template_id, active=True))
-        moderator = db.session.scalar(sa.select(Employee).filter_by(role=Role.MODERATOR))
-        ticket = make_ticket(flow, code.device, moderator, visibility=Visibility.PUBLIC)
-        anna = offers.employee_by_email("anna@example.com")
-        offer = ticket.offer_for(anna.id)
-        assert offer is not None and offer.state == OfferState.PENDING
-        if anna_accepts:
-            offers.accept_offer(ticket, actor=anna)
-        return ticket.id
 
 
 def _png():
@@ -84,7 +68,7 @@ def _texts(page):
 
 def test_five_messages_typed_on_a_slow_network_arrive_in_order_once_each(live_server, new_page):
     """Typed at human speed and sent one after another without waiting: each arrives once, in order, on both sides."""
-    number = _public_ticket(live_server.app)
+    number = public_ticket(live_server.app)
     anna = _anna(new_page, live_server, number)
     customer = _code_user(new_page, live_server, number)
     _slow(customer)
@@ -104,7 +88,7 @@ def test_five_messages_typed_on_a_slow_network_arrive_in_order_once_each(live_se
 
 def test_messages_written_offline_are_sent_once_when_the_connection_returns(live_server, new_page):
     """Offline: the messages wait, marked as sending, with a line that counts them; online: each arrives once."""
-    number = _public_ticket(live_server.app)
+    number = public_ticket(live_server.app)
     anna = _anna(new_page, live_server, number)
     customer = _code_user(new_page, live_server, number)
     customer.context.set_offline(True)
@@ -126,7 +110,7 @@ def test_messages_written_offline_are_sent_once_when_the_connection_returns(live
 
 def test_a_message_left_in_the_outbox_is_sent_after_a_reload(live_server, new_page):
     """The send fails, the page is closed and opened again online: the message is sent from the browser's outbox."""
-    number = _public_ticket(live_server.app)
+    number = public_ticket(live_server.app)
     customer = _code_user(new_page, live_server, number)
 
     def drop_posts(route):
@@ -164,12 +148,14 @@ def new_page_in(context, base_url, number):
 
 def test_a_message_whose_answer_was_lost_is_stored_once(live_server, new_page):
     """The post reaches the server but its answer never comes back: sending again does not store it twice."""
-    number = _public_ticket(live_server.app)
+    number = public_ticket(live_server.app)
     customer = _code_user(new_page, live_server, number)
-    lost = []
+    lost, posts = [], []
 
     def lose_first_answer(route):
         """Deliver the first post to the server, then drop its answer."""
+        if route.request.method == "POST":
+            posts.append(re.search(rb'name="client_id"\r\n\r\n([^\r]+)', route.request.post_data_buffer).group(1))
         if route.request.method == "POST" and not lost:
             try:
                 lost.append(route.fetch())
@@ -181,15 +167,20 @@ def test_a_message_whose_answer_was_lost_is_stored_once(live_server, new_page):
     customer.route("**/messages", lose_first_answer)
     customer.get_by_test_id("message-input").fill("Antwort ging verloren")
     customer.get_by_test_id("message-send").click()
+    for _ in range(100):
+        if len(posts) >= 2:
+            break
+        customer.wait_for_timeout(100)
     customer.locator('[data-testid="message"][data-state="sent"]').wait_for(timeout=15000)
     assert lost and lost[0].status == 200
+    assert len(posts) == 2 and posts[0] == posts[1]  # the same message, with the same browser-made id, sent again
     assert _stored(live_server.app, number) == ["Antwort ging verloren"]
     assert _texts(customer) == ["Antwort ging verloren"]
 
 
 def test_employee_accepts_the_offer_and_writes_without_reloading(live_server, new_page):
     """The messenger unlocks the moment the offer is accepted."""
-    number = _public_ticket(live_server.app, anna_accepts=False)
+    number = public_ticket(live_server.app, anna_accepts=False)
     anna = new_page(PHONE)
     log_in(anna, live_server.url, "anna@example.com")
     anna.goto(f"{live_server.url}/tickets/{number}")
@@ -204,7 +195,7 @@ def test_employee_accepts_the_offer_and_writes_without_reloading(live_server, ne
 
 def test_a_file_over_the_limit_says_so_and_keeps_the_thread_and_the_text(live_server, new_page, tmp_path):
     """30 MB against a 25 MB limit: a clear message; the thread, the typed text and the composer stay."""
-    number = _public_ticket(live_server.app)
+    number = public_ticket(live_server.app)
     customer = _code_user(new_page, live_server, number)
     customer.get_by_test_id("message-input").fill("Vorher geschrieben")
     customer.get_by_test_id("message-send").click()
@@ -227,7 +218,7 @@ def test_code_users_composer_goes_away_live_when_the_ticket_closes_and_keeps_the
     """Anna closes the ticket: the code user's composer leaves at once; reopened, it returns with the unsent text."""
     from app.services import tickets
 
-    number = _public_ticket(live_server.app)
+    number = public_ticket(live_server.app)
     customer = _code_user(new_page, live_server, number)
     customer.get_by_test_id("message-input").type("Noch nicht gesendet", delay=10)
 
@@ -249,7 +240,7 @@ def test_code_users_composer_goes_away_live_when_the_ticket_closes_and_keeps_the
 
 def test_a_large_photo_shows_progress_and_survives_a_broken_connection_mid_upload(live_server, new_page):
     """About 2 MB on a slow uplink: a progress bar; the connection drops halfway; it is sent once when back."""
-    number = _public_ticket(live_server.app)
+    number = public_ticket(live_server.app)
     customer = _code_user(new_page, live_server, number)
     cdp = _slow(customer)
     cdp.send("Network.emulateNetworkConditions", dict(SLOW, uploadThroughput=400 * 1024, latency=100))
@@ -279,7 +270,7 @@ def test_a_large_photo_shows_progress_and_survives_a_broken_connection_mid_uploa
 
 def test_a_refused_file_keeps_the_text_and_hands_it_back(live_server, new_page):
     """A file type the server refuses: the message is marked not sent with the reason; its text goes back to the field."""
-    number = _public_ticket(live_server.app)
+    number = public_ticket(live_server.app)
     customer = _code_user(new_page, live_server, number)
     customer.get_by_test_id("message-input").fill("Hier das Programm")
     customer.get_by_test_id("message-files").set_input_files(
@@ -303,7 +294,7 @@ def test_message_times_read_in_the_readers_local_time(live_server, browser):
 
     from app.services import messenger
 
-    number = _public_ticket(live_server.app)
+    number = public_ticket(live_server.app)
     with live_server.app.app_context():
         ticket = db.session.get(Ticket, number)
         message = messenger.post_message(ticket, "Wann war das?", actor=offers.employee_by_email("anna@example.com"))

@@ -184,61 +184,22 @@
     return threadOf(panel).querySelector('[data-client-id="' + entry.id + '"]');
   }
 
+  // A pending message: the server's <template> in the panel, filled with what was written (as text, never HTML).
   function makeBubble(panel, entry) {
-    var li = document.createElement("li");
-    li.className = "message mine message-pending";
-    li.setAttribute("data-testid", "message");
-    li.setAttribute("data-client-id", entry.id);
-    li.setAttribute("data-author", panel.getAttribute("data-me"));
-    var meta = document.createElement("span");
-    meta.className = "meta";
-    var time = document.createElement("time");
+    var li = panel.querySelector("template[data-pending-message]").content.firstElementChild.cloneNode(true);
     var created = new Date(entry.created);
+    var time = li.querySelector("time");
     time.setAttribute("datetime", created.toISOString());
     time.textContent = timeFormat ? timeFormat.format(created) : created.toLocaleString();
-    var state = document.createElement("span");
-    state.setAttribute("data-state-label", "");
-    meta.append(label(panel, "me") + " · ", time, " · ", state);
-    li.appendChild(meta);
-    if (entry.body) {
-      var text = document.createElement("p");
-      text.className = "pending-body";
-      text.textContent = entry.body;
-      li.appendChild(text);
-    }
-    if (entry.files.length) {
-      var names = document.createElement("p");
-      names.className = "small muted file-names";
-      names.textContent = entry.files.map(function (file) { return file.name; }).join(", ");
-      li.appendChild(names);
-    }
-    var progress = document.createElement("progress");
-    progress.max = 100;
-    progress.value = 0;
-    progress.hidden = true;
-    progress.setAttribute("data-progress", "");
-    progress.setAttribute("aria-label", names ? names.textContent : label(panel, "sending"));
-    li.appendChild(progress);
-    var error = document.createElement("p");
-    error.className = "error";
-    error.setAttribute("role", "alert");
-    error.setAttribute("data-error", "");
-    error.hidden = true;
-    li.appendChild(error);
-    var actions = document.createElement("p");
-    actions.className = "row pending-actions";
-    actions.hidden = true;
-    [["retry", "data-retry", "btn-secondary"], ["edit", "data-edit", "btn-ghost"]].forEach(function (spec) {
-      var button = document.createElement("button");
-      button.type = "button";
-      button.className = "btn btn-sm " + spec[2];
-      button.setAttribute(spec[1], "");
-      button.setAttribute("data-testid", "message-" + spec[0]);
-      button.textContent = label(panel, spec[0]);
-      actions.appendChild(button);
-    });
-    li.appendChild(actions);
+    li.setAttribute("data-client-id", entry.id);
+    fill(li.querySelector("[data-body]"), entry.body);
+    fill(li.querySelector("[data-files]"), entry.files.map(function (file) { return file.name; }).join(", "));
     return li;
+  }
+
+  function fill(el, text) {
+    el.textContent = text || "";
+    el.hidden = !text;
   }
 
   function showState(panel, entry) {
@@ -248,9 +209,7 @@
     }
     li.setAttribute("data-state", entry.state);
     li.querySelector("[data-state-label]").textContent = label(panel, entry.state);
-    var error = li.querySelector("[data-error]");
-    error.textContent = entry.error || "";
-    error.hidden = !entry.error;
+    fill(li.querySelector("[data-error]"), entry.error);
     li.querySelector(".pending-actions").hidden = entry.state !== "failed";
   }
 
@@ -535,16 +494,7 @@
   }
 
   function composerError(form, text) {
-    var slot = form.querySelector("[data-composer-error]");
-    slot.textContent = "";
-    if (text) {
-      var line = document.createElement("p");
-      line.className = "error";
-      line.setAttribute("role", "alert");
-      line.setAttribute("data-testid", "message-error");
-      line.textContent = text;
-      slot.appendChild(line);
-    }
+    fill(form.querySelector("[data-composer-error]"), text);
   }
 
   document.addEventListener("submit", function (event) {
