@@ -200,7 +200,7 @@ def _act(number, call, success, tab=None, error_at=None):
     ticket = _ticket_or_404(number)
     if ticket.status == TicketStatus.DRAFT:
         abort(404)
-    changed = {"ticket-changed": {"ticket": ticket.id}}
+    changed = {"ticket-changed": {"ticket": ticket.id, "target": "body"}}  # the acting element may be swapped away
     version = request.form.get("version")
     try:
         call(ticket, version)
