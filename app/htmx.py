@@ -6,8 +6,8 @@ from jinja2_fragments.flask import render_block
 
 
 def is_htmx():
-    """The request came from htmx (and wants a fragment)."""
-    return request.headers.get("HX-Request") == "true"
+    """The request came from htmx and wants a fragment (a boosted form or link wants the whole page)."""
+    return request.headers.get("HX-Request") == "true" and request.headers.get("HX-Boosted") != "true"
 
 
 def render(template, block=None, status=200, **context):
