@@ -323,8 +323,11 @@
         if (bar) {
           bar.hidden = true;
         }
-        if (request.status >= 200 && request.status < 300) {
+        if (request.status >= 200 && request.status < 300 && /data-message-id=/.test(request.responseText)) {
           resolve({ ok: true, html: request.responseText });
+        } else if (request.status >= 200 && request.status < 300) {
+          // Answered, but not with the stored message (a sign-in page after a redirect): not sent.
+          resolve({ error: label(panel, "failed") });
         } else if (RETRY_STATUSES.indexOf(request.status) >= 0) {
           resolve({ retry: true });
         } else {
@@ -402,6 +405,9 @@
     store.put(entry);
     showPending(panel, entry);
     bubbleOf(panel, entry).scrollIntoView({ block: "end" });
+    // Someone pressing Send is the best moment to try again what is waiting for the connection.
+    window.clearTimeout(retryTimers[key]);
+    delete retryTimers[key];
     pump(key);
   }
 
