@@ -81,6 +81,8 @@ def test_second_update_typed_while_the_first_travels_is_kept_and_posted(live_ser
 def test_update_posted_offline_keeps_text_and_choice_and_goes_out_when_online(live_server, new_page):
     number = _ticket_for_anna(live_server.app)
     anna = _anna_on(new_page, live_server, number)
+    joined = anna.locator('[data-ticket-room][data-joined="yes"]').first
+    joined.wait_for()  # no room join in flight when the connection drops
     field = anna.get_by_test_id("update-input")
     anna.context.set_offline(True)
     field.fill("Dichtung bestellt, kommt Freitag")
@@ -98,6 +100,7 @@ def test_update_posted_offline_keeps_text_and_choice_and_goes_out_when_online(li
     expect(field).to_have_value("")
     expect(error).to_be_hidden()
     assert _stored_updates(live_server.app, number) == ["Dichtung bestellt, kommt Freitag"]
+    joined.wait_for(timeout=15000)  # the live connection is back, too
 
 
 def test_file_over_the_limit_says_so_and_keeps_the_text(live_server, new_page, tmp_path):
@@ -140,3 +143,37 @@ def test_rating_comment_survives_a_live_refresh(live_server, new_page):
     expect(customer.locator('[data-testid="rating-option"][value="4"]')).to_be_checked()
     customer.get_by_test_id("rating-submit").click()
     expect(customer.get_by_test_id("ticket-status")).to_have_attribute("data-status", "closed")
+
+
+def test_wizard_answer_sent_offline_stays_and_goes_on_when_online(live_server, new_page):
+    page = new_page(PHONE)
+    page.goto(f"{live_server.url}/c/demo-press")
+    page.get_by_test_id("action-button").filter(has_text="Störung melden").click()
+    page.wait_for_url(re.compile(r"/step/0$"))
+    answer = page.get_by_test_id("step-input")
+    answer.fill("Presse fährt nicht hoch")
+    page.context.set_offline(True)
+    page.get_by_test_id("wizard-next").click()
+
+    expect(page.locator("#wizard [data-form-error]")).to_have_text(_message(page, "offline"))
+    expect(answer).to_have_value("Presse fährt nicht hoch")
+    page.context.set_offline(False)
+    page.get_by_test_id("wizard-next").click()
+    page.wait_for_url(re.compile(r"/step/1$"))
+
+
+def test_admin_form_sent_offline_keeps_what_was_typed(live_server, new_page):
+    admin = new_page(PHONE)
+    log_in(admin, live_server.url, "admin@example.com")
+    admin.goto(f"{live_server.url}/admin/customers/new")
+    name = admin.get_by_test_id("customer-name")
+    name.fill("Müller Hydraulik GmbH")
+    admin.context.set_offline(True)
+    admin.get_by_test_id("customer-save").click()
+
+    expect(admin.locator("form[hx-boost] [data-form-error]")).to_have_text(_message(admin, "offline"))
+    expect(name).to_have_value("Müller Hydraulik GmbH")
+    admin.context.set_offline(False)
+    admin.get_by_test_id("customer-save").click()
+    admin.wait_for_url(re.compile(r"/admin/customers/\d+$"))
+    expect(admin.get_by_text("Müller Hydraulik GmbH").first).to_be_visible()
