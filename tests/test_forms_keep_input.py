@@ -339,3 +339,13 @@ def test_admin_typing_forms_are_boosted_and_boosted_requests_get_whole_pages(adm
     assert re.search(r'<form method="post"[^>]*hx-boost="true"', page)
     missing = admin_client.get("/admin/devices/999999", headers={"HX-Request": "true", "HX-Boosted": "true"})
     assert missing.status_code == 404 and "<html" in missing.get_data(as_text=True)
+
+
+def test_rating_no_longer_possible_keeps_the_form_with_the_comment(press, client):
+    ticket = _code_user_ticket(client, press, ("finish", "reopen"))
+    response = client.post(
+        f"/c/demo-press/t/{ticket.number}/rate", data={"score": "4", "comment": "Schnell und freundlich"}, headers=HTMX
+    )
+    assert response.status_code in (403, 409)
+    html = response.get_data(as_text=True)
+    assert "Schnell und freundlich" in html and 'id="rating-form"' in html and 'role="alert"' in html
