@@ -215,7 +215,11 @@
 
   function showPending(panel, entry) {
     if (!bubbleOf(panel, entry)) {
-      addToThread(panel, makeBubble(panel, entry));
+      var empty = threadOf(panel).querySelector("[data-thread-empty]");
+      if (empty) {
+        empty.remove();
+      }
+      threadOf(panel).appendChild(makeBubble(panel, entry));
     }
     showState(panel, entry);
   }
