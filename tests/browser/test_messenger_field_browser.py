@@ -194,6 +194,7 @@ def test_employee_accepts_the_offer_and_writes_without_reloading(live_server, ne
     anna.get_by_test_id("message-send").click()
     anna.locator('[data-testid="message"][data-state="sent"]').wait_for()
     assert _stored(live_server.app, number) == ["Ich bin unterwegs."]
+    assert anna.evaluate("() => document.documentElement.scrollWidth") <= PHONE["width"]
 
 
 def test_a_file_over_the_limit_says_so_and_keeps_the_thread_and_the_text(live_server, new_page, tmp_path):
