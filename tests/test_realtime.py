@@ -178,3 +178,15 @@ def test_socket_send_with_a_repeated_client_id_answers_the_stored_message(scene,
     again = staff.emit("send_message", payload, callback=True)
     assert first["ok"] and again["ok"] and first["id"] == again["id"]
     assert db.session.query(Message).count() == 1
+
+
+def test_join_from_a_socket_that_went_away_meanwhile_answers_no_instead_of_failing(scene, sockets, monkeypatch):
+    """A phone that loses its connection while it asks to join gets a plain refusal, not a server error."""
+    from app.blueprints.messenger import events
+
+    def gone(room, *args, **kwargs):
+        """What Flask-SocketIO raises for a session that is no longer connected."""
+        raise ValueError("sid is not connected to requested namespace")
+
+    monkeypatch.setattr(events, "join_room", gone)
+    assert _join(sockets(employee=scene.member), scene.ticket) == {"ok": False}

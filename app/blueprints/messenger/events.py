@@ -37,10 +37,11 @@ def register():
         if ticket is None or not policy.can_read_messages(actor, ticket):
             emit("join-refused", {"ticket": getattr(ticket, "id", None)})
             return {"ok": False}
-        if policy.is_employee(actor):
-            join_room(realtime.ticket_room(ticket.id))
-        else:
-            join_room(realtime.ticket_code_room(ticket.id))
+        room = realtime.ticket_room(ticket.id) if policy.is_employee(actor) else realtime.ticket_code_room(ticket.id)
+        try:
+            join_room(room)
+        except ValueError:  # the socket went away while it asked (a phone losing its connection)
+            return {"ok": False}
         emit("joined", {"ticket": ticket.id, "me": realtime.actor_key(actor)})
         return {"ok": True, "ticket": ticket.id}
 
