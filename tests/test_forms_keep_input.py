@@ -90,7 +90,7 @@ def test_update_on_a_ticket_closed_meanwhile_keeps_the_form_with_the_text_and_sa
     )
     assert response.status_code == 403
     html = response.get_data(as_text=True)
-    assert "closed or cancelled" in html and 'data-testid="update-error"' in html
+    assert "geschlossen oder abgebrochen" in html and 'data-testid="update-error"' in html
     assert 'id="update-form"' in html and "Noch ein Nachtrag" in html
     assert _update_bodies(ticket) == [] and _stored_files(client.application) == []
 
@@ -143,12 +143,12 @@ def test_update_over_the_request_limit_answers_without_a_form_to_swap(app, worke
     )
     assert response.status_code == 413
     html = response.get_data(as_text=True)
-    assert re.search(r"larger than allowed \(max 0[.,]1 MB\)", html) and "<form" not in html
+    assert re.search(r"zu groß \(höchstens 0,1 MB\)", html) and "<form" not in html
     # htmx does not swap a 413 into the page; the form shows the reason in its error line.
     config = json.loads(re.search(r"<meta name=\"htmx-config\" content='([^']*)'>", page).group(1))
     assert 413 in config["noSwap"] and "5xx" in config["noSwap"]
     assert re.search(r'<form id="update-form"[^>]*hx-preserve[^>]*data-clear-on-send>\s*<input[^>]*>\s*<p[^>]*data-form-error', page)
-    assert 'data-max-bytes="65536"' in page and re.search(r"larger than allowed \(max 0[.,]1 MB\)", page)
+    assert 'data-max-bytes="65536"' in page and re.search(r"zu groß \(höchstens 0,1 MB\)", page)
     assert _update_bodies(ticket) == [] and _stored_files(app) == []
 
 
