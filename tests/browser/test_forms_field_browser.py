@@ -116,7 +116,7 @@ def test_file_over_the_limit_says_so_and_keeps_the_text(live_server, new_page, t
 
     error = anna.locator("#update-form [data-form-error]")
     expect(error).to_have_text(_message(anna, "too-large"))
-    assert "(max 0,1 MB)" in _message(anna, "too-large")
+    assert "(höchstens 0,1 MB)" in _message(anna, "too-large")
     expect(field).to_have_value("Messprotokoll anbei")
     assert _stored_updates(live_server.app, number) == []
 
