@@ -5,6 +5,8 @@
   a filtered list and a search, beside the trivial `/healthz` of the same app and server, and the ratio.
 - A ticket page with 500 messages and 100 updates.
 - Socket.IO fan-out with 200 clients in one ticket room (benchmarks/socket_fanout.py).
+- The messenger in the field (benchmarks/messenger_field.py): bytes and server time of one message post, and five
+  messages typed on Chromium's emulated slow mobile network until all are confirmed.
 - Resident memory of the app worker after the runs.
 - The same overview figures on PostgreSQL (127.0.0.1:5432, user postgres, a scratch database).
 
@@ -297,6 +299,24 @@ def fanout(clients):
     }
 
 
+def messenger_field():
+    """Figures of benchmarks/messenger_field.py: {"bytes", "p50", "p95", "confirmed", "arrived"}, or None."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "messenger_field.py")],
+        cwd=ROOT, capture_output=True, text=True, timeout=900, check=False,
+    )
+    post = re.search(r"answer: ([\d,]+) bytes; server p50 ([\d.]+) ms, p95 ([\d.]+) ms", result.stdout)
+    slow = re.search(r"confirmed after ([\d,]+) ms, last shown to staff after ([\d,]+) ms", result.stdout)
+    if result.returncode != 0 or not post or not slow:
+        say(f"messenger_field.py failed:\n{result.stdout}\n{result.stderr[-3000:]}")
+        return None
+    number = lambda text: float(text.replace(",", ""))
+    return {
+        "bytes": number(post.group(1)), "p50": float(post.group(2)), "p95": float(post.group(3)),
+        "confirmed": number(slow.group(1)), "arrived": number(slow.group(2)),
+    }
+
+
 # ---------------------------------------------------------------- the table
 
 
@@ -360,6 +380,9 @@ def main():
         say(f"Socket.IO fan-out with {args.clients} clients …")
         chat = fanout(args.clients)
 
+    say("Messenger in the field …")
+    field = messenger_field()
+
     postgres_results = None
     if not args.skip_postgres:
         try:
@@ -383,6 +406,11 @@ def main():
         )
     else:
         rows.append(("Socket.IO fan-out", "n/a", "n/a", "", "", "skipped, or benchmarks/socket_fanout.py failed"))
+    if field:
+        rows.append((f"Message post, 40-message thread ({field['bytes']:,.0f} bytes answered)", f"{field['p50']:.1f}", f"{field['p95']:.1f}", "", "", "in-process"))
+        rows.append(("Five messages typed on a slow network: all confirmed (ms)", f"{field['confirmed']:,.0f}", "", "", "", f"staff sees the last after {field['arrived']:,.0f} ms"))
+    else:
+        rows.append(("Messenger in the field", "n/a", "", "", "", "benchmarks/messenger_field.py failed"))
     rss = sqlite_results["rss"]
     rows.append(("RSS of the app worker after the SQLite runs (MB)", f"{rss:.0f}", "", "", "", f"≤{TARGET_RSS_MB} {mark(rss <= TARGET_RSS_MB)}"))
     if chat and chat["rss"]:
