@@ -1,5 +1,8 @@
 """Plain factory functions with sensible defaults for tests."""
+import functools
 import itertools
+
+from werkzeug.security import generate_password_hash
 
 from app.enums import GroupKind, Role, StepType, Visibility
 from app.extensions import db
@@ -21,13 +24,19 @@ _sequence = itertools.count(1)
 PASSWORD = "correct-horse-battery"
 
 
+@functools.lru_cache(maxsize=16)
+def password_hash(password):
+    """One real scrypt hash per password for the whole run: each costs about 0.1 s of CPU, and tests make hundreds."""
+    return generate_password_hash(password)
+
+
 def make_employee(role=Role.MEMBER, name=None, email=None, active=True, password=PASSWORD, language="de"):
     """An employee who can log in with PASSWORD."""
     n = next(_sequence)
     employee = Employee(
         name=name or f"Employee {n}", email=email or f"employee{n}@example.com", role=role, active=active, language=language
     )
-    employee.set_password(password)
+    employee.password_hash = password_hash(password)
     db.session.add(employee)
     db.session.commit()
     return employee
