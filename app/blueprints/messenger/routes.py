@@ -63,7 +63,7 @@ def page_path():
     return request.path
 
 
-def composer_context(ticket, actor, error=None, body=""):
+def composer_context(ticket, actor):
     """What _composer.html shows: the form and its tools for those who may write, else the reason."""
     can_post = policy.can_post_message(actor, ticket)
     is_staff = policy.is_employee(actor)
@@ -75,8 +75,6 @@ def composer_context(ticket, actor, error=None, body=""):
         "video_enabled": bool(can_post and is_staff and messenger.video_base_url()),
         "max_file_bytes": uploads.upload_limit_bytes() if can_post else 0,
         "next": page_path(),
-        "error": error,
-        "body": body,
     }
 
 

@@ -248,19 +248,11 @@
     store.remove(entry.id);
   }
 
-  // The server has the message: show its own rendering in place of the pending one.
+  // The server has the message (send() only reports success with it): its own rendering replaces the pending one.
   function confirmed(panel, entry, html) {
     forget(panel, entry);
     var bubble = bubbleOf(panel, entry);
-    var fresh = fromHtml(html || "").querySelector("[data-message-id]");
-    if (!fresh) {
-      if (bubble && bubble.getAttribute("data-state") !== "sent") {
-        bubble.setAttribute("data-state", "sent");
-        bubble.querySelector("[data-state-label]").textContent = "";
-      }
-      return;
-    }
-    markMine(panel, fresh.parentNode || fresh);
+    var fresh = fromHtml(html).querySelector("[data-message-id]");
     fresh.classList.add("mine");
     var known = document.getElementById(fresh.id);
     if (known && known !== bubble) {
