@@ -110,7 +110,13 @@ def _register_blueprints(app):
 
 
 def _register_hooks(app):
-    """Security headers, template helpers, error pages."""
-    from app import web
+    """Request hooks (identity, security headers, Vary), template helpers, refusals and error pages."""
+    from app import formatting, identity, refusals, security
+    from app.htmx import add_vary
 
-    web.register(app)
+    app.before_request(security.forget_previous_request)
+    app.after_request(security.security_headers)
+    app.after_request(add_vary)
+    app.after_request(identity.set_code_user_cookie)
+    formatting.register(app)
+    refusals.register(app)

@@ -26,8 +26,7 @@ from app.models import (
     Ticket,
 )
 from app.services import code_access, uploads
-from app.services._common import require
-from app.services.errors import NotFound, ValidationError
+from app.services.errors import NotFound, ValidationError, require
 
 SYSTEM_STEP_TYPES = frozenset({StepType.VISIBILITY, StepType.DEVICE})
 EDITABLE_STEP_TYPES = [kind for kind in StepType if kind not in SYSTEM_STEP_TYPES]

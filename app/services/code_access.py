@@ -7,8 +7,7 @@ from flask_babel import gettext as _
 from app import policy, realtime
 from app.extensions import db
 from app.models import Code, CodeSession
-from app.services._common import require
-from app.services.errors import NotFound, ValidationError
+from app.services.errors import NotFound, ValidationError, require
 
 
 def find_usable_code(token):

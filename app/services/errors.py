@@ -1,5 +1,7 @@
 """Errors services raise; views, sockets and the CLI turn them into answers."""
-__all__ = ["ConflictError", "InvalidTransition", "NotAllowed", "NotFound", "ServiceError", "ValidationError"]
+from flask_babel import gettext as _
+
+__all__ = ["ConflictError", "InvalidTransition", "NotAllowed", "NotFound", "ServiceError", "ValidationError", "require"]
 
 
 class ServiceError(Exception):
@@ -49,3 +51,9 @@ class InvalidTransition(ServiceError):
     def __init__(self, message, event=None, status=None):
         super().__init__(message)
         self.event, self.status = event, status
+
+
+def require(allowed, message=None):
+    """Raise NotAllowed unless the policy said yes; `allowed` is the answer of a `policy.can_*` function."""
+    if not allowed:
+        raise NotAllowed(message or _("You are not allowed to do this."))

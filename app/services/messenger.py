@@ -24,8 +24,14 @@ from app.models import (
     VideoSession,
 )
 from app.services import notifications, uploads
-from app.services._common import actor_fields, lock_for_append, require
-from app.services.errors import ConflictError, NotFound, ServiceError, ValidationError
+from app.services.errors import (
+    ConflictError,
+    NotFound,
+    ServiceError,
+    ValidationError,
+    require,
+)
+from app.services.ticket_changes import actor_fields, lock_for_append
 
 PAGE_SIZE = 30
 MAX_BODY = 5000

@@ -40,8 +40,8 @@ from app.models import (
     TicketReceiver,
 )
 from app.models._types import utcnow
-from app.services._common import actor_name, require
-from app.services.errors import NotFound
+from app.services.errors import NotFound, require
+from app.services.ticket_changes import actor_name
 
 PENDING_LIVE = "ticketwerk_pending_live"
 CHAIN_ORDER = (Channel.EMAIL, Channel.PUSH)

@@ -6,14 +6,13 @@ from app.enums import GroupKind, NotificationEvent, OfferState
 from app.extensions import db
 from app.models import Offer
 from app.services import notifications
-from app.services._common import (
+from app.services.errors import NotFound, ValidationError, require
+from app.services.ticket_changes import (
     check_version,
     commit_ticket,
     guards_conflicts,
     record_event,
-    require,
 )
-from app.services.errors import NotFound, ValidationError
 from app.workflow import TicketStatus
 
 

@@ -8,9 +8,8 @@ from app import policy
 from app.extensions import db
 from app.models import Organisation
 from app.services import uploads
-from app.services._common import require
 from app.services.catalog import IMAGE_TYPES, _url
-from app.services.errors import ValidationError
+from app.services.errors import ValidationError, require
 
 LOGO_LIMIT_BYTES = 2 * 1024 * 1024
 

@@ -11,8 +11,8 @@ import sqlalchemy as sa
 
 from app.extensions import db
 from app.models import Answer, Message, Ticket, Update, format_number, parse_number
-from app.services._common import lock_for_append
 from app.services.errors import NotFound
+from app.services.ticket_changes import lock_for_append
 from app.workflow import TicketStatus
 
 FTS_TABLE = "ticket_search"

@@ -12,9 +12,8 @@ from app.enums import Role
 from app.extensions import db
 from app.models import Employee, Team
 from app.services import accounts
-from app.services._common import require
 from app.services.answers import EMAIL
-from app.services.errors import ValidationError
+from app.services.errors import ValidationError, require
 
 INVITATION_DAYS = 7
 INVITATION_SALT = "employee-invitation"

@@ -6,9 +6,8 @@ from app import policy
 from app.extensions import db
 from app.models import TicketReceiver
 from app.services import notifications, push
-from app.services._common import require
 from app.services.answers import EMAIL
-from app.services.errors import NotFound, ValidationError
+from app.services.errors import NotFound, ValidationError, require
 
 
 def _incomplete():

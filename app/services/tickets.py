@@ -11,17 +11,22 @@ from app.models import Answer, Attachment, Rating, Ticket, Update
 from app.models._types import utcnow
 from app.services import answers as answer_rules
 from app.services import notifications, offers, search
-from app.services._common import (
+from app.services.errors import (
+    InvalidTransition,
+    NotAllowed,
+    NotFound,
+    ValidationError,
+    require,
+)
+from app.services.ticket_changes import (
     actor_fields,
     check_version,
     commit_ticket,
     guards_conflicts,
     lock_for_append,
     record_event,
-    require,
     touch,
 )
-from app.services.errors import InvalidTransition, NotAllowed, NotFound, ValidationError
 from app.workflow import TicketStatus
 
 SYSTEM_STEP_QUESTIONS = {StepType.VISIBILITY: "Visibility"}

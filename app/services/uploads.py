@@ -10,8 +10,8 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.extensions import db
 from app.models import Attachment, Organisation
-from app.services._common import actor_fields
 from app.services.errors import ValidationError
+from app.services.ticket_changes import actor_fields
 
 THUMBNAIL_SIZE = (480, 480)
 HEAD_BYTES = 4096

@@ -22,7 +22,7 @@ def _ticket_and_actor(data):
 
 def _actor_name(actor):
     """How the typing indicator names someone."""
-    from app.services._common import actor_name
+    from app.services.ticket_changes import actor_name
 
     return str(actor_name(actor))
 

@@ -1,4 +1,4 @@
-"""Small helpers the service modules share."""
+"""How services record a change to a ticket: who acted, the audit trail, the optimistic lock and the append lock."""
 import functools
 
 import sqlalchemy as sa
@@ -8,7 +8,7 @@ from sqlalchemy.orm.exc import StaleDataError
 from app.extensions import db
 from app.models import Employee, Ticket, TicketEvent
 from app.models._types import utcnow
-from app.services.errors import ConflictError, NotAllowed, NotFound
+from app.services.errors import ConflictError, NotFound
 
 
 def actor_fields(actor, prefix):
@@ -27,12 +27,6 @@ def actor_name(actor):
     if getattr(actor, "is_employee", False):
         return actor.name
     return _("Code user")
-
-
-def require(allowed, message=None):
-    """Raise NotAllowed unless the policy said yes."""
-    if not allowed:
-        raise NotAllowed(message or _("You are not allowed to do this."))
 
 
 def record_event(ticket, kind, *, actor, before=None, after=None, subject=None):

@@ -1,0 +1,84 @@
+"""How every refused request is answered: one handler for the services' errors, one for HTTP error pages.
+
+Views keep no try/except for service errors. A view that shows a form says first how a refusal is answered
+(`on_refusal(renderer)`); the service then raises `NotAllowed`, `NotFound`, `ConflictError`, `InvalidTransition`
+or `ValidationError`, and `answer_refusal` rolls the session back, logs the refusal and answers 403/404/409/422
+with the renderer's page or fragment (the form re-rendered with what was typed), or with the message alone.
+"""
+from flask import current_app, g, make_response, render_template, request
+from flask_babel import format_decimal
+from flask_babel import gettext as _
+
+from app.extensions import db
+from app.htmx import is_htmx
+from app.services.errors import ServiceError
+
+
+def on_refusal(renderer):
+    """Say how this request answers a refused service call: `renderer(error)` returns a response.
+
+    A renderer answering 200 gets the error's status (403/404/409/422); a redirect (a one-click action that
+    flashes its refusal and goes back) or an HX-Redirect 204 keeps its own. Call it before the service.
+    """
+    g.refusal_renderer = renderer
+
+
+def answer_refusal(error):
+    """The app-wide handler for ServiceError: roll back, log, answer with the request's renderer or the message."""
+    db.session.rollback()
+    current_app.logger.info(
+        "refused %s %s (%s): %s", request.method, request.path, type(error).__name__, error.message
+    )
+    renderer = g.pop("refusal_renderer", None)
+    if renderer is None:
+        return _message_page(error.status_code, _refusal_title(error), error.message)
+    response = make_response(renderer(error))
+    if response.status_code == 200:
+        response.status_code = error.status_code
+    return response
+
+
+def _refusal_title(error):
+    """The heading of a refusal shown without its form."""
+    return {403: _("Not allowed"), 404: _("Not found"), 409: _("Changed meanwhile")}.get(
+        error.status_code, _("Please check your input")
+    )
+
+
+def _message_page(status, title, text):
+    """The message as a fragment for htmx, or as a page of its own."""
+    if is_htmx():
+        return render_template("errors/_error.html", title=title, text=text), status
+    return render_template("errors/error.html", title=title, text=text, status=status), status
+
+
+def upload_too_large_text():
+    """What a person reads when a request is over MAX_CONTENT_LENGTH (the 413 page and the forms' error line)."""
+    limit = current_app.config.get("MAX_CONTENT_LENGTH")
+    if not limit:
+        return _("The upload is larger than allowed.")
+    return _("The upload is larger than allowed (max %(mb)s MB).", mb=format_decimal(round(limit / 1024 / 1024, 1)))
+
+
+def _error_page(status, title, text):
+    """A handler answering HTTP `status` with a friendly page (or just the message for htmx)."""
+
+    def handler(error):
+        """Render the error."""
+        return _message_page(status, title(), text())
+
+    return handler
+
+
+def register(app):
+    """Install the service-error handler and the friendly 403/404/413/429 pages."""
+    app.register_error_handler(ServiceError, answer_refusal)
+    app.register_error_handler(403, _error_page(403, lambda: _("Not allowed"), lambda: _("You may not open this page.")))
+    app.register_error_handler(
+        404, _error_page(404, lambda: _("Not found"), lambda: _("This page does not exist or is not available to you."))
+    )
+    app.register_error_handler(413, _error_page(413, lambda: _("File too large"), upload_too_large_text))
+    app.register_error_handler(
+        429,
+        _error_page(429, lambda: _("Too many attempts"), lambda: _("Too many attempts. Please wait a minute and try again.")),
+    )
