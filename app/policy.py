@@ -196,9 +196,11 @@ def can_view_delivery_log(actor, ticket):
     return is_employee(actor) and can_view_ticket(actor, ticket)
 
 
-def can_view_attachment(actor, ticket, update=None):
-    """Whoever sees the ticket (and the update it hangs on) may fetch the file."""
+def can_view_attachment(actor, ticket, update=None, *, in_message=False):
+    """Whoever sees the ticket (and the update it hangs on, or its thread for a message's file) may fetch the file."""
     if ticket is None or not can_view_ticket(actor, ticket):
+        return False
+    if in_message and not can_read_messages(actor, ticket):
         return False
     return update is None or can_view_update(actor, update)
 

@@ -131,6 +131,12 @@ CASES = [
         lambda a: policy.can_view_attachment(a, ticket(visibility=Visibility.INTERNAL)),
         STAFF,
     ),
+    ("message file of public ticket", lambda a: policy.can_view_attachment(a, ticket(), in_message=True), STAFF | DEVICE_CODE_USERS),
+    (
+        "message file of a draft",
+        lambda a: policy.can_view_attachment(a, ticket(TicketStatus.DRAFT), in_message=True),
+        set(),
+    ),
     ("follow public ticket", lambda a: policy.can_follow_ticket(a, ticket()), DEVICE_CODE_USERS),
     ("follow internal ticket", lambda a: policy.can_follow_ticket(a, ticket(visibility=Visibility.INTERNAL)), set()),
     ("follow own draft", lambda a: policy.can_follow_ticket(a, ticket(TicketStatus.DRAFT)), set()),

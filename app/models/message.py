@@ -2,9 +2,12 @@
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import policy
 from app.enums import MessageKind, Visibility
 from app.extensions import db
 from app.models._types import UTCDateTime, enum_column, utcnow
+from app.models.ticket import Ticket
+from app.workflow import TicketStatus
 
 
 class Message(db.Model):
@@ -69,6 +72,28 @@ class Update(db.Model):
     ticket = relationship("Ticket")
     author_employee = relationship("Employee")
     attachments = relationship("Attachment", order_by="Attachment.id", foreign_keys="Attachment.update_id")
+
+    @classmethod
+    def visible_to(cls, actor):
+        """select(Update) of the updates `actor` may view: policy.can_view_ticket and can_view_update as SQL."""
+        query = sa.select(cls).join(Ticket, cls.ticket_id == Ticket.id).where(Ticket.visible_clause(actor))
+        if not policy.can_see_internal(actor):
+            query = query.where(cls.visibility == Visibility.PUBLIC)
+        return query
+
+    @classmethod
+    def public_history(cls, device_id):
+        """select(Update, Ticket) of a device's service history: PUBLIC updates of its PUBLIC submitted tickets."""
+        return (
+            sa.select(cls, Ticket)
+            .join(Ticket, cls.ticket_id == Ticket.id)
+            .where(
+                Ticket.device_id == device_id,
+                Ticket.visibility == Visibility.PUBLIC,
+                Ticket.status != TicketStatus.DRAFT,
+                cls.visibility == Visibility.PUBLIC,
+            )
+        )
 
 
 class VideoSession(db.Model):

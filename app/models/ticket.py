@@ -4,6 +4,7 @@ from typing import ClassVar
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
+from app import policy
 from app.enums import RESPONSIBLE_STATES, OfferState, Priority, StepType, Visibility
 from app.extensions import db
 from app.models._types import UTCDateTime, enum_column, utcnow
@@ -81,6 +82,28 @@ class Ticket(db.Model):
     def offer_for(self, employee_id):
         """This employee's offer on the ticket, or None."""
         return next((o for o in self.offers if o.employee_id == employee_id), None)
+
+    @classmethod
+    def visible_to(cls, actor):
+        """select(Ticket) of the tickets `actor` may view: policy.can_view_ticket as SQL (tests/test_policy.py
+        asserts both agree). Drafts only for their creator; code users only PUBLIC tickets of their devices."""
+        return sa.select(cls).where(cls.visible_clause(actor))
+
+    @classmethod
+    def visible_clause(cls, actor):
+        """The WHERE clause of `visible_to`, for queries that select columns or join other tables."""
+        own_draft = cls.status == TicketStatus.DRAFT
+        if policy.is_employee(actor):
+            return sa.or_(cls.status != TicketStatus.DRAFT, sa.and_(own_draft, cls.creator_employee_id == actor.id))
+        if policy.is_code_user(actor):
+            return sa.and_(
+                cls.device_id.in_(sorted(actor.device_ids)),
+                sa.or_(
+                    sa.and_(cls.status != TicketStatus.DRAFT, cls.visibility == Visibility.PUBLIC),
+                    sa.and_(own_draft, cls.creator_code_user_id == actor.id),
+                ),
+            )
+        return sa.false()
 
     @property
     def is_public(self):

@@ -15,6 +15,7 @@ from app.services.errors import (
     InvalidTransition,
     NotAllowed,
     NotFound,
+    ServiceError,
     ValidationError,
     require,
 )
@@ -268,14 +269,30 @@ def require_update_allowed(ticket, visibility, *, actor):
     require(policy.can_post_update(actor, ticket, visibility), _("You cannot post updates on this ticket."))
 
 
-def post_update(ticket, body, visibility, *, actor, attachments=()):
-    """Add a public (service history) or internal update with optional files.
+def post_update(ticket, body, visibility, *, actor, attachments=(), files=()):
+    """Add a public (service history) or internal update with optional files; returns the Update.
 
+    `attachments` are stored Attachment rows; `files` are uploads (werkzeug FileStorage) stored here after the
+    policy check and removed from disk again when the update is refused, so a refusal leaves no file behind.
     An update is an append, not an edit: it takes the ticket's row lock without moving its version, so a
     concurrent status, visibility or priority change never refuses it; the policy is checked on the ticket as
-    committed now, so an update on a ticket that was just closed is refused with a clear message.
+    committed now, so an update on a ticket that was just closed is refused with a clear message. Raises
+    NotAllowed, ValidationError (empty, too long, a refused file).
     """
+    from app.services import uploads
+
     visibility = _enum(Visibility, visibility, _("Please choose internal or public."))
+    require_update_allowed(ticket, visibility, actor=actor)
+    attachments = list(attachments) + uploads.store_uploads(files, ticket=ticket, actor=actor)
+    try:
+        return _append_update(ticket, body, visibility, actor=actor, attachments=attachments)
+    except ServiceError:
+        uploads.remove_files(attachments)
+        raise
+
+
+def _append_update(ticket, body, visibility, *, actor, attachments):
+    """Write the update under the ticket's append lock, then index and notify."""
     body = (body or "").strip()
     if not body and not attachments:
         raise ValidationError(_("Please write something or attach a file."), field="body")
@@ -319,9 +336,14 @@ def rate_ticket(ticket, score, comment, *, actor):
     return ticket
 
 
-def delete_ticket(ticket, *, actor):
-    """A moderator removes a ticket with everything that hangs on it."""
-    require(policy.can_delete_ticket(actor, ticket))
+def delete_ticket(ticket, *, actor, confirmed=True):
+    """A moderator removes a ticket with everything that hangs on it; `confirmed` is the form's confirmation box.
+
+    Raises NotAllowed (not a moderator) and ValidationError (field "confirm") when not confirmed.
+    """
+    require(policy.can_delete_ticket(actor, ticket), _("Only moderators can delete tickets."))
+    if not confirmed:
+        raise ValidationError(_("Please confirm that the ticket should be deleted."), field="confirm")
     _delete(ticket)
 
 

@@ -6,7 +6,7 @@ from flask import Blueprint, abort, send_file
 
 from app import identity, policy
 from app.extensions import db
-from app.models import Attachment, Message, Update
+from app.models import Attachment, Update
 from app.services import uploads
 
 bp = Blueprint("files", __name__)
@@ -19,14 +19,10 @@ def _visible_attachment(attachment_id):
     attachment = db.session.get(Attachment, attachment_id)
     if attachment is None or attachment.ticket is None:
         abort(404)
-    actor = identity.current_actor()
     update = db.session.get(Update, attachment.update_id) if attachment.update_id else None
-    if not policy.can_view_attachment(actor, attachment.ticket, update):
+    in_message = attachment.message_id is not None
+    if not policy.can_view_attachment(identity.current_actor(), attachment.ticket, update, in_message=in_message):
         abort(404)
-    if attachment.message_id:
-        message = db.session.get(Message, attachment.message_id)
-        if message is None or not policy.can_read_messages(actor, attachment.ticket):
-            abort(404)
     return attachment
 
 

@@ -1,6 +1,5 @@
 """Code-user pages under /c/<token>: device tabs, assistant, flow choice, wizard, ticket page."""
 
-import sqlalchemy as sa
 from flask import (
     Blueprint,
     abort,
@@ -23,8 +22,9 @@ from app.enums import ButtonTarget, StepType, Visibility
 from app.extensions import db, limiter
 from app.htmx import is_htmx, render
 from app.models import AssistantElement, Flow, Ticket, Update
+from app.refusals import on_refusal
 from app.services import code_access, tickets, uploads
-from app.services.errors import ServiceError, ValidationError
+from app.services.errors import ServiceError
 from app.workflow import TicketStatus
 
 bp = Blueprint("public", __name__)
@@ -89,11 +89,8 @@ def _safe_next(target, token):
 def pin(token):
     """Check the PIN and open the code session."""
     next_url = request.form.get("next", "")
-    try:
-        code_access.open_code_session(g.code, identity.current_code_user(create=True), pin=request.form.get("pin"))
-    except ValidationError as error:
-        db.session.rollback()
-        return render("public/pin.html", next_url=next_url, error=error.message, status=422)
+    on_refusal(lambda error: render("public/pin.html", next_url=next_url, error=error.message))
+    code_access.open_code_session(g.code, identity.current_code_user(create=True), pin=request.form.get("pin"))
     identity.forget_code_visitor()
     return redirect(_safe_next(next_url, token))
 
@@ -115,50 +112,33 @@ def device(token):
 
 
 def _my_drafts():
-    """This browser's drafts on this device, newest first."""
+    """This browser's drafts on this device, newest first (drafts are visible to their creator only)."""
     return db.session.scalars(
-        sa.select(Ticket)
-        .where(
-            Ticket.device_id == g.device.id,
-            Ticket.status == TicketStatus.DRAFT,
-            Ticket.creator_code_user_id == g.visitor.id,
-        )
+        Ticket.visible_to(g.visitor)
+        .where(Ticket.device_id == g.device.id, Ticket.status == TicketStatus.DRAFT)
         .order_by(Ticket.created_at.desc(), Ticket.id.desc())
         .options(selectinload(Ticket.answers))
     ).all()
 
 
 def _public_tickets():
-    """The device's PUBLIC tickets (not drafts), newest first."""
-    rows = db.session.scalars(
-        sa.select(Ticket)
-        .where(
-            Ticket.device_id == g.device.id,
-            Ticket.visibility == Visibility.PUBLIC,
-            Ticket.status != TicketStatus.DRAFT,
-        )
+    """The device's submitted tickets the code user may see (PUBLIC ones), newest first."""
+    return db.session.scalars(
+        Ticket.visible_to(g.visitor)
+        .where(Ticket.device_id == g.device.id, Ticket.status != TicketStatus.DRAFT)
         .order_by(Ticket.created_at.desc(), Ticket.id.desc())
         .limit(LIST_LIMIT)
     ).all()
-    return [ticket for ticket in rows if policy.can_view_ticket(g.visitor, ticket)]
 
 
 def _service_history():
-    """PUBLIC updates of the device's PUBLIC tickets, newest first, in one query (files loaded alongside)."""
-    rows = db.session.execute(
-        sa.select(Update, Ticket)
-        .join(Ticket, Update.ticket_id == Ticket.id)
-        .where(
-            Ticket.device_id == g.device.id,
-            Ticket.visibility == Visibility.PUBLIC,
-            Ticket.status != TicketStatus.DRAFT,
-            Update.visibility == Visibility.PUBLIC,
-        )
+    """The device's service history, newest first, in one query (files loaded alongside)."""
+    return db.session.execute(
+        Update.public_history(g.device.id)
         .order_by(Update.created_at.desc(), Update.id.desc())
         .limit(LIST_LIMIT)
         .options(selectinload(Update.attachments))
     ).all()
-    return [(update, ticket) for update, ticket in rows if policy.can_view_update(g.visitor, update)]
 
 
 @bp.get("/c/<token>/picture")
@@ -292,14 +272,13 @@ def delete_draft(token, number):
 
 
 def _public_updates(ticket):
-    """The ticket's PUBLIC updates, newest first, with their files."""
-    rows = db.session.scalars(
-        sa.select(Update)
-        .where(Update.ticket_id == ticket.id, Update.visibility == Visibility.PUBLIC)
+    """The ticket's updates the code user may see (PUBLIC ones), newest first, with their files."""
+    return db.session.scalars(
+        Update.visible_to(g.visitor)
+        .where(Update.ticket_id == ticket.id)
         .order_by(Update.created_at.desc(), Update.id.desc())
         .options(selectinload(Update.attachments))
     ).all()
-    return [update for update in rows if policy.can_view_update(g.visitor, update)]
 
 
 def _ticket_page(ticket, block=None, status=200, error=None, form=None, update_error=None):
@@ -345,12 +324,15 @@ def _after_write(token, number, call, success, block="live"):
     A posted update answers htmx with the fresh updates block, so text typed meanwhile stays on the page.
     """
     found = _ticket_or_404(number)
-    try:
-        call(found)
-    except ServiceError as error:
-        db.session.rollback()
-        message = {"update_error" if block == "updates" else "error": error.message}
-        return _ticket_page(_ticket_or_404(number), block=block, status=error.status_code, form=request.form, **message)
+    on_refusal(
+        lambda error: _ticket_page(
+            _ticket_or_404(number),
+            block=block,
+            form=request.form,
+            **{"update_error" if block == "updates" else "error": error.message},
+        )
+    )
+    call(found)
     if block == "updates" and is_htmx():
         return _ticket_page(_ticket_or_404(number), block=block)
     flash(success, "success")
@@ -359,25 +341,16 @@ def _after_write(token, number, call, success, block="live"):
 
 @bp.post("/c/<token>/t/<int:number>/updates")
 def post_update(token, number):
-    """A public update with optional files from the code user."""
-
-    def call(found):
-        """Store files, then the update (an append: no version to match)."""
-        tickets.require_update_allowed(found, Visibility.PUBLIC, actor=g.visitor)
-        files = uploads.store_uploads(request.files.getlist("files"), ticket=found, actor=g.visitor)
-        try:
-            tickets.post_update(
-                found,
-                request.form.get("body"),
-                Visibility.PUBLIC,
-                actor=g.visitor,
-                attachments=files,
-            )
-        except ServiceError:
-            uploads.remove_files(files)
-            raise
-
-    return _after_write(token, number, call, _("Your update was added."), block="updates")
+    """A public update with optional files from the code user (an append: no version to match)."""
+    return _after_write(
+        token,
+        number,
+        lambda found: tickets.post_update(
+            found, request.form.get("body"), Visibility.PUBLIC, actor=g.visitor, files=request.files.getlist("files")
+        ),
+        _("Your update was added."),
+        block="updates",
+    )
 
 
 @bp.post("/c/<token>/t/<int:number>/cancel")

@@ -23,8 +23,9 @@ from app.models import (
     TicketEvent,
     Update,
 )
+from app.refusals import on_refusal
 from app.services import offers, tickets, uploads
-from app.services.errors import NotAllowed, ServiceError, ValidationError
+from app.services.errors import ServiceError
 from app.workflow import TicketStatus
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
@@ -201,23 +202,19 @@ def _act(number, call, success, tab=None, error_at=None):
     if ticket.status == TicketStatus.DRAFT:
         abort(404)
     changed = {"ticket-changed": {"ticket": ticket.id, "target": "body"}}  # the acting element may be swapped away
-    version = request.form.get("version")
-    try:
-        call(ticket, version)
-    except ServiceError as error:
-        db.session.rollback()
-        fresh = _ticket_or_404(number)
-        db.session.refresh(fresh)
-        response = _detail(
-            fresh, status=error.status_code, error=error.message, form=request.form, tab=tab, error_at=error_at
+    on_refusal(
+        lambda error: trigger(
+            _detail(_ticket_or_404(number), error=error.message, form=request.form, tab=tab, error_at=error_at),
+            **changed,
         )
+    )
+    call(ticket, request.form.get("version"))
+    if is_htmx():
+        response = _detail(_ticket_or_404(number), notice=success, tab=tab)
     else:
-        if is_htmx():
-            response = _detail(_ticket_or_404(number), notice=success, tab=tab)
-        else:
-            flash(success, "success")
-            args = {"updates": tab} if tab == "internal" else {}
-            response = redirect(url_for("tickets.show", number=number, **args), code=303)
+        flash(success, "success")
+        args = {"updates": tab} if tab == "internal" else {}
+        response = redirect(url_for("tickets.show", number=number, **args), code=303)
     return trigger(response, **changed)
 
 
@@ -305,15 +302,11 @@ def post_update(number):
     """A public or internal update with optional files."""
 
     def call(ticket, _version):
-        """Store the files, then the update; an update is an append, so the page's version does not matter."""
+        """An update is an append, so the page's version does not matter."""
         visibility = Visibility.INTERNAL if request.form.get("internal") else Visibility.PUBLIC
-        tickets.require_update_allowed(ticket, visibility, actor=current_user)
-        files = uploads.store_uploads(request.files.getlist("files"), ticket=ticket, actor=current_user)
-        try:
-            tickets.post_update(ticket, request.form.get("body"), visibility, actor=current_user, attachments=files)
-        except ServiceError:
-            uploads.remove_files(files)  # refused: no file may stay behind on disk
-            raise
+        tickets.post_update(
+            ticket, request.form.get("body"), visibility, actor=current_user, files=request.files.getlist("files")
+        )
 
     tab = "internal" if request.form.get("internal") else "public"
     return _act(number, call, _("Update posted."), tab=tab, error_at="update")
@@ -323,15 +316,8 @@ def post_update(number):
 def delete(number):
     """A moderator deletes the ticket for good."""
     ticket = _ticket_or_404(number)
-    try:
-        if not policy.can_delete_ticket(current_user, ticket):
-            raise NotAllowed(_("Only moderators can delete tickets."))
-        if not request.form.get("confirm"):
-            raise ValidationError(_("Please confirm that the ticket should be deleted."), field="confirm")
-        tickets.delete_ticket(ticket, actor=current_user)
-    except ServiceError as error:
-        db.session.rollback()
-        return _detail(_ticket_or_404(number), status=error.status_code, error=error.message)
+    on_refusal(lambda error: _detail(_ticket_or_404(number), error=error.message))
+    tickets.delete_ticket(ticket, confirmed=bool(request.form.get("confirm")), actor=current_user)
     flash(_("Ticket %(number)s was deleted.", number=ticket.display_number), "success")
     return _go(url_for("tickets.index"))
 
