@@ -1,4 +1,4 @@
-"""Demo data of CONTRACT.md (idempotent) and realistic bulk tickets for benchmarks."""
+"""The demo data the README lists (idempotent) and realistic bulk tickets for benchmarks."""
 import random
 from datetime import timedelta
 
@@ -86,7 +86,7 @@ def _get_or_create(model, lookup, **defaults):
 
 
 def load_demo():
-    """Create exactly the demo data of CONTRACT.md; running it again changes nothing."""
+    """Create exactly the demo data the README lists; running it again changes nothing."""
     Organisation.current()
     people = {}
     demo_hash = None  # the shared demo password is hashed once (scrypt costs about 0.1 s a time)
@@ -171,7 +171,7 @@ def _element(template, title, body, position):
 
 
 def _press_assistant(template):
-    """Start page with the three action buttons of CONTRACT.md."""
+    """The start page of the demo assistant with its three action buttons."""
     start = _element(
         template,
         "Willkommen",

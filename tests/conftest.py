@@ -110,7 +110,7 @@ def as_htmx():
 
 @pytest.fixture
 def demo(app):
-    """The CONTRACT.md demo data."""
+    """The demo data of `make demo`."""
     from app.demo_data import load_demo
 
     load_demo()
