@@ -2,11 +2,12 @@
 import secrets
 
 import sqlalchemy as sa
-from flask import current_app, g, request
+from flask import abort, current_app, g, request
 from flask_login import current_user
 from itsdangerous import BadSignature, URLSafeSerializer
 
-from app.extensions import db
+from app import policy
+from app.extensions import db, login_manager
 from app.models import Code, CodeSession, CodeUser, Employee
 
 
@@ -125,3 +126,15 @@ def set_code_user_cookie(response):
             secure=config["SESSION_COOKIE_SECURE"],
         )
     return response
+
+
+def require_back_office():
+    """Before-request guard of the staff areas: anonymous visitors log in first (302), then the policy decides.
+
+    Returns the login redirect, or None to let the request through; aborts 403 when the policy refuses.
+    """
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not policy.can_use_back_office(current_user):
+        abort(403)
+    return None

@@ -5,6 +5,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 from sqlalchemy.orm.exc import StaleDataError
 
+from app import policy
 from app.extensions import db
 from app.models import Employee, Ticket, TicketEvent
 from app.models._types import utcnow
@@ -15,7 +16,7 @@ def actor_fields(actor, prefix):
     """Column values naming the actor: {prefix}_employee_id or {prefix}_code_user_id."""
     if actor is None:
         return {}
-    if getattr(actor, "is_employee", False):
+    if policy.is_employee(actor):
         return {f"{prefix}_employee_id": actor.id}
     return {f"{prefix}_code_user_id": actor.id}
 
@@ -24,7 +25,7 @@ def actor_name(actor):
     """How the actor appears in timelines and notifications."""
     if actor is None:
         return _("System")
-    if getattr(actor, "is_employee", False):
+    if policy.is_employee(actor):
         return actor.name
     return _("Code user")
 

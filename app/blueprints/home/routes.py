@@ -1,9 +1,10 @@
 """Back-office home: counts per status, offers waiting for me, my tickets, latest activity."""
 import sqlalchemy as sa
 from flask import Blueprint
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
+from app import identity
 from app.blueprints.tickets import timeline
 from app.enums import RESPONSIBLE_STATES, OfferState
 from app.extensions import db
@@ -12,6 +13,7 @@ from app.models import Offer, Ticket, TicketEvent
 from app.workflow import OPEN_STATUSES, TicketStatus
 
 bp = Blueprint("home", __name__)
+bp.before_request(identity.require_back_office)
 LIST_SIZE = 10
 ACTIVITY_SIZE = 15
 
@@ -29,7 +31,6 @@ def _tickets_with_my_offer(states, statuses):
 
 
 @bp.get("/")
-@login_required
 def index():
     """What the logged-in employee should look at first."""
     counts = dict(

@@ -69,6 +69,8 @@ def resolve_code():
         code_access.open_code_session(code, code_user)
         identity.forget_code_visitor()
     g.visitor = identity.current_code_visitor()
+    if not policy.can_reach_device(g.visitor, g.device.id):
+        abort(404)
     return None
 
 

@@ -2,10 +2,10 @@
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from app import policy, workflow
+from app import identity, policy, workflow
 from app.blueprints.public.steps import save_step
 from app.blueprints.tickets import overview, timeline
 from app.enums import Priority, Visibility
@@ -35,10 +35,7 @@ TIMELINE_ALL = 2000  # entries shown when the whole timeline is asked for
 UPDATES_SHOWN = 50  # newest updates shown per tab at first
 
 
-@bp.before_request
-@login_required
-def require_employee():
-    """The whole back office is for logged-in employees; code users are sent to the login like anyone else."""
+bp.before_request(identity.require_back_office)
 
 
 @bp.app_template_filter("translated")
