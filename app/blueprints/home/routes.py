@@ -30,14 +30,17 @@ def _tickets_with_my_offer(states, statuses):
     ).all()
 
 
-@bp.get("/")
-def index():
-    """What the logged-in employee should look at first."""
-    counts = dict(
+def _status_counts():
+    """{TicketStatus: number of tickets} over every submitted ticket."""
+    return dict(
         db.session.execute(
             sa.select(Ticket.status, sa.func.count()).where(Ticket.status != TicketStatus.DRAFT).group_by(Ticket.status)
         ).all()
     )
+
+
+def _latest_activity():
+    """The newest timeline events of all tickets, as (event, description) pairs."""
     events = db.session.scalars(
         sa.select(TicketEvent)
         .order_by(TicketEvent.id.desc())
@@ -48,12 +51,18 @@ def index():
             selectinload(TicketEvent.subject_employee),
         )
     ).all()
+    return [(event, timeline.describe(event)) for event in events]
+
+
+@bp.get("/")
+def index():
+    """What the logged-in employee should look at first."""
     return render(
         "home/index.html",
-        counts=counts,
+        counts=_status_counts(),
         statuses=[s for s in TicketStatus if s != TicketStatus.DRAFT],
         me=current_user,
         offers=_tickets_with_my_offer([OfferState.PENDING], OPEN_STATUSES),
         mine=_tickets_with_my_offer(list(RESPONSIBLE_STATES), OPEN_STATUSES | {TicketStatus.DONE}),
-        activity=[(event, timeline.describe(event)) for event in events],
+        activity=_latest_activity(),
     )
