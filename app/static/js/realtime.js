@@ -96,17 +96,9 @@
   // Panels swapped in later (htmx) bring their own rooms.
   document.addEventListener("htmx:after:swap", joinRooms);
 
+  // The page's one connection, shared: other scripts send through it instead of opening their own.
   window.TicketwerkRealtime = {
-    socket: socket,
-    joinRooms: joinRooms,
-    rejoin: function () { joined = {}; joinRooms(); },
-    emit: function (name, data, ack) {
-      if (typeof ack === "function") {
-        socket.emit(name, data, ack);
-      } else {
-        socket.emit(name, data);
-      }
-    },
+    emit: function (name, data) { socket.emit(name, data); },
     connected: function () { return socket.connected; }
   };
 })();
