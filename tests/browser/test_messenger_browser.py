@@ -160,4 +160,10 @@ def test_older_messages_load_above_and_the_opened_thread_is_marked_read(live_ser
             anna.wait_for_timeout(100)
             db.session.expire_all()
         assert messenger.last_read_id(ticket, anna_user) == messenger.latest_message_id(ticket)
+        _joined(anna)
+        moderator = db.session.scalar(sa.select(Employee).filter_by(role=Role.MODERATOR))
+        messenger.post_message(ticket, "Neu dazu", actor=moderator)  # arrives while Anna reads further up
         db.session.remove()
+    anna.get_by_test_id("message").filter(has_text="Neu dazu").wait_for()
+    assert anna.get_by_test_id("unread-marker").count() == 1
+    assert anna.locator("[data-unread-marker] + [data-testid=message]").inner_text().strip().endswith("Neu dazu")

@@ -56,15 +56,6 @@
     return template.content;
   }
 
-  function markMine(panel, root) {
-    var me = panel.getAttribute("data-me");
-    root.querySelectorAll("[data-author]").forEach(function (el) {
-      if (me && el.getAttribute("data-author") === me) {
-        el.classList.add("mine");
-      }
-    });
-  }
-
   // Times in the thread read in the reader's own clock (the server renders UTC-based text for everyone).
   var timeFormat = window.Intl ? new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
     dateStyle: "short", timeStyle: "short"
@@ -74,7 +65,7 @@
     if (!timeFormat) {
       return;
     }
-    root.querySelectorAll("[data-thread] time[datetime], time[datetime][data-message-time]").forEach(function (el) {
+    root.querySelectorAll("[data-thread] time[datetime]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
       if (!isNaN(when.getTime())) {
         el.textContent = timeFormat.format(when);
@@ -578,22 +569,17 @@
     if (!fresh) {
       return;
     }
-    markMine(panel, fragment);
+    // Rendered once for every reader: whose message it is, each page knows for itself.
     var mine = data.author && data.author === panel.getAttribute("data-me");
+    fresh.classList.toggle("mine", Boolean(mine));
     var pending = fresh.getAttribute("data-client-id") &&
       thread.querySelector('[data-client-id="' + fresh.getAttribute("data-client-id") + '"]');
     if (pending) {
       pending.replaceWith(fresh);
     } else {
       if (!mine && (!follow || document.visibilityState !== "visible") && !thread.querySelector("[data-unread-marker]")) {
-        var marker = document.createElement("li");
-        marker.className = "unread-marker small";
-        marker.setAttribute("data-unread-marker", "");
-        marker.setAttribute("data-testid", "unread-marker");
-        var text = document.createElement("span");
-        text.textContent = panel.getAttribute("data-unread-label") || "New messages";
-        marker.appendChild(text);
-        addToThread(panel, marker);
+        var marker = panel.querySelector("template[data-unread-marker-template]").content.firstElementChild;
+        addToThread(panel, marker.cloneNode(true));
       }
       addToThread(panel, fresh);
     }
