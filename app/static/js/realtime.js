@@ -14,7 +14,8 @@
     "message-posted", "typing", "joined", "join-refused"
   ];
   var joined = {};
-  var socket = window.io({ transports: ["websocket", "polling"], reconnectionDelayMax: 10000 });
+  // A proxy that lets no WebSocket through gets long-polling instead: the rings still arrive, nothing polls the pages.
+  var socket = window.io({ transports: ["websocket", "polling"], tryAllTransports: true, reconnectionDelayMax: 10000 });
 
   function fire(name, detail) {
     document.body.dispatchEvent(new CustomEvent(name, { bubbles: true, detail: detail || {} }));
