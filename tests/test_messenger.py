@@ -72,6 +72,17 @@ def test_bystander_member_may_read_not_write(scene, client, login, as_htmx):
     assert db.session.scalar(sa.select(sa.func.count(Message.id))) == 0
 
 
+def test_refused_plain_form_goes_back_with_the_reason(scene, client, login):
+    """Without JavaScript a refused post returns to the ticket page, which shows why; nothing is stored."""
+    login(scene.bystander)
+    page = f"/tickets/{scene.ticket.id}"
+    response = client.post(f"{page}/messages", data={"body": "Hi", "next": page})
+    assert response.status_code == 303 and response.headers["Location"].endswith(page)
+    with client.session_transaction() as session:
+        assert session["_flashes"] == [("error", messenger.write_refusal(scene.bystander, scene.ticket))]
+    assert db.session.scalar(sa.select(sa.func.count(Message.id))) == 0
+
+
 def test_hidden_ticket_is_404_for_code_user(scene, client):
     """An INTERNAL ticket does not exist for code users; anonymous visitors get 404 too."""
     tickets.set_visibility(scene.ticket, Visibility.INTERNAL, actor=scene.moderator)

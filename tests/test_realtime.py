@@ -190,3 +190,21 @@ def test_join_from_a_socket_that_went_away_meanwhile_answers_no_instead_of_faili
 
     monkeypatch.setattr(events, "join_room", gone)
     assert _join(sockets(employee=scene.member), scene.ticket) == {"ok": False}
+
+
+def test_mark_read_over_the_socket_moves_the_marker_and_answers_refusals_in_its_ack(scene, sockets):
+    """The reader's marker moves forward; a hidden ticket or a malformed id is refused in the ack, nothing written."""
+    message = messenger.post_message(scene.ticket, "Gelesen?", actor=scene.visitor)
+    staff = sockets(scene.member)
+    assert staff.emit("mark_read", {"ticket": scene.ticket.id, "message": "x1"}, callback=True) == {"ok": False}
+    assert messenger.last_read_id(scene.ticket, scene.member) == 0
+    answer = staff.emit("mark_read", {"ticket": scene.ticket.id}, callback=True)
+    assert answer == {"ok": True, "message": message.id}
+    assert messenger.last_read_id(scene.ticket, scene.member) == message.id
+    messenger.post_message(scene.ticket, "Noch da?", actor=scene.member)
+    read_before = messenger.last_read_id(scene.ticket, scene.visitor)
+    tickets.set_visibility(scene.ticket, Visibility.INTERNAL, actor=scene.moderator)
+    customer = sockets(scene=scene)
+    refused = customer.emit("mark_read", {"ticket": scene.ticket.id, "as": "code"}, callback=True)
+    assert refused["ok"] is False and refused["status"] == 404 and refused["error"]
+    assert messenger.last_read_id(scene.ticket, scene.visitor) == read_before

@@ -81,3 +81,89 @@ def test_code_user_and_anna_chat_live(live_server, new_page):
     )
     assert_accessible(anna)
     assert_accessible(customer)
+
+
+def _socket_connections(page):
+    """Count the Socket.IO connections the page opens from now on (a new one starts without a session id)."""
+    opened = []
+
+    def seen(url):
+        """A handshake: a Socket.IO request or WebSocket that does not continue an existing session."""
+        if "/socket.io/" in url and "sid=" not in url:
+            opened.append(url)
+
+    page.on("websocket", lambda socket: seen(socket.url))
+    page.on("request", lambda request: seen(request.url))
+    return opened
+
+
+def test_each_ticket_page_opens_one_socket_that_survives_a_ring(live_server, new_page):
+    """Staff and code-user ticket pages share one Socket.IO connection among their scripts, also after a refresh."""
+    from app.enums import Priority
+    from app.extensions import db
+    from app.models import Ticket
+    from app.services import offers, tickets
+
+    number = public_ticket(live_server.app)
+    anna = new_page(DESKTOP)
+    log_in(anna, live_server.url, "anna@example.com")
+    customer = new_page(PHONE)
+    customer.goto(f"{live_server.url}/c/demo-press")
+    counted = {"staff": _socket_connections(anna), "code": _socket_connections(customer)}
+    anna.goto(f"{live_server.url}/tickets/{number}")
+    customer.goto(f"{live_server.url}/c/demo-press/t/{number}")
+    _joined(anna)
+    _joined(customer)
+    with live_server.app.app_context():
+        ticket = db.session.get(Ticket, number)
+        tickets.set_priority(ticket, Priority.HIGH, actor=offers.employee_by_email("anna@example.com"))
+        db.session.remove()
+    anna.locator(".badge.prio-high").wait_for()
+    customer.wait_for_timeout(1500)
+    assert [len(counted["staff"]), len(counted["code"])] == [1, 1], counted
+
+
+def test_older_messages_load_above_and_the_opened_thread_is_marked_read(live_server, new_page):
+    """A long thread shows its newest page; the button brings the older ones above it; seeing it moves the marker."""
+    import sqlalchemy as sa
+
+    from app.enums import Role
+    from app.extensions import db
+    from app.models import Employee, Ticket
+    from app.services import messenger, offers
+
+    number = public_ticket(live_server.app)
+    total = messenger.PAGE_SIZE + 5
+    with live_server.app.app_context():
+        ticket = db.session.get(Ticket, number)
+        moderator = db.session.scalar(sa.select(Employee).filter_by(role=Role.MODERATOR))
+        for n in range(total):
+            messenger.post_message(ticket, f"Eintrag {n}", actor=moderator)
+        db.session.remove()
+    anna = new_page(DESKTOP)
+    log_in(anna, live_server.url, "anna@example.com")
+    anna.goto(f"{live_server.url}/tickets/{number}")
+    messages = anna.locator("[data-thread] [data-testid=message]")
+    assert messages.count() == messenger.PAGE_SIZE
+    assert anna.get_by_test_id("unread-marker").count() == 0  # nothing read yet: no marker above the first message
+    anna.get_by_test_id("messages-older").click()
+    anna.get_by_test_id("messages-older").wait_for(state="detached")
+    assert messages.count() == total
+    assert messages.first.inner_text().strip().endswith("Eintrag 0")
+    assert anna.url.endswith(f"/tickets/{number}")
+    with live_server.app.app_context():
+        anna_user = offers.employee_by_email("anna@example.com")
+        ticket = db.session.get(Ticket, number)
+        for _ in range(50):
+            if messenger.last_read_id(ticket, anna_user) == messenger.latest_message_id(ticket):
+                break
+            anna.wait_for_timeout(100)
+            db.session.expire_all()
+        assert messenger.last_read_id(ticket, anna_user) == messenger.latest_message_id(ticket)
+        _joined(anna)
+        moderator = db.session.scalar(sa.select(Employee).filter_by(role=Role.MODERATOR))
+        messenger.post_message(ticket, "Neu dazu", actor=moderator)  # arrives while Anna reads further up
+        db.session.remove()
+    anna.get_by_test_id("message").filter(has_text="Neu dazu").wait_for()
+    assert anna.get_by_test_id("unread-marker").count() == 1
+    assert anna.locator("[data-unread-marker] + [data-testid=message]").inner_text().strip().endswith("Neu dazu")

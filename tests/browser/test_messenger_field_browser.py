@@ -334,3 +334,41 @@ def test_message_times_read_in_the_readers_local_time(live_server, browser):
         assert shown.get_attribute("datetime").startswith(created.strftime("%Y-%m-%d"))
     finally:
         context.close()
+
+
+def test_messages_missed_while_offline_appear_when_the_connection_returns(live_server, new_page):
+    """Anna writes while the phone has no network: back online, the thread is fetched again and holds her message."""
+    number = public_ticket(live_server.app)
+    anna = _anna(new_page, live_server, number)
+    customer = _code_user(new_page, live_server, number)
+    customer.context.set_offline(True)
+    customer.locator('html[data-realtime="disconnected"]').wait_for(timeout=30000)
+    customer.get_by_test_id("message-input").fill("Offline geschrieben")
+    customer.get_by_test_id("message-send").click()
+    anna.get_by_test_id("message-input").fill("Während du weg warst")
+    anna.get_by_test_id("message-send").click()
+    anna.locator('[data-testid="message"][data-state="sent"]').wait_for()
+    customer.wait_for_timeout(500)
+    assert _texts(customer) == ["Offline geschrieben"]
+    customer.context.set_offline(False)
+    customer.get_by_test_id("message").filter(has_text="Während du weg warst").wait_for(timeout=20000)
+    customer.locator('[data-testid="message"][data-state="sent"]').filter(has_text="Offline geschrieben").wait_for(timeout=15000)
+    assert sorted(_texts(customer)) == sorted(["Während du weg warst", "Offline geschrieben"])
+    assert _stored(live_server.app, number) == ["Während du weg warst", "Offline geschrieben"]
+
+
+def test_without_websockets_the_messages_still_arrive_live(live_server, new_page):
+    """The server (as behind a proxy) refuses WebSockets: the page's socket falls back to long-polling, and the
+    messages still arrive without a reload."""
+    from app.extensions import socketio
+
+    allowed, socketio.server.eio.transports = socketio.server.eio.transports, ["polling"]
+    try:
+        number = public_ticket(live_server.app)
+        anna = _anna(new_page, live_server, number)
+        customer = _code_user(new_page, live_server, number)
+        customer.get_by_test_id("message-input").fill("Kommt trotzdem an")
+        customer.get_by_test_id("message-send").click()
+        anna.get_by_test_id("message").filter(has_text="Kommt trotzdem an").wait_for(timeout=10000)
+    finally:
+        socketio.server.eio.transports = allowed

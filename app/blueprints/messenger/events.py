@@ -1,5 +1,7 @@
 """Messenger over Socket.IO: join a ticket's room, typing indicator, sending; policy checked on every event."""
-from flask import request
+import functools
+
+from flask import current_app, request
 from flask_socketio import emit, join_room
 
 from app import policy, realtime
@@ -18,6 +20,23 @@ def _ticket_and_actor(data):
     except (TypeError, ValueError):
         ticket = None
     return ticket, actor, data
+
+
+def _refusal_in_ack(handler):
+    """Answer a refused service call in the event's ack (a socket has no error page): the session rolled back,
+    `{"ok": False, "status": 403/404/409/422, "error": reason}`."""
+
+    @functools.wraps(handler)
+    def answering(*args):
+        """Run the handler; a ServiceError becomes its ack."""
+        try:
+            return handler(*args)
+        except ServiceError as error:
+            db.session.rollback()
+            current_app.logger.info("refused socket %s (%s): %s", handler.__name__, type(error).__name__, error.message)
+            return {"ok": False, "status": error.status_code, "error": str(error.message)}
+
+    return answering
 
 
 def _actor_name(actor):
@@ -56,30 +75,25 @@ def register():
         return {"ok": True}
 
     @socketio.on("send_message")
+    @_refusal_in_ack
     def on_send_message(data=None, *_extra):
         """Post a text message through the same service as the HTTP form (`client_id` makes a repeat harmless)."""
         ticket, actor, data = _ticket_and_actor(data)
-        try:
-            if ticket is None:
-                messenger.require_reader(actor, ticket)
-            client_id = data.get("client_id")
-            message = messenger.post_message(
-                ticket, str(data.get("body") or ""), actor=actor, client_id=str(client_id) if client_id else None
-            )
-        except ServiceError as error:
-            db.session.rollback()
-            return {"ok": False, "status": error.status_code, "error": str(error.message)}
+        messenger.require_reader(actor, ticket)
+        client_id = data.get("client_id")
+        message = messenger.post_message(
+            ticket, str(data.get("body") or ""), actor=actor, client_id=str(client_id) if client_id else None
+        )
         return {"ok": True, "id": message.id}
 
     @socketio.on("mark_read")
+    @_refusal_in_ack
     def on_mark_read(data=None, *_extra):
         """Move the reader's marker forward."""
         ticket, actor, data = _ticket_and_actor(data)
-        try:
-            if ticket is None:
-                messenger.require_reader(actor, ticket)
-            newest = messenger.mark_read(ticket, actor=actor, message_id=data.get("message"))
-        except (ServiceError, TypeError, ValueError):
-            db.session.rollback()
+        message_id = data.get("message")
+        if message_id is not None and not str(message_id).isdigit():
             return {"ok": False}
+        messenger.require_reader(actor, ticket)
+        newest = messenger.mark_read(ticket, actor=actor, message_id=message_id)
         return {"ok": True, "message": newest}

@@ -1,39 +1,26 @@
 """Messenger over HTTP: the thread fragment and posting (the fallback when no socket is connected)."""
-from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
-from werkzeug.routing import BuildError
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 
 from app import identity, policy, realtime
 from app.extensions import db
 from app.htmx import is_htmx, render
 from app.models import Code, CodeSession, Message, Ticket
+from app.refusals import on_refusal
 from app.services import messenger, uploads
-from app.services.errors import NotFound, ServiceError
 
 bp = Blueprint("messenger", __name__)
-
-FILE_ENDPOINTS = ("files.show", "files.download")
-THUMB_ENDPOINTS = ("files.thumbnail", "files.thumb")
-
-
-def _first_url(endpoints, **values):
-    """The URL of the first endpoint that exists."""
-    for endpoint in endpoints:
-        try:
-            return url_for(endpoint, **values)
-        except BuildError:
-            continue
-    return None
 
 
 def file_url(attachment):
     """Where an attachment is served (permission-checked by the files area)."""
-    return _first_url(FILE_ENDPOINTS, attachment_id=attachment.id) or "#"
+    return url_for("files.download", attachment_id=attachment.id)
 
 
 def thumbnail_url(attachment):
     """The attachment's thumbnail, or the file itself."""
     if attachment.thumbnail_name:
-        return _first_url(THUMB_ENDPOINTS, attachment_id=attachment.id) or file_url(attachment)
+        return url_for("files.thumb", attachment_id=attachment.id)
     return file_url(attachment)
 
 
@@ -118,21 +105,28 @@ def _ticket(number):
     return ticket, actor
 
 
-def _answer(ticket, actor, message=None, error=None):
-    """After a post. htmx and the browser's outbox: the stored message (200) or the refusal with its status, so
-    nothing on the page is replaced but the thread grows. A plain form: back to the ticket page (303)."""
+def _back_to_page(ticket):
+    """Where a plain (no-JavaScript) form returns after posting: the page it came from, else the thread."""
+    return _safe_path(request.values.get("next")) or url_for("messenger.thread", number=ticket.id)
+
+
+def _answer(ticket, actor, message):
+    """After a post. htmx and the browser's outbox: the stored message, so nothing on the page is replaced but the
+    thread grows. A plain form: back to the ticket page (303)."""
     if is_htmx():
-        if error is not None:
-            return render("messenger/_refusal.html", status=error.status_code, message=error.message)
         return render("messenger/_message.html", message=message, me=realtime.actor_key(actor))
-    if error is not None:
-        if error.status_code == 404:
-            abort(404)
-        flash(error.message, "error")
-    target = _safe_path(request.values.get("next"))
-    if not target:
-        target = url_for("messenger.thread", number=ticket.id)
-    return redirect(target, 303)
+    return redirect(_back_to_page(ticket), 303)
+
+
+def _refused(ticket, error):
+    """A refused post: the reason alone for htmx and the outbox (answered with the error's status); a plain form
+    goes back to the ticket page with the reason flashed, or gets the not-found page when the ticket is hidden."""
+    if is_htmx():
+        return render("messenger/_refusal.html", message=error.message)
+    if error.status_code == 404:
+        return render_template("errors/error.html", title=_("Not found"), text=error.message, status=404), 404
+    flash(error.message, "error")
+    return redirect(_back_to_page(ticket), 303)
 
 
 def _post(number, operation):
@@ -140,12 +134,8 @@ def _post(number, operation):
     ticket, actor = db.session.get(Ticket, number), messenger_actor()
     if ticket is None:
         abort(404)
-    try:
-        message = operation(ticket, actor)
-    except ServiceError as error:
-        db.session.rollback()
-        return _answer(ticket, actor, error=error)
-    return _answer(ticket, actor, message=message)
+    on_refusal(lambda error: _refused(ticket, error))
+    return _answer(ticket, actor, operation(ticket, actor))
 
 
 @bp.get("/tickets/<int:number>/messages")
@@ -210,10 +200,7 @@ def composer(number):
 def read(number):
     """Move the reader's marker to the given (or newest) message."""
     ticket, actor = _ticket(number)
-    try:
-        messenger.mark_read(ticket, actor=actor, message_id=request.form.get("message", type=int))
-    except NotFound:
-        abort(404)
+    messenger.mark_read(ticket, actor=actor, message_id=request.form.get("message", type=int))
     return "", 204
 
 
@@ -245,15 +232,4 @@ def open_link(number, message_id):
     token = _code_token_for(actor, ticket)
     if token is None:
         abort(404)
-    for endpoint, values in (
-        ("public.assistant_element", {"token": token, "element_id": element.id}),
-        ("public.element", {"token": token, "element_id": element.id}),
-        ("public.assistant", {"token": token, "element": element.id}),
-        ("public.device", {"token": token, "element": element.id}),
-    ):
-        try:
-            return redirect(url_for(endpoint, **values))
-        except BuildError:
-            continue
-    current_app.logger.info("No assistant page endpoint for element %s", element.id)
-    return redirect(f"/c/{token}?element={element.id}")
+    return redirect(url_for("public.element", token=token, element_id=element.id))

@@ -1,5 +1,6 @@
 // Messenger panel: the outbox that sends what people write, live messages, formatting toolbar, voice recording,
-// typing indicator, unread markers and older messages on scroll-up. Works on every [data-messenger] panel.
+// typing indicator and unread markers. Works on every [data-messenger] panel. htmx does the rest: older messages
+// (a button), the read marker (the panel's read form), the thread fetched again after a reconnect, the composer slot.
 //
 // The outbox: a sent message shows at once in the sender's thread (data-state "sending"), leaves in the order it
 // was written, one request at a time, and is kept in IndexedDB until the server has stored it, so a dropped
@@ -55,15 +56,6 @@
     return template.content;
   }
 
-  function markMine(panel, root) {
-    var me = panel.getAttribute("data-me");
-    root.querySelectorAll("[data-author]").forEach(function (el) {
-      if (me && el.getAttribute("data-author") === me) {
-        el.classList.add("mine");
-      }
-    });
-  }
-
   // Times in the thread read in the reader's own clock (the server renders UTC-based text for everyone).
   var timeFormat = window.Intl ? new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
     dateStyle: "short", timeStyle: "short"
@@ -73,7 +65,7 @@
     if (!timeFormat) {
       return;
     }
-    root.querySelectorAll("[data-thread] time[datetime], time[datetime][data-message-time]").forEach(function (el) {
+    root.querySelectorAll("[data-thread] time[datetime]").forEach(function (el) {
       var when = new Date(el.getAttribute("datetime"));
       if (!isNaN(when.getTime())) {
         el.textContent = timeFormat.format(when);
@@ -95,7 +87,7 @@
     thread.insertBefore(node, thread.querySelector('[data-state="sending"], [data-state="failed"]'));
   }
 
-  // ---- Outbox storage: IndexedDB (files included), in memory where the browser has none -------------------------
+  // Outbox storage: IndexedDB (files included), in memory where the browser has none.
   var store = (function () {
     var memory = {};
     var opening = null;
@@ -174,7 +166,7 @@
     return panel.getAttribute("data-me") + "|" + panel.getAttribute("data-ticket");
   }
 
-  // ---- Pending messages in the thread -------------------------------------------------------------------------
+  // Pending messages in the thread.
   var queues = {};      // outbox key -> entries in the order they were written
   var busy = {};        // outbox key -> a request is in flight
   var retryTimers = {}; // outbox key -> timer of the next attempt after a network failure
@@ -267,9 +259,6 @@
       addToThread(panel, fresh);
     }
     localTimes(panel);
-    if (window.htmx && window.htmx.process) {
-      window.htmx.process(fresh);
-    }
   }
 
   function refusal(entry, request) {
@@ -465,7 +454,7 @@
     input.focus();
   });
 
-  // ---- Composer: drafts survive a reload, sending hands the text to the outbox ---------------------------------
+  // Composer: drafts survive a reload, sending hands the text to the outbox.
   function draftKey(panel) {
     return "ticketwerk-draft|" + outboxKey(panel);
   }
@@ -547,36 +536,17 @@
     });
   });
 
-  // ---- Read markers -------------------------------------------------------------------------------------------
-  var readTimers = {};
-
+  // Read markers: the panel's read form (htmx, debounced) posts the newest message once the reader has seen it.
   function markRead(panel) {
-    var ticket = panel.getAttribute("data-ticket");
-    window.clearTimeout(readTimers[ticket]);
-    readTimers[ticket] = window.setTimeout(function () {
-      var messages = threadOf(panel).querySelectorAll("[data-message-id]");
-      var last = messages.length ? messages[messages.length - 1] : null;
-      if (!last) {
-        return;
-      }
-      var id = parseInt(last.getAttribute("data-message-id"), 10);
-      if (id <= parseInt(panel.getAttribute("data-last-read") || "0", 10)) {
-        return;
-      }
-      var body = new FormData();
-      body.append("message", String(id));
-      body.append("csrf_token", csrf());
-      if (panel.getAttribute("data-as") === "code") {
-        body.append("as", "code");
-      }
-      fetch(panel.getAttribute("data-read-url"), {
-        method: "POST", body: body, credentials: "same-origin", headers: { "X-CSRFToken": csrf() }
-      }).then(function (response) {
-        if (response.ok) {
-          panel.setAttribute("data-last-read", String(id));
-        }
-      }).catch(function () {});
-    }, 800);
+    var form = panel.querySelector("[data-read-form]");
+    var messages = threadOf(panel).querySelectorAll("[data-message-id]");
+    var last = messages.length ? parseInt(messages[messages.length - 1].getAttribute("data-message-id"), 10) : 0;
+    if (!form || last <= parseInt(panel.getAttribute("data-last-read") || "0", 10)) {
+      return;
+    }
+    panel.setAttribute("data-last-read", String(last));
+    form.querySelector('[name="message"]').value = String(last);
+    form.dispatchEvent(new CustomEvent("messages-seen"));
   }
 
   function readWhenSeen(panel) {
@@ -585,7 +555,7 @@
     }
   }
 
-  // ---- Live messages ------------------------------------------------------------------------------------------
+  // Live messages.
   document.body.addEventListener("message-posted", function (event) {
     var data = event.detail || {};
     var panel = panelFor(data.ticket);
@@ -599,27 +569,19 @@
     if (!fresh) {
       return;
     }
-    markMine(panel, fragment);
+    // Rendered once for every reader: whose message it is, each page knows for itself.
     var mine = data.author && data.author === panel.getAttribute("data-me");
+    fresh.classList.toggle("mine", Boolean(mine));
     var pending = fresh.getAttribute("data-client-id") &&
       thread.querySelector('[data-client-id="' + fresh.getAttribute("data-client-id") + '"]');
     if (pending) {
       pending.replaceWith(fresh);
     } else {
       if (!mine && (!follow || document.visibilityState !== "visible") && !thread.querySelector("[data-unread-marker]")) {
-        var marker = document.createElement("li");
-        marker.className = "unread-marker small";
-        marker.setAttribute("data-unread-marker", "");
-        marker.setAttribute("data-testid", "unread-marker");
-        var text = document.createElement("span");
-        text.textContent = panel.getAttribute("data-unread-label") || "New messages";
-        marker.appendChild(text);
-        addToThread(panel, marker);
+        var marker = panel.querySelector("template[data-unread-marker-template]").content.firstElementChild;
+        addToThread(panel, marker.cloneNode(true));
       }
       addToThread(panel, fresh);
-    }
-    if (window.htmx && window.htmx.process) {
-      window.htmx.process(fresh);
     }
     localTimes(panel);
     hideTyping(panel, data.author);
@@ -643,7 +605,7 @@
   document.body.addEventListener("realtime:connected", function () {
     document.querySelectorAll("[data-messenger]").forEach(function (panel) {
       if (panel.getAttribute("data-was-offline") === "yes") {
-        refreshThread(panel);
+        threadOf(panel).dispatchEvent(new CustomEvent("messenger-reconnected"));
         composerStale(panel.getAttribute("data-ticket"));
       }
       panel.removeAttribute("data-was-offline");
@@ -657,34 +619,6 @@
     });
   });
 
-  // No live connection (blocked WebSocket, proxy trouble): refresh the thread now and then instead.
-  window.setInterval(function () {
-    if (document.documentElement.getAttribute("data-realtime") === "connected" || document.visibilityState !== "visible") {
-      return;
-    }
-    document.querySelectorAll("[data-messenger]").forEach(function (panel) {
-      if (!panel.querySelector("[data-older] a[data-loading]")) {
-        refreshThread(panel);
-      }
-    });
-  }, 15000);
-
-  function refreshThread(panel) {
-    fetch(panel.getAttribute("data-thread-url"), { credentials: "same-origin", headers: { "HX-Request": "true" } })
-      .then(function (response) { return response.ok ? response.text() : null; })
-      .then(function (html) {
-        var fresh = html && fromHtml(html).querySelector("[data-thread]");
-        var thread = threadOf(panel);
-        if (fresh && thread) {
-          markMine(panel, fresh);
-          thread.replaceWith(fresh);
-          localTimes(panel);
-          reshowPending(panel);
-          observeOlder(panel);
-        }
-      }).catch(function () {});
-  }
-
   // Messages an htmx form appended (assistant link, video session) may also have arrived over the socket.
   function dropDoubles(panel) {
     var seen = {};
@@ -697,7 +631,7 @@
     });
   }
 
-  // ---- Typing indicator ---------------------------------------------------------------------------------------
+  // Typing indicator.
   function hideTyping(panel, author) {
     var box = panel.querySelector("[data-typing]");
     if (box && (!author || box.getAttribute("data-author") === author)) {
@@ -747,7 +681,7 @@
     }
   });
 
-  // ---- Formatting toolbar -------------------------------------------------------------------------------------
+  // Formatting toolbar.
   document.addEventListener("click", function (event) {
     var button = event.target.closest && event.target.closest("[data-messenger] [data-format]");
     if (!button) {
@@ -777,55 +711,7 @@
     }
   });
 
-  // ---- Older messages -----------------------------------------------------------------------------------------
-  function loadOlder(link) {
-    if (link.getAttribute("data-loading")) {
-      return;
-    }
-    link.setAttribute("data-loading", "yes");
-    var panel = panelOf(link);
-    var holder = link.closest("[data-older]");
-    var before = document.documentElement.scrollHeight;
-    fetch(link.href, { credentials: "same-origin", headers: { "HX-Request": "true" } })
-      .then(function (response) { return response.ok ? response.text() : null; })
-      .then(function (html) {
-        if (html === null) {
-          link.removeAttribute("data-loading");
-          return;
-        }
-        var fragment = fromHtml(html);
-        markMine(panel, fragment);
-        holder.replaceWith(fragment);
-        localTimes(panel);
-        window.scrollBy(0, document.documentElement.scrollHeight - before);
-        observeOlder(panel);
-      }).catch(function () { link.removeAttribute("data-loading"); });
-  }
-
-  document.addEventListener("click", function (event) {
-    var link = event.target.closest && event.target.closest("[data-messenger] [data-older] a");
-    if (link) {
-      event.preventDefault();
-      loadOlder(link);
-    }
-  });
-
-  var olderObserver = "IntersectionObserver" in window ? new IntersectionObserver(function (entries) {
-    entries.forEach(function (entry) {
-      if (entry.isIntersecting && window.scrollY > 0) {
-        loadOlder(entry.target);
-      }
-    });
-  }) : null;
-
-  function observeOlder(panel) {
-    var link = panel.querySelector("[data-older] a");
-    if (link && olderObserver) {
-      olderObserver.observe(link);
-    }
-  }
-
-  // ---- Voice messages -----------------------------------------------------------------------------------------
+  // Voice messages: the recorder panel shows one state at a time (recording, done, denied), or is closed.
   function recordingType() {
     var types = ["audio/webm;codecs=opus", "audio/webm", "audio/ogg;codecs=opus", "audio/mp4"];
     for (var i = 0; i < types.length; i += 1) {
@@ -836,36 +722,31 @@
     return "";
   }
 
-  function voiceParts(panel) {
-    return {
-      box: panel.querySelector("[data-voice-panel]"),
-      status: panel.querySelector("[data-voice-status]"),
-      stop: panel.querySelector("[data-voice-stop]"),
-      preview: panel.querySelector("[data-voice-preview]"),
-      send: panel.querySelector("[data-voice-send]"),
-      start: panel.querySelector("[data-voice-start]")
-    };
+  function showVoice(panel, state) {
+    var box = panel.querySelector("[data-voice-panel]");
+    var status = box.querySelector("[data-voice-status]");
+    box.hidden = !state;
+    box.querySelector("[data-voice-stop]").hidden = state !== "recording";
+    box.querySelector("[data-voice-preview]").hidden = state !== "done";
+    box.querySelector("[data-voice-send]").hidden = state !== "done";
+    status.textContent = state ? status.getAttribute("data-" + state) : status.textContent;
   }
 
   function resetVoice(panel) {
     var ticket = panel.getAttribute("data-ticket");
     var state = recorders[ticket];
-    if (state && state.stream) {
-      state.stream.getTracks().forEach(function (track) { track.stop(); });
-    }
     delete recorders[ticket];
-    var parts = voiceParts(panel);
-    if (parts.box) {
-      parts.box.hidden = true;
-      parts.preview.hidden = true;
-      parts.preview.removeAttribute("src");
-      parts.send.hidden = true;
-      parts.stop.hidden = false;
+    if (state) {
+      state.stream.getTracks().forEach(function (track) { track.stop(); });
+      if (state.recorder.state !== "inactive") {
+        state.recorder.stop();
+      }
     }
+    panel.querySelector("[data-voice-preview]").removeAttribute("src");
+    showVoice(panel, null);
   }
 
   function startRecording(panel) {
-    var parts = voiceParts(panel);
     var ticket = panel.getAttribute("data-ticket");
     navigator.mediaDevices.getUserMedia({ audio: true }).then(function (stream) {
       var type = recordingType();
@@ -878,22 +759,17 @@
         }
       });
       recorder.addEventListener("stop", function () {
-        state.blob = new Blob(state.chunks, { type: recorder.mimeType || type || "audio/webm" });
         stream.getTracks().forEach(function (track) { track.stop(); });
-        parts.preview.src = URL.createObjectURL(state.blob);
-        parts.preview.hidden = false;
-        parts.send.hidden = false;
-        parts.stop.hidden = true;
-        parts.status.textContent = parts.status.getAttribute("data-done") || "";
+        if (recorders[ticket] === state) {  // not discarded meanwhile
+          state.blob = new Blob(state.chunks, { type: recorder.mimeType || type || "audio/webm" });
+          panel.querySelector("[data-voice-preview]").src = URL.createObjectURL(state.blob);
+          showVoice(panel, "done");
+        }
       });
-      parts.status.textContent = parts.status.getAttribute("data-recording") || parts.status.textContent;
-      parts.box.hidden = false;
-      parts.stop.hidden = false;
+      showVoice(panel, "recording");
       recorder.start(250);
     }).catch(function () {
-      parts.box.hidden = false;
-      parts.stop.hidden = true;
-      parts.status.textContent = parts.status.getAttribute("data-denied") || "Microphone not available.";
+      showVoice(panel, "denied");
     });
   }
 
@@ -913,29 +789,22 @@
 
   document.addEventListener("click", function (event) {
     var target = event.target.closest && event.target.closest("[data-messenger] button");
+    var panel = target && panelOf(target);
+    var state = panel && recorders[panel.getAttribute("data-ticket")];
     if (!target) {
       return;
-    }
-    var panel = panelOf(target);
-    if (target.hasAttribute("data-voice-start")) {
+    } else if (target.hasAttribute("data-voice-start")) {
       startRecording(panel);
-    } else if (target.hasAttribute("data-voice-stop")) {
-      var state = recorders[panel.getAttribute("data-ticket")];
-      if (state && state.recorder.state !== "inactive") {
-        state.recorder.stop();
-      }
+    } else if (target.hasAttribute("data-voice-stop") && state && state.recorder.state !== "inactive") {
+      state.recorder.stop();
     } else if (target.hasAttribute("data-voice-send")) {
       sendRecording(panel);
     } else if (target.hasAttribute("data-voice-discard")) {
-      var current = recorders[panel.getAttribute("data-ticket")];
-      if (current && current.recorder.state !== "inactive") {
-        current.recorder.stop();
-      }
       resetVoice(panel);
     }
   });
 
-  // ---- Set-up (first load, and whenever htmx swapped in a composer slot or thread entries) ---------------------
+  // Set-up (first load, and whenever htmx swapped in a composer slot, thread entries or the whole thread).
   function setUpComposer(panel) {
     var start = panel.querySelector("[data-voice-start]");
     if (start && navigator.mediaDevices && navigator.mediaDevices.getUserMedia && window.MediaRecorder) {
@@ -948,19 +817,16 @@
     document.querySelectorAll("[data-messenger]").forEach(function (panel) {
       setUpComposer(panel);
       dropDoubles(panel);
+      reshowPending(panel);
       localTimes(panel);
     });
   });
 
   document.querySelectorAll("[data-messenger]").forEach(function (panel) {
-    markMine(panel, panel);
     localTimes(panel);
     setUpComposer(panel);
-    observeOlder(panel);
-    readWhenSeen(panel);
     loadOutbox(panel);
-    if (realtime()) {
-      realtime().joinRooms();
-    }
+    // htmx sets up the read form on its next task (it loads first, so its timer runs before this one).
+    window.setTimeout(function () { readWhenSeen(panel); }, 0);
   });
 })();

@@ -14,7 +14,8 @@
     "message-posted", "typing", "joined", "join-refused"
   ];
   var joined = {};
-  var socket = window.io({ transports: ["websocket", "polling"], reconnectionDelayMax: 10000 });
+  // A proxy that lets no WebSocket through gets long-polling instead: the rings still arrive, nothing polls the pages.
+  var socket = window.io({ transports: ["websocket", "polling"], tryAllTransports: true, reconnectionDelayMax: 10000 });
 
   function fire(name, detail) {
     document.body.dispatchEvent(new CustomEvent(name, { bubbles: true, detail: detail || {} }));
@@ -96,17 +97,9 @@
   // Panels swapped in later (htmx) bring their own rooms.
   document.addEventListener("htmx:after:swap", joinRooms);
 
+  // The page's one connection, shared: other scripts send through it instead of opening their own.
   window.TicketwerkRealtime = {
-    socket: socket,
-    joinRooms: joinRooms,
-    rejoin: function () { joined = {}; joinRooms(); },
-    emit: function (name, data, ack) {
-      if (typeof ack === "function") {
-        socket.emit(name, data, ack);
-      } else {
-        socket.emit(name, data);
-      }
-    },
+    emit: function (name, data) { socket.emit(name, data); },
     connected: function () { return socket.connected; }
   };
 })();
