@@ -1,6 +1,7 @@
 // Socket.IO glue for every page that loads it: one connection, server rings turned into DOM events on
 // document.body (ticket-updated, ticket-deleted, ticket-hidden, notification-added, code-access-changed,
-// message-posted, typing, joined, realtime:connected, realtime:disconnected), so htmx widgets can use
+// message-posted, typing, joined, realtime:connected, realtime:disconnected, and realtime-reconnected after a
+// lost connection came back), so htmx widgets can use
 // hx-trigger="ticket-updated from:body". Ticket rooms are joined for every [data-ticket-room] element on the page
 // and joined again after each reconnect.
 (function () {
@@ -14,6 +15,7 @@
     "message-posted", "typing", "joined", "join-refused"
   ];
   var joined = {};
+  var everConnected = false;
   // A proxy that lets no WebSocket through gets long-polling instead: the rings still arrive, nothing polls the pages.
   var socket = window.io({ transports: ["websocket", "polling"], tryAllTransports: true, reconnectionDelayMax: 10000 });
 
@@ -65,6 +67,10 @@
     document.documentElement.setAttribute("data-realtime", "connected");
     joinRooms();
     fire("realtime:connected");
+    if (everConnected) {
+      fire("realtime-reconnected");  // rings sent while the connection was down are lost: regions fetch again
+    }
+    everConnected = true;
   });
 
   socket.on("disconnect", function (reason) {
