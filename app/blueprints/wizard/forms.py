@@ -7,6 +7,7 @@ from flask import request
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
+from markupsafe import Markup
 from wtforms import (
     EmailField,
     RadioField,
@@ -15,11 +16,22 @@ from wtforms import (
     TelField,
     TextAreaField,
 )
-from wtforms.widgets import CheckboxInput, DateInput
+from wtforms.widgets import CheckboxInput, DateInput, FileInput, html_params
 
 from app.enums import StepType
 from app.formatting import question_of
 from app.services import uploads
+
+
+class MultipleFileInput(FileInput):
+    """A multi-file input written type, name and `multiple` first, as the wizard's markup always read."""
+
+    def __call__(self, field, **kwargs):
+        kwargs.setdefault("id", field.id)
+        if "required" not in kwargs and field.flags.required:
+            kwargs["required"] = True
+        kwargs.pop("multiple", None)
+        return Markup('<input type="file" name="{}" multiple {}>').format(field.name, html_params(**kwargs))
 
 
 class StepForm(FlaskForm):
@@ -148,7 +160,9 @@ class MediaForm(StepForm):
 
     question_field = "files"
     files = MultipleFileField(
-        id="step-files", render_kw={"class": "dropzone", "capture": "environment", "data-preview": "#step-preview"}
+        id="step-files",
+        widget=MultipleFileInput(),
+        render_kw={"class": "dropzone", "capture": "environment", "data-preview": "#step-preview"}
     )
     remove = SelectMultipleField(choices=[], validate_choice=False, option_widget=CheckboxInput())
 
