@@ -152,3 +152,14 @@ def test_removed_file_goes_with_its_row_when_the_step_is_answered_again(app, wor
     drafts.answer_step(draft, 2, {"remove": [str(stored.id)]}, [], actor=world.visitor)
     assert _rows(Attachment, ticket_id=draft.id) == 0
     assert not os.path.exists(os.path.join(app.config["UPLOAD_FOLDER"], stored.stored_name))
+
+
+def test_submit_ticket_writes_offers_and_search_document_in_its_one_commit(world, commits, monkeypatch):
+    draft = world.draft
+    for position, value in ((0, "Presse klemmt"), (1, "Seit heute früh."), (3, "no")):
+        tickets.save_answer(draft, position, value, actor=world.visitor)
+    commits.clear()
+    monkeypatch.setattr(tickets.notifications, "after_commit", lambda ticket: None)
+    tickets.submit_ticket(draft, actor=world.visitor)
+    assert len(commits) == 1
+    assert _rows(Offer, ticket_id=draft.id) == 1 and "Presse klemmt" in _document(draft.id)
