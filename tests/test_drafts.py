@@ -12,7 +12,14 @@ from app.models import Answer, Attachment, Offer, TicketEvent
 from app.services import drafts, search, tickets
 from app.services.errors import NotAllowed, ValidationError
 from app.workflow import TicketStatus
-from tests.factories import make_code, make_code_visitor, make_device, make_employee, make_flow, make_template
+from tests.factories import (
+    make_code,
+    make_code_visitor,
+    make_device,
+    make_employee,
+    make_flow,
+    make_template,
+)
 
 RUN_ON_POSTGRES = True
 

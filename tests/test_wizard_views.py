@@ -7,7 +7,13 @@ from flask import g
 from app.enums import Role, StepType
 from app.extensions import db
 from app.services import tickets
-from tests.factories import make_code, make_device, make_employee, make_flow, make_template
+from tests.factories import (
+    make_code,
+    make_device,
+    make_employee,
+    make_flow,
+    make_template,
+)
 from tests.test_public import start_draft
 
 STEPS = [

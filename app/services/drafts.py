@@ -7,7 +7,7 @@ from app import policy
 from app.enums import StepType
 from app.extensions import db
 from app.services import notifications, tickets, uploads
-from app.services.errors import ServiceError, ValidationError, require
+from app.services.errors import ServiceError, require
 from app.services.ticket_changes import commit_ticket, guards_conflicts
 
 
@@ -52,7 +52,7 @@ def answer_step(ticket, position, data, files=(), *, actor):
         raise
     uploads.remove_files(dropped)
     if missing is not None:
-        raise ValidationError(_("Please answer “%(question)s” first.", question=missing.question), field=missing.position)
+        raise tickets.unanswered(missing)
     if progress.submitted:
         notifications.after_commit(ticket)
     return progress

@@ -133,6 +133,11 @@ def missing_answer(ticket):
     return next((a for a in ticket.answers if a.required and a.value in (None, "", [])), None)
 
 
+def unanswered(answer):
+    """The refusal naming a required answer still missing; its field is the step's position."""
+    return ValidationError(_("Please answer “%(question)s” first.", question=answer.question), field=answer.position)
+
+
 @guards_conflicts
 def submit_ticket(ticket, *, actor):
     """DRAFT → OPEN once every required step has an answer; offers, audit trail and search document in one commit,
@@ -149,7 +154,7 @@ def open_draft(ticket, *, actor):
     document. Raises ValidationError (field = position of the first missing answer) or InvalidTransition."""
     missing = missing_answer(ticket)
     if missing is not None:
-        raise ValidationError(_("Please answer “%(question)s” first.", question=missing.question), field=missing.position)
+        raise unanswered(missing)
     _fire(ticket, "submit", actor=actor)
     ticket.title = _title_from_answers(ticket)
     ticket.submitted_at = utcnow()
