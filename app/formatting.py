@@ -35,7 +35,7 @@ def _cached(kind, value, style):
     return _formatted(kind, value, style, str(get_locale()), str(get_timezone()))
 
 
-SYSTEM_STEP_TYPES = ("visibility", "device")
+SYSTEM_STEP_TYPES = ("visibility",)
 
 
 def question_of(answer):

@@ -1,7 +1,7 @@
 """Page-or-fragment rendering for htmx, and the response helpers that go with it."""
 import json
 
-from flask import make_response, render_template, request
+from flask import current_app, make_response, redirect, render_template, request
 from jinja2_fragments.flask import render_block
 
 
@@ -32,3 +32,12 @@ def add_vary(response):
     """Caches must keep pages and fragments apart."""
     response.vary.add("HX-Request")
     return response
+
+
+def redirect_after_write(url):
+    """303 to `url` after a write; htmx requests get 204 with HX-Redirect, so the browser pushes the new URL."""
+    if is_htmx():
+        response = current_app.response_class(status=204)
+        response.headers["HX-Redirect"] = url
+        return response
+    return redirect(url, code=303)

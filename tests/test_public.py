@@ -419,7 +419,6 @@ def test_code_pages_stay_small(press, client):
         (StepType.PRIORITY, [], ["low", "normal", "high"]),
         (StepType.YES_NO, [], ["yes", "no"]),
         (StepType.SINGLE_CHOICE, ["Öl", "Strom"], ["Öl", "Strom"]),
-        (StepType.DEVICE, [], ["Presse A", "Presse B"]),
     ],
 )
 def test_step_partial_renders_choice_hooks_for_every_choice_type(app, kind, options, expected):
@@ -428,20 +427,20 @@ def test_step_partial_renders_choice_hooks_for_every_choice_type(app, kind, opti
 
     from flask import render_template
 
+    from app.blueprints.wizard.forms import step_form
+
     answer = SimpleNamespace(
         type=kind, question="Frage", help_text="", required=True, options=options, value=None, attachments=[]
     )
-    devices = [SimpleNamespace(id=1, name="Presse A"), SimpleNamespace(id=2, name="Presse B")]
     with app.test_request_context("/"):
         html = render_template(
             "wizard/_step.html",
+            form=step_form(answer),
             form_action="/x",
             back_url="/y",
             answer=answer,
             position=0,
             total=1,
-            errors={},
-            devices=devices,
         )
     values = re.findall(r'value="([^"]*)"\s+data-testid="step-option"', html)
     assert values == expected

@@ -129,13 +129,6 @@ def _visibility(step, text):
     return visibility.value, visibility.name
 
 
-def _device(step, text):
-    """A device id (the view resolves names to ids)."""
-    if not text.isdigit():
-        raise ValidationError(_("Please choose a device."), field="value")
-    return int(text), text
-
-
 def _parse_requester(step, raw):
     """Name plus optional e-mail and phone, given as a mapping."""
     raw = raw if isinstance(raw, dict) else {}
@@ -163,5 +156,4 @@ _PARSERS = {
     StepType.DATE: _date,
     StepType.PRIORITY: _priority,
     StepType.VISIBILITY: _visibility,
-    StepType.DEVICE: _device,
 }

@@ -93,7 +93,14 @@ def answer_at(ticket, position):
 def save_answer(ticket, position, raw, *, actor, attachments=()):
     """Validate and store one answer of a draft at once, so the draft survives a reload."""
     require(policy.can_edit_draft(actor, ticket), _("This draft cannot be changed any more."))
-    answer = answer_at(ticket, position)
+    answer = fill_answer(ticket, answer_at(ticket, position), raw, attachments)
+    commit_ticket(ticket)
+    return answer
+
+
+def fill_answer(ticket, answer, raw, attachments=()):
+    """Set `answer` from `raw` in the session without committing; a media step keeps the ids in `raw` and adds
+    `attachments`. Raises ValidationError when the value does not fit the step."""
     if answer.type == StepType.MEDIA:
         kept = [a for a in answer.attachments if a.id in set(raw or [])] if isinstance(raw, list) else list(answer.attachments)
         attachments = kept + [a for a in attachments if a not in kept]
@@ -111,25 +118,7 @@ def save_answer(ticket, position, raw, *, actor, attachments=()):
     if answer.type == StepType.VISIBILITY and value:
         ticket.visibility = Visibility(value)
     touch(ticket)
-    commit_ticket(ticket)
     return answer
-
-
-def discard_attachments(ticket, attachments, *, actor):
-    """Forget files taken out of a draft's answer: their rows, then the stored files."""
-    from app.services import uploads
-
-    require(policy.can_edit_draft(actor, ticket), _("This draft cannot be changed any more."))
-    gone = [
-        a
-        for a in attachments
-        if a.ticket_id in (None, ticket.id) and a.answer_id is None and a.message_id is None and a.update_id is None
-    ]
-    for attachment in gone:
-        db.session.delete(attachment)
-    db.session.commit()
-    uploads.remove_files(gone)
-    return gone
 
 
 def first_open_step(ticket):
@@ -140,13 +129,33 @@ def first_open_step(ticket):
     return None
 
 
+def missing_answer(ticket):
+    """The first required answer still empty, or None when the draft can be submitted."""
+    return next((a for a in ticket.answers if a.required and a.value in (None, "", [])), None)
+
+
+def unanswered(answer):
+    """The refusal naming a required answer still missing; its field is the step's position."""
+    return ValidationError(_("Please answer “%(question)s” first.", question=answer.question), field=answer.position)
+
+
 @guards_conflicts
 def submit_ticket(ticket, *, actor):
-    """DRAFT → OPEN once every required step has an answer; offers go out, the notify group is told."""
+    """DRAFT → OPEN once every required step has an answer; offers, audit trail and search document in one commit,
+    then the notify group is told. Raises ValidationError (field = position of the missing answer)."""
     require(policy.can_edit_draft(actor, ticket), _("This draft cannot be submitted."))
-    for answer in ticket.answers:
-        if answer.required and answer.value in (None, "", []):
-            raise ValidationError(_("Please answer “%(question)s” first.", question=answer.question), field=answer.position)
+    open_draft(ticket, actor=actor)
+    commit_ticket(ticket)
+    notifications.after_commit(ticket)
+    return ticket
+
+
+def open_draft(ticket, *, actor):
+    """Move a complete DRAFT to OPEN in the session without committing: title, offers, notifications and search
+    document. Raises ValidationError (field = position of the first missing answer) or InvalidTransition."""
+    missing = missing_answer(ticket)
+    if missing is not None:
+        raise unanswered(missing)
     _fire(ticket, "submit", actor=actor)
     ticket.title = _title_from_answers(ticket)
     ticket.submitted_at = utcnow()
@@ -155,9 +164,8 @@ def submit_ticket(ticket, *, actor):
     offers.send_offers(ticket, actor=actor)
     notifications.record(NotificationEvent.TICKET_CREATED, ticket, actor=actor)
     notifications.register_creator_receiver(ticket, actor=actor)
-    commit_ticket(ticket)
-    search.reindex_ticket(ticket.id)
-    notifications.after_commit(ticket)
+    db.session.flush()  # the search document reads the ticket back; its row lock must not reload unflushed changes
+    search.reindex_ticket(ticket.id, commit=False)
     return ticket
 
 

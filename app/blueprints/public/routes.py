@@ -17,14 +17,13 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy.orm import selectinload
 
 from app import identity, policy
-from app.blueprints.public.steps import save_step
-from app.enums import ButtonTarget, StepType, Visibility
+from app.blueprints.wizard.views import flash_refusal, step_view
+from app.enums import ButtonTarget, Visibility
 from app.extensions import db, limiter
-from app.htmx import is_htmx, render
+from app.htmx import is_htmx, redirect_after_write, render
 from app.models import AssistantElement, Flow, Ticket, Update
 from app.refusals import on_refusal
 from app.services import code_access, tickets, uploads
-from app.services.errors import ServiceError
 from app.workflow import TicketStatus
 
 bp = Blueprint("public", __name__)
@@ -172,12 +171,8 @@ def start_flow(token, flow_id):
     flow = db.session.get(Flow, flow_id)
     if flow is None or flow.template_id != g.device.template_id or not flow.active:
         abort(404)
-    try:
-        ticket = tickets.start_draft(flow, g.device, actor=g.visitor)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("public.new_ticket", token=token))
+    on_refusal(flash_refusal(url_for("public.new_ticket", token=token)))
+    ticket = tickets.start_draft(flow, g.device, actor=g.visitor)
     return redirect(url_for("public.wizard_step", token=token, number=ticket.number, position=0))
 
 
@@ -189,73 +184,18 @@ def _ticket_or_404(number):
     return ticket
 
 
-def _go(url):
-    """Redirect; htmx requests get a client-side redirect so the new URL is pushed."""
-    if is_htmx():
-        response = current_app.response_class(status=204)
-        response.headers["HX-Redirect"] = url
-        return response
-    return redirect(url, code=303)
-
 
 @bp.route("/c/<token>/t/<int:number>/step/<int:position>", methods=["GET", "POST"])
 def wizard_step(token, number, position):
-    """One step of a draft: show it, or save the answer and go on (the last step submits)."""
-    ticket = _ticket_or_404(number)
-    if ticket.status != TicketStatus.DRAFT:
-        return redirect(url_for("public.ticket", token=token, number=number))
-    if not policy.can_edit_draft(g.visitor, ticket):
-        abort(404)
-    answer = next((a for a in ticket.answers if a.position == position), None)
-    if answer is None:
-        abort(404)
-    errors, status, submitted = {}, 200, None
-    if request.method == "POST":
-        try:
-            save_step(ticket, answer, request.form, request.files, actor=g.visitor)
-            if position == len(ticket.answers) - 1:
-                tickets.submit_ticket(ticket, actor=g.visitor)
-                return _go(url_for("public.ticket", token=token, number=number))
-            return _go(
-                url_for(
-                    "public.wizard_step",
-                    token=token,
-                    number=number,
-                    position=position + 1,
-                )
-            )
-        except ServiceError as error:
-            db.session.rollback()
-            if isinstance(error.field, int) and error.field != position:
-                flash(error.message, "error")
-                return _go(
-                    url_for(
-                        "public.wizard_step",
-                        token=token,
-                        number=number,
-                        position=error.field,
-                    )
-                )
-            errors, status, submitted = (
-                {error.field or "value": error.message},
-                error.status_code,
-                request.form,
-            )
-    return render(
-        "public/wizard.html",
-        block="wizard",
-        status=status,
-        ticket=ticket,
-        answer=answer,
-        position=position,
-        total=len(ticket.answers),
-        errors=errors,
-        submitted=submitted,
-        form_action=url_for("public.wizard_step", token=token, number=number, position=position),
-        back_url=url_for("public.wizard_step", token=token, number=number, position=position - 1)
-        if position > 0
-        else url_for("public.device", token=token, tab="tickets"),
-        accept=uploads.ACCEPT_ATTRIBUTE,
+    """One step of a draft: show it, or answer it and go on (the last step submits)."""
+    return step_view(
+        _ticket_or_404(number),
+        position,
+        actor=g.visitor,
+        template="public/wizard.html",
+        step_url=lambda at: url_for("public.wizard_step", token=token, number=number, position=at),
+        exit_url=url_for("public.device", token=token, tab="tickets"),
+        done_url=url_for("public.ticket", token=token, number=number),
     )
 
 
@@ -263,14 +203,11 @@ def wizard_step(token, number, position):
 def delete_draft(token, number):
     """Throw away one of this browser's drafts."""
     ticket = _ticket_or_404(number)
-    try:
-        tickets.delete_draft(ticket, actor=g.visitor)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(_("The draft was deleted."), "success")
-    return redirect(url_for("public.device", token=token, tab="tickets"), code=303)
+    back = url_for("public.device", token=token, tab="tickets")
+    on_refusal(flash_refusal(back, code=303))
+    tickets.delete_draft(ticket, actor=g.visitor)
+    flash(_("The draft was deleted."), "success")
+    return redirect(back, code=303)
 
 
 def _public_updates(ticket):
@@ -338,7 +275,7 @@ def _after_write(token, number, call, success, block="live"):
     if block == "updates" and is_htmx():
         return _ticket_page(_ticket_or_404(number), block=block)
     flash(success, "success")
-    return _go(url_for("public.ticket", token=token, number=number))
+    return redirect_after_write(url_for("public.ticket", token=token, number=number))
 
 
 @bp.post("/c/<token>/t/<int:number>/updates")
@@ -396,11 +333,3 @@ def button_url(button, token):
 def upload_accept():
     """The accept attribute for file inputs: the types uploads.py lets through."""
     return uploads.ACCEPT_ATTRIBUTE
-
-
-@bp.app_template_global()
-def step_answered_value(answer):
-    """The stored value of an answer, for pre-filling a step."""
-    if answer.type == StepType.YES_NO and answer.value is not None:
-        return "yes" if answer.value else "no"
-    return answer.value

@@ -6,11 +6,11 @@ from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
 from app import identity, policy, workflow
-from app.blueprints.public.steps import save_step
 from app.blueprints.tickets import overview, timeline
+from app.blueprints.wizard.views import flash_refusal, step_view
 from app.enums import Priority, Visibility
 from app.extensions import db
-from app.htmx import is_htmx, render, trigger
+from app.htmx import is_htmx, redirect_after_write, render, trigger
 from app.models import (
     Answer,
     Customer,
@@ -25,7 +25,6 @@ from app.models import (
 )
 from app.refusals import on_refusal
 from app.services import offers, tickets, uploads
-from app.services.errors import ServiceError
 from app.workflow import TicketStatus
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
@@ -43,14 +42,6 @@ def translated(label_table):
     """A label table with its lazy strings translated once, for templates that use them in long loops."""
     return {key: str(value) for key, value in label_table.items()}
 
-
-def _go(url):
-    """Redirect after a write; htmx requests get a client-side redirect."""
-    if is_htmx():
-        response = current_app.response_class(status=204)
-        response.headers["HX-Redirect"] = url
-        return response
-    return redirect(url, code=303)
 
 
 # --- overview -------------------------------------------------------------------------------------------------
@@ -316,10 +307,7 @@ def delete(number):
     on_refusal(lambda error: _detail(_ticket_or_404(number), error=error.message))
     tickets.delete_ticket(ticket, confirmed=bool(request.form.get("confirm")), actor=current_user)
     flash(_("Ticket %(number)s was deleted.", number=ticket.display_number), "success")
-    return _go(url_for("tickets.index"))
-
-
-# --- creation -------------------------------------------------------------------------------------------------
+    return redirect_after_write(url_for("tickets.index"))
 
 
 def _device_named(value):
@@ -365,56 +353,24 @@ def start():
     flow = db.session.get(Flow, int(request.form.get("flow") or 0))
     if device is None or flow is None:
         abort(404)
-    try:
-        ticket = tickets.start_draft(flow, device, actor=current_user)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("tickets.new", device=device.name), code=303)
-    return _go(url_for("tickets.draft_step", number=ticket.number, position=0))
+    on_refusal(flash_refusal(url_for("tickets.new", device=device.name), code=303))
+    ticket = tickets.start_draft(flow, device, actor=current_user)
+    return redirect_after_write(url_for("tickets.draft_step", number=ticket.number, position=0))
 
 
 @bp.route("/drafts/<int:number>/step/<int:position>", methods=["GET", "POST"])
 def draft_step(number, position):
-    """One step of my draft: show it, or save the answer and go on (the last step submits)."""
+    """One step of my draft: show it, or answer it and go on (the last step submits)."""
     ticket = _ticket_or_404(number)
-    if ticket.status != TicketStatus.DRAFT:
-        return redirect(url_for("tickets.show", number=number))
-    if not policy.can_edit_draft(current_user, ticket):
-        abort(404)
-    answer = next((a for a in ticket.answers if a.position == position), None)
-    if answer is None:
-        abort(404)
-    errors, status, submitted = {}, 200, None
-    if request.method == "POST":
-        try:
-            save_step(ticket, answer, request.form, request.files, actor=current_user)
-            if position == len(ticket.answers) - 1:
-                tickets.submit_ticket(ticket, actor=current_user)
-                flash(_("Ticket %(number)s was created.", number=ticket.display_number), "success")
-                return _go(url_for("tickets.show", number=number))
-            return _go(url_for("tickets.draft_step", number=number, position=position + 1))
-        except ServiceError as error:
-            db.session.rollback()
-            if isinstance(error.field, int) and error.field != position:
-                flash(error.message, "error")
-                return _go(url_for("tickets.draft_step", number=number, position=error.field))
-            errors, status, submitted = {error.field or "value": error.message}, error.status_code, request.form
-    return render(
-        "tickets/wizard.html",
-        block="wizard",
-        status=status,
-        ticket=ticket,
-        answer=answer,
-        position=position,
-        total=len(ticket.answers),
-        errors=errors,
-        submitted=submitted,
-        form_action=url_for("tickets.draft_step", number=number, position=position),
-        back_url=url_for("tickets.draft_step", number=number, position=position - 1)
-        if position > 0
-        else url_for("tickets.new", device=ticket.device.name),
-        accept=uploads.ACCEPT_ATTRIBUTE,
+    return step_view(
+        ticket,
+        position,
+        actor=current_user,
+        template="tickets/wizard.html",
+        step_url=lambda at: url_for("tickets.draft_step", number=number, position=at),
+        exit_url=url_for("tickets.new", device=ticket.device.name),
+        done_url=url_for("tickets.show", number=number),
+        done_message=_("Ticket %(number)s was created.", number=ticket.display_number),
     )
 
 
@@ -422,11 +378,7 @@ def draft_step(number, position):
 def delete_draft(number):
     """Throw away my draft."""
     ticket = _ticket_or_404(number)
-    try:
-        tickets.delete_draft(ticket, actor=current_user)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-        return redirect(url_for("tickets.show", number=number), code=303)
+    on_refusal(flash_refusal(url_for("tickets.show", number=number), code=303))
+    tickets.delete_draft(ticket, actor=current_user)
     flash(_("The draft was deleted."), "success")
     return redirect(url_for("tickets.index"), code=303)
