@@ -24,6 +24,7 @@ from wtforms import (
 )
 from wtforms import validators as checks
 from wtforms.fields.choices import SelectChoice
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import labels
 from app.enums import ButtonTarget, GroupKind, Role
@@ -95,6 +96,9 @@ class WholeNumberField(IntegerField):
 
 class CheckboxListField(SelectMultipleField):
     """Several rows ticked in a list of checkboxes (the `field` macro renders one checkbox per choice)."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
 
 
 class AdminForm(FlaskForm):
@@ -175,7 +179,8 @@ class TemplateForm(AdminForm):
 
     name = StringField(_l("Name"), filters=[strip], validators=[required(_l("the name")), at_most(120, _l("Name"))],
                        description=_l("The device type, for example “Hydraulic press HP-200”."))
-    description = TextAreaField(_l("Description"), filters=[strip], validators=[at_most(5000, _l("Description"))])
+    description = TextAreaField(_l("Description"), filters=[strip], validators=[at_most(5000, _l("Description"))],
+                                render_kw={"rows": 4})
     ratings_enabled = BooleanField(_l("Code users rate finished tickets"), default=True)
 
 
@@ -202,7 +207,8 @@ class FlowForm(AdminForm):
 
     title = StringField(_l("Title"), filters=[strip], validators=[required(_l("the title")), at_most(120, _l("Title"))],
                         description=_l("The ticket category code users choose, for example “Report a fault”."))
-    description = TextAreaField(_l("Description"), filters=[strip], validators=[at_most(5000, _l("Description"))])
+    description = TextAreaField(_l("Description"), filters=[strip], validators=[at_most(5000, _l("Description"))],
+                                render_kw={"rows": 2})
     fleet_group_id = SelectField(_l("Fleet group (receives the offers)"), coerce=row_id, validate_choice=False)
     notify_group_id = SelectField(_l("Notify group (is told about new tickets)"), coerce=row_id, validate_choice=False)
 
@@ -223,7 +229,8 @@ class StepForm(AdminForm):
                            validators=[required(_l("the question")), at_most(255, _l("Question"))])
     help_text = TextAreaField(_l("Help text"), filters=[strip], validators=[at_most(2000, _l("Help text"))],
                               render_kw={"rows": 2})
-    options = TextAreaField(_l("Options (one per line)"), description=_l("Only for single and multiple choice steps."))
+    options = TextAreaField(_l("Options (one per line)"), description=_l("Only for single and multiple choice steps."),
+                            render_kw={"rows": 4})
     required = BooleanField(_l("An answer is required"), default=True)
     is_title = BooleanField(_l("The answer becomes the ticket title (short text only, one step per flow)"))
 
