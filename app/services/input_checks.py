@@ -37,13 +37,17 @@ def optional_row(model, value, field, message):
     return row
 
 
+def is_web_address(value):
+    """Whether `value` is a full http(s) address with a host."""
+    parsed = urlparse(value)
+    return parsed.scheme in ("http", "https") and bool(parsed.netloc)
+
+
 def web_address(value, field, label):
     """An optional http(s) URL, stripped (empty string when none); ValidationError on `field` otherwise."""
     value = text(value, field, max_length=500, label=label)
-    if value:
-        parsed = urlparse(value)
-        if parsed.scheme not in ("http", "https") or not parsed.netloc:
-            raise ValidationError(_("Please enter a full web address starting with https://."), field=field)
+    if value and not is_web_address(value):
+        raise ValidationError(_("Please enter a full web address starting with https://."), field=field)
     return value
 
 

@@ -33,9 +33,9 @@ from app.models import Customer, Device, Employee, Team, Template
 from app.refusals import on_refusal
 from app.services.accounts import MIN_PASSWORD_LENGTH
 from app.services.codes import MAX_CODES_AT_ONCE
-from app.services.errors import ServiceError, ValidationError
+from app.services.errors import ValidationError
 from app.services.flows import EDITABLE_STEP_TYPES
-from app.services.input_checks import web_address
+from app.services.input_checks import is_web_address
 
 LANGUAGES = [("de", "Deutsch"), ("en", "English")]
 
@@ -70,17 +70,10 @@ def at_most(count, label):
     return checks.Length(max=count, message=_l("%(field)s may have at most %(count)d characters.", field=label, count=count))
 
 
-def web_address_check(label):
-    """An optional http(s) address (the services' check, reported at the field)."""
-
-    def check(form, field):
-        """Raise WTForms' ValidationError with the service's message."""
-        try:
-            web_address(field.data, field.name, label)
-        except ServiceError as error:
-            raise checks.ValidationError(error.message) from None
-
-    return check
+def web_address_check(form, field):
+    """An optional full http(s) address, in the services' words."""
+    if field.data and not is_web_address(field.data):
+        raise checks.ValidationError(_l("Please enter a full web address starting with https://."))
 
 
 class WholeNumberField(IntegerField):
@@ -119,12 +112,11 @@ class AdminForm(FlaskForm):
             return False
         if not self.validate():
             name, messages = next(iter(self.errors.items()))
-            raise ValidationError(messages[0], field=name)
+            raise ValidationError(str(messages[0]), field=name)
         return True
 
     def render_on_refusal(self, page, /, **context):
-        """Answer a refusal of this request with the template `page` and `context` (holding this form), the error at its
-        field."""
+        """Answer this request's refusals with the template `page` and `context` (which holds this form) again."""
 
         def answer(error):
             """The page again, with what was typed and the error."""
@@ -141,7 +133,7 @@ class AdminForm(FlaskForm):
                 self.form_errors.append(error.message)
         elif error.message not in field.errors:
             field.errors = [*field.errors, error.message]
-        self._errors = None
+        self._errors = None  # WTForms caches `errors` at validate(); the page's summary must see the refusal too
         return self
 
 
@@ -253,7 +245,7 @@ class ButtonForm(AdminForm):
     ]))
     target_flow_id = SelectField(_l("Flow"), coerce=row_id, validate_choice=False)
     target_element_id = SelectField(_l("Element"), coerce=row_id, validate_choice=False)
-    url = URLField(_l("Web address"), filters=[strip], validators=[web_address_check(_l("the web address"))])
+    url = URLField(_l("Web address"), filters=[strip], validators=[web_address_check, at_most(500, _l("Web address"))])
 
     def __init__(self, *args, element, **kwargs):
         super().__init__(*args, **kwargs)
@@ -450,10 +442,10 @@ class OrganisationForm(AdminForm):
                      render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp"})
     remove_logo = BooleanField(_l("Remove the logo"))
     public_base_url = URLField(_l("Public address"), filters=[strip], validators=[
-        web_address_check(_l("the public address"))], description=_l(
+        web_address_check, at_most(500, _l("Public address"))], description=_l(
         "Where code users reach Ticketwerk, for example https://service.example.com. QR codes and e-mail links use it."))
     video_base_url = URLField(_l("Video service address"), filters=[strip], validators=[
-        web_address_check(_l("the video address"))],
+        web_address_check, at_most(500, _l("Video service address"))],
         description=_l("For example https://meet.example.com/ (Jitsi). Leave empty to hide video sessions."))
     autoclose_days = WholeNumberField(_l("Days until an unrated finished ticket is closed"), validators=[
         checks.NumberRange(1, 365, message=_l("Please enter a number of days from 1 to 365."))])
