@@ -126,8 +126,7 @@ def group(group_id):
     form = GroupForm(obj=group, employee_ids=[e.id for e in group.employees], team_ids=[t.id for t in group.teams])
     form.render_on_refusal("admin/group_form.html", form=form, template=group.template, group=group)
     if form.submitted():
-        save_group(group, name=form.name.data, employee_ids=form.employee_ids.data, team_ids=form.team_ids.data,
-                   actor=current_user)
+        save_group(group, **form.data, actor=current_user)
         flash(_("Group saved."), "success")
         return redirect(_groups_of(group.template_id))
     return render_template("admin/group_form.html", form=form, template=group.template, group=group)
