@@ -166,3 +166,41 @@ def test_new_employee_with_password_and_team(app, admin_client):
     admin_client.post(f"/admin/employees/{eva.id}", data={"name": "Eva", "email": "eva@example.com", "role": "member",
                                                           "language": "de"})
     assert not eva.active
+
+
+def test_a_service_refusal_shows_at_its_field_with_the_typed_input_kept(app, admin_client):
+    make_template(name="Presse")
+    response = admin_client.post("/admin/templates/new", data={"name": "Presse", "description": "Zweite Halle"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422
+    assert '<p class="error" id="f-name-error">Es gibt bereits eine Vorlage mit diesem Namen.</p>' in html
+    assert 'aria-describedby="f-name-error' in html and 'aria-invalid="true"' in html and "Zweite Halle" in html
+    assert db.session.scalar(db.select(db.func.count()).select_from(Template)) == 1
+
+
+def test_form_checks_answer_422_in_the_services_words(app, admin_client):
+    response = admin_client.post("/admin/customers/new", data={"name": "Muster GmbH", "kind": "company",
+                                                               "email": "kein-mail", "phone": "0711 123"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'value="0711 123"' in html
+    assert '<p class="error" id="f-email-error">Bitte geben Sie eine gültige E-Mail-Adresse ein.</p>' in html
+    response = admin_client.post("/admin/codes", data={"count": "viele", "label": "Halle 3"})
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and 'value="Halle 3"' in html
+    assert '<p class="error" id="f-count-error">Bitte geben Sie eine Zahl von 1 bis 500 ein.</p>' in html
+    assert db.session.scalar(db.select(db.func.count()).select_from(Code)) == 0
+
+
+def test_refused_one_click_actions_flash_the_reason_and_go_back(app, admin_client):
+    flow = Flow(template=make_template(), title="Leer", position=0, active=False)
+    db.session.add(flow)
+    db.session.commit()
+    response = admin_client.post(f"/admin/flows/{flow.id}/active", data={"active": "on"})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/admin/flows/{flow.id}")
+    assert not db.session.get(Flow, flow.id).active
+    device = make_device(make_template(name="Kran"))
+    created = admin_client.post("/admin/codes", data={"count": "1", "device_id": device.id})
+    code = db.session.scalar(db.select(Code).filter_by(device_id=device.id))
+    assert created.status_code == 302 and code is not None
+    page = admin_client.post(f"/admin/codes/{code.id}/pin", data={"pin": "12a4"}, follow_redirects=True)
+    assert "Die PIN muss 4 bis 12 Ziffern haben." in page.get_data(as_text=True) and not code.has_pin

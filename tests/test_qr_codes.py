@@ -9,7 +9,7 @@ from flask import g
 from app.enums import Role
 from app.extensions import db
 from app.models import Organisation
-from app.services import catalog
+from app.services import codes
 from tests.factories import make_code, make_device, make_employee, make_template
 
 
@@ -52,8 +52,8 @@ def test_organisation_base_url_wins_and_svg_carries_the_same_code(app, moderator
 def test_label_sheet_renders_24_codes(app, moderator_client):
     moderator = make_employee(role=Role.MODERATOR)
     device = make_device(make_template(), name="Presse Halle 1")
-    codes = catalog.create_codes(23, actor=moderator) + [make_code(device, token="paired")]
-    ids = ",".join(str(c.id) for c in codes)
+    sheet = codes.create_codes(23, actor=moderator) + [make_code(device, token="paired")]
+    ids = ",".join(str(c.id) for c in sheet)
     response = moderator_client.get(f"/admin/codes/labels?ids={ids}")
     html = response.get_data(as_text=True)
     assert response.status_code == 200

@@ -1,17 +1,12 @@
 """Organisation-wide settings (administrators only)."""
-import os
-import secrets
-
 from flask_babel import gettext as _
 
 from app import policy
 from app.extensions import db
 from app.models import Organisation
-from app.services import uploads
-from app.services.catalog import IMAGE_TYPES, _url
+from app.services import pictures
 from app.services.errors import ValidationError, require
-
-LOGO_LIMIT_BYTES = 2 * 1024 * 1024
+from app.services.input_checks import web_address
 
 
 def _number(value, field, low, high, message):
@@ -35,48 +30,24 @@ def ensure_organisation(*, actor):
 
 def update_settings(*, name, public_base_url="", video_base_url="", autoclose_days=14, upload_limit_mb="",
                     logo=None, remove_logo=False, actor):
-    """Save name, URLs, auto-close days, upload limit and the logo."""
+    """Save name, URLs, auto-close days (1..365), upload limit (1..100 MB or None) and the logo. Raises ValidationError."""
     require(policy.can_manage_organisation(actor))
     org = Organisation.current()
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise ValidationError(_("Please enter the organisation's name (at most 120 characters)."), field="name")
-    public = _url(public_base_url, "public_base_url", _("the public address")).rstrip("/")
-    video = _url(video_base_url, "video_base_url", _("the video address"))
+    public = web_address(public_base_url, "public_base_url", _("the public address")).rstrip("/")
+    video = web_address(video_base_url, "video_base_url", _("the video address"))
     days = _number(autoclose_days, "autoclose_days", 1, 365, _("Please enter a number of days from 1 to 365."))
     limit = None
     if str(upload_limit_mb or "").strip():
         limit = _number(upload_limit_mb, "upload_limit_mb", 1, 100, _("Please enter a size from 1 to 100 MB."))
-    logo_name = _store_logo(logo)
+    logo_name = pictures.store_logo(logo)
     org.name, org.public_base_url, org.video_base_url = name, public or None, video or None
     org.autoclose_days, org.upload_limit_mb = days, limit
     if logo_name or remove_logo:
-        _remove(org.logo_name)
+        pictures.remove(org.logo_name)
         org.logo_name = logo_name
     db.session.commit()
     return org
 
-
-def _store_logo(file_storage):
-    """Check and store an uploaded logo image; None when no file came."""
-    if file_storage is None or not file_storage.filename:
-        return None
-    data = file_storage.stream.read(LOGO_LIMIT_BYTES + 1)
-    if len(data) > LOGO_LIMIT_BYTES:
-        raise ValidationError(_("The logo may be at most 2 MB."), field="logo")
-    content_type = uploads.sniff(data)
-    if content_type not in IMAGE_TYPES:
-        raise ValidationError(_("Please choose a PNG, JPEG, GIF or WebP image as logo."), field="logo")
-    name = f"{secrets.token_urlsafe(24)}.logo.{uploads.ALLOWED[content_type][0]}"
-    with open(os.path.join(uploads.folder(), name), "wb") as handle:
-        handle.write(data)
-    return name
-
-
-def _remove(name):
-    """Delete a stored file, if any."""
-    if name:
-        try:
-            os.remove(os.path.join(uploads.folder(), name))
-        except FileNotFoundError:
-            pass

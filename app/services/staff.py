@@ -12,8 +12,8 @@ from app.enums import Role
 from app.extensions import db
 from app.models import Employee, Team
 from app.services import accounts
-from app.services.answers import EMAIL
 from app.services.errors import ValidationError, require
+from app.services.input_checks import email_address
 
 INVITATION_DAYS = 7
 INVITATION_SALT = "employee-invitation"
@@ -76,9 +76,7 @@ def update_employee(employee, *, name, email, role, language, active, actor):
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise ValidationError(_("Please enter a name (at most 120 characters)."), field="name")
-    email = accounts.normalise_email(email)
-    if not EMAIL.match(email):
-        raise ValidationError(_("Please enter a valid e-mail address."), field="email")
+    email = email_address(accounts.normalise_email(email), "email", required=True)
     clash = db.session.scalar(sa.select(Employee).filter_by(email=email))
     if clash is not None and clash is not employee:
         raise ValidationError(_("An employee with this e-mail address already exists."), field="email")
@@ -98,15 +96,12 @@ def set_employee_active(employee, active, *, actor):
 
 
 def set_password(employee, password, *, actor):
-    """An administrator sets a new password for an employee."""
+    """An administrator sets a new password (at least 8 characters) for an employee. Raises ValidationError."""
     _allowed(actor)
     accounts.validate_password(password)
     employee.set_password(password)
     db.session.commit()
     return employee
-
-
-# ---------------------------------------------------------------- invitations
 
 
 def _serializer():
@@ -184,9 +179,6 @@ def send_invitation_mail(employee, link):
         if config.get("MAIL_USERNAME"):
             smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
         smtp.send_message(message)
-
-
-# ---------------------------------------------------------------- teams
 
 
 def save_team(team, *, name, member_ids=(), actor):

@@ -1,1 +1,49 @@
-"""Administration: catalog (moderators and admins), employees, teams and organisation (admins)."""
+"""Administration: catalog (moderators and admins), employees, teams and organisation (admins).
+
+The blueprint lives here so that the view modules can register on it; `routes.py` imports them all.
+"""
+from functools import wraps
+
+from flask import Blueprint, abort, flash, redirect
+from flask_login import current_user
+
+from app import policy
+from app.extensions import login_manager
+from app.refusals import on_refusal
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+
+
+@bp.before_request
+def require_moderator():
+    """Anonymous visitors log in first; only moderators and administrators may enter."""
+    if not current_user.is_authenticated:
+        return login_manager.unauthorized()
+    if not policy.can_manage_catalog(current_user):
+        abort(403)
+    return None
+
+
+def admin_only(view):
+    """Employees, teams and organisation settings are for administrators: refuse everyone else with 403."""
+
+    @wraps(view)
+    def wrapper(*args, **kwargs):
+        """Refuse everyone else with 403."""
+        if not policy.can_manage_employees(current_user):
+            abort(403)
+        return view(*args, **kwargs)
+
+    return wrapper
+
+
+def back_on_refusal(url):
+    """Answer a refusal of this one-click action by flashing its message and going back to `url`; returns `url`."""
+
+    def answer(error):
+        """Flash and redirect."""
+        flash(error.message, "error")
+        return redirect(url)
+
+    on_refusal(answer)
+    return url

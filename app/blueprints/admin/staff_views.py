@@ -5,29 +5,27 @@ from flask import (
     abort,
     flash,
     redirect,
-    request,
+    render_template,
     send_from_directory,
     url_for,
 )
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from app.blueprints.admin.core import admin_only, bp, checked, form_page, load, render
-from app.enums import Role
+from app.blueprints.admin import admin_only, back_on_refusal, bp
+from app.blueprints.admin.forms import (
+    EmployeeForm,
+    InvitationForm,
+    NewEmployeeForm,
+    OrganisationForm,
+    PasswordForm,
+    TeamForm,
+)
 from app.extensions import db
 from app.models import Employee, Organisation, Team
 from app.services import organisation, staff, uploads
-from app.services.errors import ServiceError, ValidationError
 
 account_bp = Blueprint("account", __name__)
-
-
-def _languages():
-    """UI languages with their names."""
-    return [("de", "Deutsch"), ("en", "English")]
-
-
-# ---------------------------------------------------------------- employees
 
 
 @bp.get("/employees")
@@ -35,32 +33,26 @@ def _languages():
 def employees():
     """All employees, active first."""
     rows = db.session.scalars(sa.select(Employee).order_by(Employee.active.desc(), Employee.name)).all()
-    return render("admin/employees.html", employees=rows)
+    return render_template("admin/employees.html", employees=rows)
 
 
 @bp.route("/employees/new", methods=["GET", "POST"])
 @admin_only
 def employee_new():
     """Create an employee with a password, or invite them to choose one."""
-    context = {"employee_row": None, "roles": list(Role), "languages": _languages()}
-    if request.method == "POST":
-        form = request.form
-        invite = form.get("mode", "invite") == "invite"
-        try:
-            if not invite and not form.get("password"):
-                raise ValidationError(_("Please enter a password or choose to send an invitation."), field="password")
-            employee = staff.create_employee(
-                name=form.get("name"), email=form.get("email"), role=form.get("role"), language=form.get("language"),
-                password="" if invite else form.get("password", ""), actor=current_user,
-            )
-        except ValidationError as error:
-            db.session.rollback()
-            return form_page("admin/employee_form.html", error=error, **context)
+    form = NewEmployeeForm()
+    form.render_on_refusal("admin/employee_form.html", form=form, employee_row=None)
+    if form.submitted():
+        invite = form.mode.data == "invite"
+        employee = staff.create_employee(
+            name=form.name.data, email=form.email.data, role=form.role.data, language=form.language.data,
+            password="" if invite else form.password.data, actor=current_user,
+        )
         if invite:
             return _show_invitation(employee)
         flash(_("Employee “%(name)s” created.", name=employee.name), "success")
         return redirect(url_for("admin.employee", employee_id=employee.id))
-    return form_page("admin/employee_form.html", values={"role": "member", "language": "de", "mode": "invite"}, **context)
+    return render_template("admin/employee_form.html", form=form, employee_row=None)
 
 
 def _show_invitation(employee):
@@ -69,53 +61,42 @@ def _show_invitation(employee):
     if sent:
         flash(_("An invitation was sent to %(email)s.", email=employee.email), "success")
         return redirect(url_for("admin.employee", employee_id=employee.id))
-    return render("admin/invitation.html", employee_row=employee, link=link)
+    return render_template("admin/invitation.html", employee_row=employee, link=link)
 
 
 @bp.route("/employees/<int:employee_id>", methods=["GET", "POST"])
 @admin_only
 def employee(employee_id):
     """Edit an employee: name, e-mail, role, language, active."""
-    employee = load(Employee, employee_id)
-    values = {"name": employee.name, "email": employee.email, "role": employee.role.value,
-              "language": employee.language, "active": employee.active}
-    context = {"employee_row": employee, "roles": list(Role), "languages": _languages()}
-    if request.method == "POST":
-        form = request.form
-        try:
-            staff.update_employee(employee, name=form.get("name"), email=form.get("email"), role=form.get("role"),
-                                  language=form.get("language"), active=checked("active"), actor=current_user)
-        except ValidationError as error:
-            db.session.rollback()
-            return form_page("admin/employee.html", error=error, values=values, **context)
+    employee = db.get_or_404(Employee, employee_id)
+    form = EmployeeForm(obj=employee, role=employee.role.value)
+    page = {"form": form, "employee_row": employee, "password_form": PasswordForm(formdata=None, id_prefix="p-")}
+    form.render_on_refusal("admin/employee.html", **page)
+    if form.submitted():
+        staff.update_employee(employee, **form.data, actor=current_user)
         flash(_("Employee saved."), "success")
         return redirect(url_for("admin.employee", employee_id=employee.id))
-    return form_page("admin/employee.html", values=values, **context)
+    return render_template("admin/employee.html", **page)
 
 
 @bp.post("/employees/<int:employee_id>/invite")
 @admin_only
 def employee_invite(employee_id):
     """Send (or show) a new set-password link."""
-    return _show_invitation(load(Employee, employee_id))
+    return _show_invitation(db.get_or_404(Employee, employee_id))
 
 
 @bp.post("/employees/<int:employee_id>/password")
 @admin_only
 def employee_password(employee_id):
     """Set a new password for an employee."""
-    employee = load(Employee, employee_id)
-    try:
-        staff.set_password(employee, request.form.get("password", ""), actor=current_user)
-    except ServiceError as error:
-        db.session.rollback()
-        flash(error.message, "error")
-    else:
-        flash(_("Password changed."), "success")
-    return redirect(url_for("admin.employee", employee_id=employee.id))
-
-
-# ---------------------------------------------------------------- teams
+    employee = db.get_or_404(Employee, employee_id)
+    back = back_on_refusal(url_for("admin.employee", employee_id=employee.id))
+    form = PasswordForm()
+    form.submitted()
+    staff.set_password(employee, form.password.data, actor=current_user)
+    flash(_("Password changed."), "success")
+    return redirect(back)
 
 
 @bp.get("/teams")
@@ -123,58 +104,43 @@ def employee_password(employee_id):
 def teams():
     """All teams with their members."""
     rows = db.session.scalars(sa.select(Team).order_by(Team.name)).all()
-    return render("admin/teams.html", teams=rows)
-
-
-def _all_employees():
-    """Employees for member pickers."""
-    return db.session.scalars(sa.select(Employee).order_by(Employee.active.desc(), Employee.name)).all()
+    return render_template("admin/teams.html", teams=rows)
 
 
 @bp.route("/teams/new", methods=["GET", "POST"])
 @admin_only
 def team_new():
     """Create a team."""
-    if request.method == "POST":
-        try:
-            team = staff.save_team(None, name=request.form.get("name"), member_ids=request.form.getlist("member_ids"),
-                                   actor=current_user)
-        except ValidationError as error:
-            db.session.rollback()
-            return form_page("admin/team_form.html", error=error, team=None, employees=_all_employees())
+    form = TeamForm()
+    form.render_on_refusal("admin/team_form.html", form=form, team=None)
+    if form.submitted():
+        team = staff.save_team(None, **form.data, actor=current_user)
         flash(_("Team “%(name)s” created.", name=team.name), "success")
         return redirect(url_for("admin.teams"))
-    return form_page("admin/team_form.html", team=None, employees=_all_employees(), values={"member_ids": []})
+    return render_template("admin/team_form.html", form=form, team=None)
 
 
 @bp.route("/teams/<int:team_id>", methods=["GET", "POST"])
 @admin_only
 def team(team_id):
     """Edit a team's name and members."""
-    team = load(Team, team_id)
-    values = {"name": team.name, "member_ids": [str(m.id) for m in team.members]}
-    if request.method == "POST":
-        try:
-            staff.save_team(team, name=request.form.get("name"), member_ids=request.form.getlist("member_ids"),
-                            actor=current_user)
-        except ValidationError as error:
-            db.session.rollback()
-            return form_page("admin/team_form.html", error=error, team=team, employees=_all_employees(), values=values)
+    team = db.get_or_404(Team, team_id)
+    form = TeamForm(obj=team, member_ids=[m.id for m in team.members])
+    form.render_on_refusal("admin/team_form.html", form=form, team=team)
+    if form.submitted():
+        staff.save_team(team, **form.data, actor=current_user)
         flash(_("Team saved."), "success")
         return redirect(url_for("admin.teams"))
-    return form_page("admin/team_form.html", team=team, employees=_all_employees(), values=values)
+    return render_template("admin/team_form.html", form=form, team=team)
 
 
 @bp.post("/teams/<int:team_id>/delete")
 @admin_only
 def team_delete(team_id):
     """Delete a team."""
-    staff.delete_team(load(Team, team_id), actor=current_user)
+    staff.delete_team(db.get_or_404(Team, team_id), actor=current_user)
     flash(_("Team deleted."), "success")
     return redirect(url_for("admin.teams"))
-
-
-# ---------------------------------------------------------------- organisation
 
 
 @bp.route("/organisation", methods=["GET", "POST"])
@@ -182,23 +148,13 @@ def team_delete(team_id):
 def organisation_settings():
     """Name, logo, public and video base URLs, auto-close days, upload limit."""
     org = organisation.ensure_organisation(actor=current_user)
-    values = {"name": org.name, "public_base_url": org.public_base_url or "", "video_base_url": org.video_base_url or "",
-              "autoclose_days": str(org.autoclose_days), "upload_limit_mb": str(org.upload_limit_mb or "")}
-    if request.method == "POST":
-        form = request.form
-        try:
-            organisation.update_settings(
-                name=form.get("name"), public_base_url=form.get("public_base_url"),
-                video_base_url=form.get("video_base_url"), autoclose_days=form.get("autoclose_days"),
-                upload_limit_mb=form.get("upload_limit_mb"), logo=request.files.get("logo"),
-                remove_logo=checked("remove_logo"), actor=current_user,
-            )
-        except ValidationError as error:
-            db.session.rollback()
-            return form_page("admin/organisation.html", error=error, org=org, values=values)
+    form = OrganisationForm(obj=org)
+    form.render_on_refusal("admin/organisation.html", form=form, org=org)
+    if form.submitted():
+        organisation.update_settings(**form.data, actor=current_user)
         flash(_("Settings saved."), "success")
         return redirect(url_for("admin.organisation_settings"))
-    return form_page("admin/organisation.html", org=org, values=values)
+    return render_template("admin/organisation.html", form=form, org=org)
 
 
 @account_bp.get("/logo")
@@ -210,24 +166,18 @@ def logo():
     return send_from_directory(uploads.folder(), org.logo_name, max_age=300)
 
 
-# ---------------------------------------------------------------- invitations
-
-
 @account_bp.route("/invite/<token>", methods=["GET", "POST"])
 def accept_invitation(token):
     """An invited employee chooses their password, then logs in."""
     employee = staff.employee_for_invitation(token)
     if employee is None:
-        return render("admin/invite_accept.html", employee_row=None, errors={}, status=404)
-    if request.method == "POST":
-        try:
-            staff.accept_invitation(employee, request.form.get("password", ""), request.form.get("confirmation", ""))
-        except ValidationError as error:
-            db.session.rollback()
-            return render("admin/invite_accept.html", employee_row=employee, errors={error.field: error.message},
-                          status=422)
+        return render_template("admin/invite_accept.html", employee_row=None), 404
+    form = InvitationForm(id_prefix="")
+    form.render_on_refusal("admin/invite_accept.html", form=form, employee_row=employee)
+    if form.submitted():
+        staff.accept_invitation(employee, form.password.data, form.confirmation.data)
         if current_user.is_authenticated:
             logout_user()
         flash(_("Your password is set. Please log in."), "success")
         return redirect(url_for("auth.login"))
-    return render("admin/invite_accept.html", employee_row=employee, errors={})
+    return render_template("admin/invite_accept.html", form=form, employee_row=employee)
