@@ -173,7 +173,7 @@ def test_a_service_refusal_shows_at_its_field_with_the_typed_input_kept(app, adm
     response = admin_client.post("/admin/templates/new", data={"name": "Presse", "description": "Zweite Halle"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422
-    assert '<p class="error" id="f-name-error">Es gibt bereits eine Vorlage mit diesem Namen.</p>' in html
+    assert '<p class="error" id="f-name-error" role="alert">Es gibt bereits eine Vorlage mit diesem Namen.</p>' in html
     assert 'aria-describedby="f-name-error' in html and 'aria-invalid="true"' in html and "Zweite Halle" in html
     assert db.session.scalar(db.select(db.func.count()).select_from(Template)) == 1
 
@@ -183,11 +183,11 @@ def test_form_checks_answer_422_in_the_services_words(app, admin_client):
                                                                "email": "kein-mail", "phone": "0711 123"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and 'value="0711 123"' in html
-    assert '<p class="error" id="f-email-error">Bitte geben Sie eine gültige E-Mail-Adresse ein.</p>' in html
+    assert '<p class="error" id="f-email-error" role="alert">Bitte geben Sie eine gültige E-Mail-Adresse ein.</p>' in html
     response = admin_client.post("/admin/codes", data={"count": "viele", "label": "Halle 3"})
     html = response.get_data(as_text=True)
     assert response.status_code == 422 and 'value="Halle 3"' in html
-    assert '<p class="error" id="f-count-error">Bitte geben Sie eine Zahl von 1 bis 500 ein.</p>' in html
+    assert '<p class="error" id="f-count-error" role="alert">Bitte geben Sie eine Zahl von 1 bis 500 ein.</p>' in html
     assert db.session.scalar(db.select(db.func.count()).select_from(Code)) == 0
 
 
