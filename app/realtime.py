@@ -171,7 +171,7 @@ def socket_actor(as_code=False):
     from app import identity
 
     forget_identity()
-    if not as_code and current_user.is_authenticated:
+    if not as_code and policy.is_employee(current_user):
         return current_user._get_current_object()
     visitor = identity.current_code_visitor()
     if visitor is None or not visitor.device_ids:

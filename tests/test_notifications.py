@@ -195,6 +195,24 @@ def test_live_toast_after_commit_marks_websocket_sent_once(app, world, monkeypat
     assert not live.claim_live(sent[0].id)  # a second sender finds nothing to send
 
 
+def test_live_frame_is_rendered_in_the_employees_language_outside_a_request(app, world, monkeypatch):
+    """The dispatcher's thread has no request: the frame still renders, in the reader's language, escaped."""
+    from flask import has_request_context
+
+    ticket = world.code_user_ticket()
+    offer = of(ticket, world.anna, NotificationEvent.OFFER_RECEIVED)[0]
+    offer.actor_name = "<b>Max</b>"
+    emitted = []
+    monkeypatch.setattr(socketio, "emit", lambda event, payload=None, **kw: emitted.append((event, payload, kw.get("to"))))
+    assert not has_request_context()
+    live.emit_live(world.anna, [offer])
+    (event, payload, room), = emitted
+    assert event == "notification-added" and room == f"user:{world.anna.id}"
+    assert f"Neues Ticketangebot für Sie: {ticket.display_number}" in payload["html"]
+    assert f'data-notification-id="{offer.id}"' in payload["html"] and 'data-testid="notification-count"' in payload["html"]
+    assert "<b>" not in payload["html"]
+
+
 # ---------------------------------------------------------------- views
 
 
@@ -245,7 +263,13 @@ def test_settings_page_saves_per_event_choices(client, login, world):
     assert preference.origin == Origin.ALL and preference.strategy == Strategy.FIRST_SUCCESS
     assert notification_preferences.preference_for(world.anna, NotificationEvent.RATED).channels == set()
     form["rated-origin"] = "everyone"
-    assert client.post("/settings/notifications", data=form).status_code == 422
+    form["rated-email"] = "1"
+    refused = client.post("/settings/notifications", data=form)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert page.count('class="has-error"') == 1 and 'aria-invalid="true"' in page
+    assert 'checked id="rated-email"' in page and 'checked id="rated-push"' not in page  # what was ticked stays
+    assert notification_preferences.preference_for(world.anna, NotificationEvent.RATED).channels == set()
 
 
 def test_settings_requires_login(client):
@@ -315,7 +339,8 @@ def test_employee_push_subscription_routes(app, client, login, world, tmp_path):
     body = {"endpoint": "https://push.example.com/anna", "keys": {"p256dh": "BPk", "auth": "xyz"}}
     assert client.post("/push/subscribe", json=body).status_code == 200
     assert notification_preferences.has_push_subscription(employee_id=world.anna.id)
-    assert client.post("/push/subscribe", json={"endpoint": "ftp://x"}).status_code == 422
+    refused = client.post("/push/subscribe", json={"endpoint": "ftp://x"})
+    assert refused.status_code == 422 and refused.get_json()["error"]
     assert client.post("/push/unsubscribe", json=body).get_json()["removed"] is True
     assert (tmp_path / "vapid.pem").exists() and (tmp_path / "vapid_public.pem").exists()
 

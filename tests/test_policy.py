@@ -205,3 +205,24 @@ def test_receiver_rows_hear_public_news_but_not_of_their_own_actions():
     assert not policy.can_receive(receiver, ticket(visibility=Visibility.INTERNAL), NotificationEvent.STATUS_CHANGED)
     assert not policy.can_receive(receiver, ticket(), NotificationEvent.STATUS_CHANGED, actor=ACTORS["creator"])
     assert policy.can_receive(receiver, ticket(), NotificationEvent.STATUS_CHANGED, actor=ACTORS["code_user"])
+
+
+WHO_HEARS_WHAT = [
+    "app/realtime.py",
+    "app/services/notifications.py",
+    "app/services/receivers.py",
+    "app/services/live.py",
+    "app/services/notification_links.py",
+    "app/services/subscriptions.py",
+    "app/blueprints/notifications/routes.py",
+    "app/templates/notifications/_code_user_optin.html",
+    "app/templates/notifications/_delivery_log.html",
+]
+
+
+@pytest.mark.parametrize("path", WHO_HEARS_WHAT)
+def test_who_hears_what_is_decided_by_policy_only(path):
+    """Notifications, receivers, links and rooms ask policy; none compares visibility, status or flags itself."""
+    source = (Path(__file__).parent.parent / path).read_text()
+    for rule in ("Visibility.PUBLIC", "visibility.value", "visibility !=", "TicketStatus.DRAFT", ".active", "is_authenticated", "employee_id !="):
+        assert rule not in source, f"{path} decides access itself ({rule})"

@@ -25,6 +25,7 @@ def notification_helpers():
         "push_public_key": _public_key_or_none,
         "unread_notifications": _unread_for_current_user,
         "code_user_receiver": _code_user_receiver,
+        "current_code_visitor": identity.current_code_visitor,
     }
 
 
