@@ -64,8 +64,8 @@ def _list(**options):
 @bp.get("/notifications/bell")
 @login_required
 def bell():
-    """The bell with the unread count (refetched when the socket (re)connects)."""
-    return render("notifications/_bell.html", unread=inbox.unread_count(current_user.id))
+    """The bell's unread count (it fetches itself again when the socket (re)connects)."""
+    return render("notifications/_bell_count.html", unread=inbox.unread_count(current_user.id))
 
 
 @bp.get("/notifications/recent")

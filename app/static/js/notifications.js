@@ -41,6 +41,7 @@
     var current = document.getElementById("notification-count");
     if (count && current) {
       current.replaceWith(count);
+      window.htmx.process(count);
     }
     var region = document.getElementById("toasts");
     frame.content.querySelectorAll("[data-notification-id]").forEach(function (toast) {
