@@ -22,7 +22,15 @@ from app.models import (
     TicketReceiver,
 )
 from app.models._types import utcnow
-from app.services import dispatcher, notification_links, notification_preferences, notifications, offers, push, tickets
+from app.services import (
+    dispatcher,
+    notification_links,
+    notification_preferences,
+    notifications,
+    offers,
+    push,
+    tickets,
+)
 from tests import test_notifications_helpers as endpoints
 from tests.test_notifications import World, forget_request_state
 from tests.test_notifications_helpers import Browser, verify_vapid

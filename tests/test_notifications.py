@@ -14,7 +14,14 @@ from app.enums import (
 )
 from app.extensions import db, socketio
 from app.models import Delivery, Notification, NotificationPreference, TicketReceiver
-from app.services import inbox, live, notification_preferences, notifications, offers, tickets
+from app.services import (
+    inbox,
+    live,
+    notification_preferences,
+    notifications,
+    offers,
+    tickets,
+)
 from app.services.notification_wording import describe
 from tests.factories import (
     DEFAULT_STEPS,

@@ -13,7 +13,6 @@ Rules:
 """
 from datetime import UTC, datetime
 
-
 from app import policy, realtime
 from app.enums import (
     RESPONSIBLE_STATES,
@@ -30,8 +29,10 @@ from app.models import Delivery, Notification
 from app.models._types import utcnow
 from app.services import live
 from app.services.notification_preferences import code_user_preference, preference_for
-from app.services.receivers import code_user_receivers
-from app.services.receivers import register_creator_receiver  # noqa: F401 - ticket submission calls it here
+from app.services.receivers import (
+    code_user_receivers,
+    register_creator_receiver,  # noqa: F401 - ticket submission calls it here
+)
 from app.services.ticket_changes import actor_name
 
 CHAIN_ORDER = (Channel.EMAIL, Channel.PUSH)

@@ -1,7 +1,17 @@
 """Notifications: the bell and list, settings, web-push subscriptions, service worker, manifest, signed links."""
 import os
 
-from flask import Blueprint, abort, current_app, flash, jsonify, make_response, redirect, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    jsonify,
+    make_response,
+    redirect,
+    request,
+    url_for,
+)
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 
@@ -12,7 +22,14 @@ from app.extensions import db
 from app.htmx import is_htmx, render
 from app.models import Notification, Ticket
 from app.refusals import on_refusal
-from app.services import code_access, inbox, notification_links, notification_preferences, push, subscriptions
+from app.services import (
+    code_access,
+    inbox,
+    notification_links,
+    notification_preferences,
+    push,
+    subscriptions,
+)
 
 bp = Blueprint("notifications", __name__)
 
@@ -271,17 +288,7 @@ def code_user_link(token):
 
 
 def _refused_link(error):
-    """A stale link gets its own page (410); a forged or withdrawn one the plain refusal."""
+    """A stale link (LinkGone) gets its own page and 410; a forged or withdrawn one the plain 404."""
     if isinstance(error, notification_links.LinkGone):
-        return _link_gone()
+        return render("errors/error.html", title=_("This link has expired"), text=error.message, status=410)
     return render("errors/error.html", title=_("Not found"), text=error.message)
-
-
-def _link_gone():
-    """The link is too old or its code was reset."""
-    return render(
-        "errors/error.html",
-        title=_("This link has expired"),
-        text=_("Please scan the code on the device again to open your ticket."),
-        status=410,
-    )
