@@ -190,3 +190,18 @@ def test_join_from_a_socket_that_went_away_meanwhile_answers_no_instead_of_faili
 
     monkeypatch.setattr(events, "join_room", gone)
     assert _join(sockets(employee=scene.member), scene.ticket) == {"ok": False}
+
+
+def test_rings_reach_the_code_users_room_only_while_policy_lets_them_hear(scene, monkeypatch):
+    """The rooms a ring reaches are policy's choice: code users hear of PUBLIC tickets only."""
+    from app import realtime
+
+    emitted = []
+    monkeypatch.setattr(socketio, "emit", lambda event, payload=None, **kw: emitted.append((event, kw.get("to"))))
+    realtime.ticket_changed(scene.ticket)
+    assert ("ticket-updated", [f"ticket:{scene.ticket.id}", f"ticket:{scene.ticket.id}:code", "staff"]) in emitted
+    emitted.clear()
+    scene.ticket.visibility = Visibility.INTERNAL
+    realtime.ticket_changed(scene.ticket, visibility_changed=True)
+    assert ("ticket-hidden", f"ticket:{scene.ticket.id}:code") in emitted
+    assert ("ticket-updated", [f"ticket:{scene.ticket.id}", "staff"]) in emitted
