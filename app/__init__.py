@@ -24,9 +24,11 @@ def create_app(test_config=None):
     _register_blueprints(app)
     _register_hooks(app)
     from app import cli, realtime
+    from app.blueprints.messenger import events as messenger_events
 
     cli.register(app)
     realtime.register(app)
+    messenger_events.register()
     from app.services import dispatcher
 
     dispatcher.start_in_process(app)

@@ -3,11 +3,21 @@
 An actor is an employee (``is_employee``, ``role``, ``id``), a code visitor (``is_code_user``, ``id``,
 ``device_ids``: the devices its valid code sessions reach) or None for anonymous.
 """
-from app.enums import OfferState, Role, Visibility
+from app.enums import NotificationEvent, OfferState, Role, Visibility
 from app.workflow import FINAL_STATUSES, MANUAL_EVENTS, OPEN_STATUSES, TicketStatus
 from app.workflow import can_fire as status_allows
 
 MODERATING_ROLES = frozenset({Role.MODERATOR, Role.ADMIN})
+CODE_USER_EVENTS = frozenset(
+    {
+        NotificationEvent.OFFER_ACCEPTED,
+        NotificationEvent.ASSIGNED,
+        NotificationEvent.STATUS_CHANGED,
+        NotificationEvent.REOPENED,
+        NotificationEvent.MESSAGE_POSTED,
+        NotificationEvent.UPDATE_POSTED,
+    }
+)
 
 
 def is_employee(actor):
@@ -189,6 +199,40 @@ def can_follow_ticket(actor, ticket):
         and ticket.visibility == Visibility.PUBLIC
         and can_view_ticket(actor, ticket)
     )
+
+
+def _code_user_id(receiver):
+    """The code user behind a receiver row (``code_user_id``) or a code visitor (``id``); None for a room."""
+    if getattr(receiver, "code_user_id", None) is not None:
+        return receiver.code_user_id
+    return getattr(receiver, "id", None)
+
+
+def can_receive(receiver, ticket, event=None, *, update=None, internal=False, actor=None):
+    """Whether `receiver` may hear of `ticket`: a notification of `event`, or a live ring when `event` is None.
+
+    A receiver is an active employee, a code user's side (a code visitor, a TicketReceiver row with
+    ``code_user_id``, or a room of code users' sockets), or a room of employees' sockets. Who is in a room or
+    holds a receiver row was checked when they joined or opted in; this decides each piece of news: code users
+    hear only of submitted PUBLIC tickets, never of INTERNAL content (`update`, `internal`), only of
+    CODE_USER_EVENTS, and not of their own actions (`actor`).
+    """
+    if is_employee(receiver):
+        return bool(receiver.active)
+    if not (is_code_user(receiver) or getattr(receiver, "code_user_id", None) is not None):
+        return False
+    if ticket.visibility != Visibility.PUBLIC or ticket.status == TicketStatus.DRAFT or internal:
+        return False
+    if update is not None and update.visibility != Visibility.PUBLIC:
+        return False
+    if event is not None and event not in CODE_USER_EVENTS:
+        return False
+    return not (is_code_user(actor) and actor.id == _code_user_id(receiver))
+
+
+def can_read_notification(actor, notification):
+    """An employee reads and marks only their own notifications."""
+    return notification is not None and is_employee(actor) and notification.employee_id == actor.id
 
 
 def can_view_delivery_log(actor, ticket):

@@ -7,13 +7,27 @@ viewing a PUBLIC ticket; closed at once when the ticket turns INTERNAL).
 Events to browsers: ``ticket-updated``, ``ticket-deleted``, ``ticket-hidden``, ``notification-added``,
 ``code-access-changed``, ``message-posted``, ``typing``, ``joined``, ``join-refused``.
 """
+from typing import NamedTuple
+
 from flask import current_app, g, has_request_context, render_template
 from flask_login import current_user
 
-from app.enums import Visibility
+from app import policy
 from app.extensions import socketio
 
 STAFF_ROOM = "staff"
+
+
+class Audience(NamedTuple):
+    """The sockets of one room as policy sees a receiver: each socket's access was checked when it joined."""
+
+    room: str
+    is_employee: bool
+    is_code_user: bool
+    active: bool = True
+
+
+STAFF = Audience(STAFF_ROOM, is_employee=True, is_code_user=False)
 
 
 def ticket_room(ticket_id):
@@ -53,19 +67,32 @@ def _emit(event, payload, room, **kwargs):
     socketio.emit(event, payload, to=room, **kwargs)
 
 
+def _employees_on(ticket_id):
+    """The employees looking at one ticket."""
+    return Audience(ticket_room(ticket_id), is_employee=True, is_code_user=False)
+
+
+def _code_users_on(ticket_id):
+    """The code users looking at one ticket."""
+    return Audience(ticket_code_room(ticket_id), is_employee=False, is_code_user=True)
+
+
+def _rooms_hearing(ticket, *audiences):
+    """The rooms among `audiences` that policy lets hear about `ticket` right now."""
+    return [audience.room for audience in audiences if policy.can_receive(audience, ticket)]
+
+
 def _viewers(ticket):
-    """The rooms allowed to hear about this ticket right now."""
-    if ticket.visibility == Visibility.PUBLIC:
-        return ticket_rooms(ticket.id)
-    return [ticket_room(ticket.id)]
+    """The rooms of the people looking at the ticket that may hear about it right now."""
+    return _rooms_hearing(ticket, _employees_on(ticket.id), _code_users_on(ticket.id))
 
 
 def ticket_changed(ticket, **changes):
     """Ring: the ticket changed; pages refetch what they show through permission-checked views."""
     payload = {"ticket": ticket.id, "version": ticket.version}
-    if changes.get("visibility_changed") and ticket.visibility != Visibility.PUBLIC:
+    if changes.get("visibility_changed") and not policy.can_receive(_code_users_on(ticket.id), ticket):
         ticket_hidden(ticket.id)
-    _emit("ticket-updated", payload, _viewers(ticket) + [STAFF_ROOM])
+    _emit("ticket-updated", payload, _rooms_hearing(ticket, _employees_on(ticket.id), _code_users_on(ticket.id), STAFF))
 
 
 def ticket_hidden(ticket_id):
@@ -83,9 +110,17 @@ def ticket_deleted(ticket_id):
         socketio.close_room(ticket_code_room(ticket_id))
 
 
-def ring_bell(employee_id):
-    """Ring: an employee has new notifications."""
-    _emit("notification-added", {}, user_room(employee_id))
+def notification_added(employee_id, html):
+    """Ring an employee's tabs with their rendered bell count and toasts (`render_fragment`)."""
+    _emit("notification-added", {"html": html}, user_room(employee_id))
+
+
+def render_fragment(template, **context):
+    """Render a fragment for a socket frame, inside a request or not (the dispatcher's thread)."""
+    if has_request_context():
+        return render_template(template, **context)
+    with current_app.app_context(), current_app.test_request_context("/"):
+        return render_template(template, **context)
 
 
 def author_key(message):
@@ -108,11 +143,7 @@ def message_posted(ticket, message):
     """Deliver a new message, rendered once, to everyone looking at the ticket."""
     if _disabled():
         return
-    if has_request_context():
-        html = render_template("messenger/_message.html", message=message, me="")
-    else:
-        with current_app.app_context(), current_app.test_request_context("/"):
-            html = render_template("messenger/_message.html", message=message, me="")
+    html = render_fragment("messenger/_message.html", message=message, me="")
     payload = {"ticket": ticket.id, "id": message.id, "author": author_key(message), "html": html}
     _emit("message-posted", payload, _viewers(ticket))
 
@@ -140,7 +171,7 @@ def socket_actor(as_code=False):
     from app import identity
 
     forget_identity()
-    if not as_code and current_user.is_authenticated:
+    if not as_code and policy.is_employee(current_user):
         return current_user._get_current_object()
     visitor = identity.current_code_visitor()
     if visitor is None or not visitor.device_ids:
@@ -157,7 +188,6 @@ def valid_code_ids(code_user):
 
 def register(app):
     """Connection handling: employees join user and staff rooms, code users their code rooms; others are refused."""
-    from app.blueprints.messenger import events
 
     @socketio.on("connect")
     def on_connect(auth=None):
@@ -168,7 +198,7 @@ def register(app):
 
         forget_identity()
         accepted = False
-        if current_user.is_authenticated:
+        if policy.is_employee(current_user):
             join_room(user_room(current_user.id))
             join_room(STAFF_ROOM)
             accepted = True
@@ -178,5 +208,3 @@ def register(app):
                 join_room(code_room(code_id))
                 accepted = True
         return accepted
-
-    events.register()

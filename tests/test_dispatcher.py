@@ -22,7 +22,15 @@ from app.models import (
     TicketReceiver,
 )
 from app.models._types import utcnow
-from app.services import dispatcher, notifications, offers, push, tickets
+from app.services import (
+    dispatcher,
+    notification_links,
+    notification_preferences,
+    notifications,
+    offers,
+    push,
+    tickets,
+)
 from tests import test_notifications_helpers as endpoints
 from tests.test_notifications import World, forget_request_state
 from tests.test_notifications_helpers import Browser, verify_vapid
@@ -49,7 +57,7 @@ def deliveries(channel, person=None, receiver=False):
 
 
 def prefer(employee, event, channels, strategy=Strategy.ALL):
-    notifications.save_preferences(employee, {event: (set(channels), Origin.OTHERS, strategy)})
+    notification_preferences.save_preferences(employee, {event: (set(channels), Origin.OTHERS, strategy)})
     db.session.commit()
 
 
@@ -121,7 +129,7 @@ def test_signed_link_dies_when_code_users_are_logged_out(app, world, smtp):
 
     ticket = world.code_user_ticket()
     receiver = db.session.scalar(sa.select(TicketReceiver).filter_by(ticket_id=ticket.id))
-    path = notifications.code_user_ticket_url(receiver).removeprefix("http://localhost")
+    path = notification_links.code_user_ticket_url(receiver).removeprefix("http://localhost")
     logout_code_users(world.code, actor=world.mod)
     forget_request_state()
     assert app.test_client().get(path).status_code == 410

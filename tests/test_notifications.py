@@ -14,7 +14,15 @@ from app.enums import (
 )
 from app.extensions import db, socketio
 from app.models import Delivery, Notification, NotificationPreference, TicketReceiver
-from app.services import notifications, offers, tickets
+from app.services import (
+    inbox,
+    live,
+    notification_preferences,
+    notifications,
+    offers,
+    tickets,
+)
+from app.services.notification_wording import describe
 from tests.factories import (
     DEFAULT_STEPS,
     make_code,
@@ -163,7 +171,7 @@ def test_default_channels_and_strategy_chain(app, world):
     offer = of(ticket, world.anna, NotificationEvent.OFFER_RECEIVED)[0]
     assert [d.channel for d in offer.deliveries] == [Channel.WEBSOCKET]  # no SMTP configured, no push subscription
     app.config["MAIL_SERVER"] = "127.0.0.1"
-    notifications.save_preferences(
+    notification_preferences.save_preferences(
         world.anna, {NotificationEvent.OFFER_RECEIVED: ({Channel.PUSH, Channel.EMAIL}, Origin.OTHERS, Strategy.FIRST_SUCCESS)}
     )
     db.session.commit()
@@ -185,13 +193,31 @@ def test_live_toast_after_commit_marks_websocket_sent_once(app, world, monkeypat
     rings = [(payload, room) for event, payload, room in emitted if event == "notification-added"]
     rooms = {room for _, room in rings}
     assert rooms == {f"user:{e.id}" for e in (world.anna, world.ben, world.carla, world.nora)}
-    anna_ring = next(payload for payload, room in rings if room == f"user:{world.anna.id}")
-    assert anna_ring["unread"] == 1
-    assert anna_ring["toasts"][0]["url"] == f"/tickets/{ticket.id}"
-    assert ticket.display_number in anna_ring["toasts"][0]["title"]
-    live = db.session.scalars(sa.select(Delivery).filter_by(channel=Channel.WEBSOCKET)).all()
-    assert live and all(d.status == DeliveryStatus.SENT and d.attempts == 1 for d in live)
-    assert not notifications.claim_live(live[0].id)  # a second sender finds nothing to send
+    anna_ring = next(payload for payload, room in rings if room == f"user:{world.anna.id}")["html"]
+    assert 'data-testid="notification-count"' in anna_ring and 'data-count="1"' in anna_ring
+    assert anna_ring.count('class="toast"') == 1 and f'href="/tickets/{ticket.id}"' in anna_ring
+    assert ticket.display_number in anna_ring
+    sent = db.session.scalars(sa.select(Delivery).filter_by(channel=Channel.WEBSOCKET)).all()
+    assert sent and all(d.status == DeliveryStatus.SENT and d.attempts == 1 for d in sent)
+    assert not live.claim_live(sent[0].id)  # a second sender finds nothing to send
+
+
+def test_live_frame_is_rendered_in_the_employees_language_outside_a_request(app, world, monkeypatch):
+    """The dispatcher's thread has no request: the frame still renders, in the reader's language, escaped."""
+    from flask import has_request_context
+
+    ticket = world.code_user_ticket()
+    offer = of(ticket, world.anna, NotificationEvent.OFFER_RECEIVED)[0]
+    offer.actor_name = "<b>Max</b>"
+    emitted = []
+    monkeypatch.setattr(socketio, "emit", lambda event, payload=None, **kw: emitted.append((event, payload, kw.get("to"))))
+    assert not has_request_context()
+    live.emit_live(world.anna, [offer])
+    (event, payload, room), = emitted
+    assert event == "notification-added" and room == f"user:{world.anna.id}"
+    assert f"Neues Ticketangebot für Sie: {ticket.display_number}" in payload["html"]
+    assert f'data-notification-id="{offer.id}"' in payload["html"] and 'data-testid="notification-count"' in payload["html"]
+    assert "<b>" not in payload["html"]
 
 
 # ---------------------------------------------------------------- views
@@ -210,10 +236,11 @@ def test_bell_list_stacks_and_mark_read(client, login, world, as_htmx):
     assert f'href="/tickets/{ticket.id}"' in page and "&times;2" in page
     newest = of(ticket, world.anna, NotificationEvent.UPDATE_POSTED)[-1]
     response = client.post(f"/notifications/{newest.id}/read", headers=as_htmx)
-    assert response.status_code == 200 and "notification-added" in response.headers["HX-Trigger"]
-    assert notifications.unread_count(world.anna.id) == 2
+    assert response.status_code == 200 and b'id="notification-list"' in response.data
+    assert b'hx-swap-oob="true">2</span>' in response.data  # the bell's count follows out of band
+    assert inbox.unread_count(world.anna.id) == 2
     client.post("/notifications/read-all")
-    assert notifications.unread_count(world.anna.id) == 0
+    assert inbox.unread_count(world.anna.id) == 0
     login(world.ben)
     from flask import g
 
@@ -238,12 +265,18 @@ def test_settings_page_saves_per_event_choices(client, login, world):
         form.setdefault(f"{event.value}-origin", "others")
         form.setdefault(f"{event.value}-strategy", "all")
     assert client.post("/settings/notifications", data=form).status_code == 302
-    preference = notifications.preference_for(world.anna, NotificationEvent.OFFER_RECEIVED)
+    preference = notification_preferences.preference_for(world.anna, NotificationEvent.OFFER_RECEIVED)
     assert preference.channels == {Channel.PUSH}
     assert preference.origin == Origin.ALL and preference.strategy == Strategy.FIRST_SUCCESS
-    assert notifications.preference_for(world.anna, NotificationEvent.RATED).channels == set()
+    assert notification_preferences.preference_for(world.anna, NotificationEvent.RATED).channels == set()
     form["rated-origin"] = "everyone"
-    assert client.post("/settings/notifications", data=form).status_code == 422
+    form["rated-email"] = "1"
+    refused = client.post("/settings/notifications", data=form)
+    assert refused.status_code == 422
+    page = refused.get_data(as_text=True)
+    assert page.count('class="has-error"') == 1 and 'aria-invalid="true"' in page
+    assert 'checked id="rated-email"' in page and 'checked id="rated-push"' not in page  # what was ticked stays
+    assert notification_preferences.preference_for(world.anna, NotificationEvent.RATED).channels == set()
 
 
 def test_settings_requires_login(client):
@@ -295,7 +328,7 @@ def test_code_user_opts_in_by_email_and_push(app, client, world, tmp_path):
     body = {"endpoint": "https://push.example.com/abc", "keys": {"p256dh": "BPk", "auth": "xyz"}}
     assert client.post(f"/receivers/{ticket.id}/push", json=body).status_code == 200
     receiver = db.session.scalar(sa.select(TicketReceiver).filter_by(ticket_id=ticket.id))
-    assert receiver.email == "neu@example.com" and notifications.has_push_subscription(receiver_id=receiver.id)
+    assert receiver.email == "neu@example.com" and notification_preferences.has_push_subscription(receiver_id=receiver.id)
     assert client.post(f"/receivers/{ticket.id}/push/unsubscribe", json=body).get_json()["removed"] is True
     stranger = app.test_client()
     forget_request_state()
@@ -312,8 +345,9 @@ def test_employee_push_subscription_routes(app, client, login, world, tmp_path):
     assert len(key) == 87  # 65-byte uncompressed P-256 point, base64url
     body = {"endpoint": "https://push.example.com/anna", "keys": {"p256dh": "BPk", "auth": "xyz"}}
     assert client.post("/push/subscribe", json=body).status_code == 200
-    assert notifications.has_push_subscription(employee_id=world.anna.id)
-    assert client.post("/push/subscribe", json={"endpoint": "ftp://x"}).status_code == 422
+    assert notification_preferences.has_push_subscription(employee_id=world.anna.id)
+    refused = client.post("/push/subscribe", json={"endpoint": "ftp://x"})
+    assert refused.status_code == 422 and refused.get_json()["error"]
     assert client.post("/push/unsubscribe", json=body).get_json()["removed"] is True
     assert (tmp_path / "vapid.pem").exists() and (tmp_path / "vapid_public.pem").exists()
 
@@ -347,4 +381,4 @@ def test_message_excerpt_reaches_the_notification(world):
     db.session.commit()
     told = of(ticket, world.anna, NotificationEvent.MESSAGE_POSTED)[0]
     assert told.detail["excerpt"] == "Bitte Foto vom Typenschild"
-    assert notifications.describe(told)["body"].endswith("Bitte Foto vom Typenschild")
+    assert describe(told)["body"].endswith("Bitte Foto vom Typenschild")

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from app import policy
-from app.enums import OfferState, Role, Visibility
+from app.enums import NotificationEvent, OfferState, Role, Visibility
 from app.workflow import TicketStatus
 
 DEVICE = 7
@@ -14,7 +14,7 @@ OTHER_DEVICE = 8
 
 def employee(role, id):
     """An employee as the policy sees them."""
-    return SimpleNamespace(is_employee=True, is_code_user=False, role=role, id=id)
+    return SimpleNamespace(is_employee=True, is_code_user=False, role=role, id=id, active=True)
 
 
 def code_user(id, devices=(DEVICE,)):
@@ -67,6 +67,7 @@ EVERYONE = set(ACTORS)
 STAFF = {"member", "offered", "responsible", "moderator", "admin"}
 WORKERS = {"responsible", "moderator", "admin"}
 DEVICE_CODE_USERS = {"code_user", "creator"}
+CODE_USERS = DEVICE_CODE_USERS | {"stranger"}  # receivers: their access was checked when they joined or opted in
 
 # (check name, callable(actor), set of actors allowed)
 CASES = [
@@ -140,6 +141,37 @@ CASES = [
     ("follow public ticket", lambda a: policy.can_follow_ticket(a, ticket()), DEVICE_CODE_USERS),
     ("follow internal ticket", lambda a: policy.can_follow_ticket(a, ticket(visibility=Visibility.INTERNAL)), set()),
     ("follow own draft", lambda a: policy.can_follow_ticket(a, ticket(TicketStatus.DRAFT)), set()),
+    ("receive news of public ticket", lambda a: policy.can_receive(a, ticket()), STAFF | CODE_USERS),
+    ("receive news of internal ticket", lambda a: policy.can_receive(a, ticket(visibility=Visibility.INTERNAL)), STAFF),
+    ("receive news of a draft", lambda a: policy.can_receive(a, ticket(TicketStatus.DRAFT)), STAFF),
+    (
+        "receive internal update of public ticket",
+        lambda a: policy.can_receive(
+            a, ticket(), NotificationEvent.UPDATE_POSTED, update=SimpleNamespace(visibility=Visibility.INTERNAL)
+        ),
+        STAFF,
+    ),
+    (
+        "receive public update",
+        lambda a: policy.can_receive(
+            a, ticket(), NotificationEvent.UPDATE_POSTED, update=SimpleNamespace(visibility=Visibility.PUBLIC)
+        ),
+        STAFF | CODE_USERS,
+    ),
+    ("receive internal content", lambda a: policy.can_receive(a, ticket(), internal=True), STAFF),
+    ("receive a rating", lambda a: policy.can_receive(a, ticket(), NotificationEvent.RATED), STAFF),
+    ("receive an offer", lambda a: policy.can_receive(a, ticket(), NotificationEvent.OFFER_RECEIVED), STAFF),
+    (
+        "receive a message the creator wrote",
+        lambda a: policy.can_receive(a, ticket(), NotificationEvent.MESSAGE_POSTED, actor=ACTORS["creator"]),
+        STAFF | {"code_user", "stranger"},
+    ),
+    (
+        "read own notification",
+        lambda a: policy.can_read_notification(a, SimpleNamespace(employee_id=1)),
+        {"member"},
+    ),
+    ("read a missing notification", lambda a: policy.can_read_notification(a, None), set()),
     ("reach device", lambda a: policy.can_reach_device(a, DEVICE), STAFF | DEVICE_CODE_USERS),
     ("work on open ticket", lambda a: policy.can_work_on(a, ticket()), WORKERS),
     ("work on a draft", lambda a: policy.can_work_on(a, ticket(TicketStatus.DRAFT)), set()),
@@ -166,3 +198,37 @@ def test_every_policy_function_is_in_the_table():
     source = Path(__file__).read_text()
     missing = [name for name in policy.PUBLIC_NAMES if name.startswith("can_") and f"policy.{name}" not in source]
     assert not missing
+
+
+def test_inactive_employees_receive_nothing():
+    inactive = SimpleNamespace(is_employee=True, is_code_user=False, role=Role.MEMBER, id=9, active=False)
+    assert not policy.can_receive(inactive, ticket())
+
+
+def test_receiver_rows_hear_public_news_but_not_of_their_own_actions():
+    receiver = SimpleNamespace(code_user_id=101)
+    assert policy.can_receive(receiver, ticket(), NotificationEvent.STATUS_CHANGED)
+    assert not policy.can_receive(receiver, ticket(visibility=Visibility.INTERNAL), NotificationEvent.STATUS_CHANGED)
+    assert not policy.can_receive(receiver, ticket(), NotificationEvent.STATUS_CHANGED, actor=ACTORS["creator"])
+    assert policy.can_receive(receiver, ticket(), NotificationEvent.STATUS_CHANGED, actor=ACTORS["code_user"])
+
+
+WHO_HEARS_WHAT = [
+    "app/realtime.py",
+    "app/services/notifications.py",
+    "app/services/receivers.py",
+    "app/services/live.py",
+    "app/services/notification_links.py",
+    "app/services/subscriptions.py",
+    "app/blueprints/notifications/routes.py",
+    "app/templates/notifications/_code_user_optin.html",
+    "app/templates/notifications/_delivery_log.html",
+]
+
+
+@pytest.mark.parametrize("path", WHO_HEARS_WHAT)
+def test_who_hears_what_is_decided_by_policy_only(path):
+    """Notifications, receivers, links and rooms ask policy; none compares visibility, status or flags itself."""
+    source = (Path(__file__).parent.parent / path).read_text()
+    for rule in ("Visibility.PUBLIC", "visibility.value", "visibility !=", "TicketStatus.DRAFT", ".active", "is_authenticated", "employee_id !="):
+        assert rule not in source, f"{path} decides access itself ({rule})"

@@ -208,3 +208,18 @@ def test_mark_read_over_the_socket_moves_the_marker_and_answers_refusals_in_its_
     refused = customer.emit("mark_read", {"ticket": scene.ticket.id, "as": "code"}, callback=True)
     assert refused["ok"] is False and refused["status"] == 404 and refused["error"]
     assert messenger.last_read_id(scene.ticket, scene.visitor) == read_before
+
+
+def test_rings_reach_the_code_users_room_only_while_policy_lets_them_hear(scene, monkeypatch):
+    """The rooms a ring reaches are policy's choice: code users hear of PUBLIC tickets only."""
+    from app import realtime
+
+    emitted = []
+    monkeypatch.setattr(socketio, "emit", lambda event, payload=None, **kw: emitted.append((event, kw.get("to"))))
+    realtime.ticket_changed(scene.ticket)
+    assert ("ticket-updated", [f"ticket:{scene.ticket.id}", f"ticket:{scene.ticket.id}:code", "staff"]) in emitted
+    emitted.clear()
+    scene.ticket.visibility = Visibility.INTERNAL
+    realtime.ticket_changed(scene.ticket, visibility_changed=True)
+    assert ("ticket-hidden", f"ticket:{scene.ticket.id}:code") in emitted
+    assert ("ticket-updated", [f"ticket:{scene.ticket.id}", "staff"]) in emitted

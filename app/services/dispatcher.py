@@ -16,7 +16,9 @@ from app.enums import Channel, DeliveryStatus
 from app.extensions import db
 from app.models import Delivery
 from app.models._types import utcnow
-from app.services import mail, notifications, push
+from app.services import live, mail, notifications, push
+from app.services.notification_links import external_url
+from app.services.notification_wording import describe
 
 log = logging.getLogger(__name__)
 
@@ -150,7 +152,7 @@ def send(delivery, now):
             raise Skip("no live browser for code users")
         if now - notification.created_at > LIVE_TOAST_MAX_AGE:
             raise Skip("too old for a live toast")
-        notifications.emit_live(notification.employee, [notification])
+        live.emit_live(notification.employee, [notification])
     elif delivery.channel == Channel.EMAIL:
         _send_email(notification)
     elif delivery.channel == Channel.PUSH:
@@ -193,11 +195,11 @@ def _send_push(notification):
     _, language = _recipient(notification)
     language = language if language in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
     with force_locale(language):
-        info = notifications.describe(notification)
+        info = describe(notification)
     payload = {
         "title": info["title"],
         "body": info["body"],
-        "url": notifications.external_url(notification),
+        "url": external_url(notification),
         "tag": f"ticket-{notification.ticket_id}-{notification.event.value}",
     }
     sent, errors, gone = 0, [], 0

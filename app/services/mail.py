@@ -6,6 +6,9 @@ from email.utils import make_msgid
 from flask import current_app
 from flask_babel import force_locale
 
+from app.services.notification_links import external_url
+from app.services.notification_wording import describe
+
 
 class MailError(Exception):
     """Sending failed; `permanent` says whether a retry can help."""
@@ -22,8 +25,6 @@ def render(template_name, **context):
 
 def build_notification_mail(notification, to, language):
     """The EmailMessage for one notification, rendered in `language`."""
-    from app.services.notifications import describe, external_url
-
     with force_locale(language):
         info = describe(notification)
         context = {

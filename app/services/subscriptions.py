@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from app import policy
 from app.extensions import db
 from app.models import TicketReceiver
-from app.services import notifications, push
+from app.services import push, receivers
 from app.services.answers import EMAIL
 from app.services.errors import NotFound, ValidationError, require
 
@@ -44,7 +44,7 @@ def _require_follower(ticket, actor):
 
 def _register(ticket, actor):
     """The actor's receiver row for the ticket, created on first opt-in."""
-    return notifications.register_receiver(ticket, actor.code_user, language=notifications.get_locale_or_default())
+    return receivers.register_receiver(ticket, actor.code_user, language=receivers.request_language())
 
 
 def follow_by_push(ticket, endpoint, p256dh, auth, *, actor):

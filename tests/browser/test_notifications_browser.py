@@ -45,6 +45,8 @@ def test_bell_rises_live_and_item_opens_the_ticket(live_server, new_page):
     assert anna.evaluate("window.__stillTheSamePage") is True  # no reload
     toast = anna.locator("#toasts .toast").filter(has_text=f"T-{number:05d}")
     toast.wait_for(timeout=5000)
+    toast.get_by_role("button").click()  # the server-rendered toast closes
+    toast.wait_for(state="detached", timeout=2000)
 
     anna.locator("#notification-bell").click()
     anna.wait_for_url(re.compile(r"/notifications$"))
@@ -52,6 +54,10 @@ def test_bell_rises_live_and_item_opens_the_ticket(live_server, new_page):
     assert item.get_attribute("href") == f"/tickets/{number}"
     assert f"T-{number:05d}" in item.inner_text()
     assert_accessible(anna)
+    anna.locator('#notification-list form[action$="/notifications/read-all"] button').click()
+    anna.wait_for_function(  # the bell's count follows the list out of band, no polling, no reload
+        "() => document.querySelector('[data-testid=notification-count]').textContent.trim() === '0'", timeout=5000
+    )
     item.click()
     anna.wait_for_url(re.compile(rf"/tickets/{number}$"))
     anna.locator("#delivery-log").wait_for()

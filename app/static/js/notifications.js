@@ -1,119 +1,59 @@
-// Notifications: live bell and toasts on the "notification-added" ring, browser notifications while the tab is
-// hidden, and web-push subscription buttons (employees on the settings page, code users on their ticket page).
+// Notifications glue: the "notification-added" frame (realtime.js re-dispatches it on document.body) brings the
+// bell's count and toasts rendered by the server; this puts them in place, shows each toast once per tab and, while
+// the tab is hidden, as a browser notification. Also the web-push subscription buttons and the read beacon.
 (function () {
   "use strict";
   if (window.TicketwerkNotifications) {
     return;
   }
+  window.TicketwerkNotifications = true;
   var shown = {};
   var csrf = document.querySelector('meta[name="csrf-token"]');
-
-  function csrfHeaders(extra) {
-    var headers = extra || {};
-    if (csrf) {
-      headers["X-CSRFToken"] = csrf.content;
-    }
-    return headers;
-  }
-
-  function setCount(unread) {
-    if (typeof unread !== "number") {
-      return;
-    }
-    document.querySelectorAll('[data-testid="notification-count"]').forEach(function (node) {
-      node.textContent = String(unread);
-      node.setAttribute("data-count", String(unread));
-    });
-  }
-
-  function showToast(toast) {
-    var region = document.getElementById("toasts");
-    if (!region) {
-      return;
-    }
-    var box = document.createElement("div");
-    box.className = "toast";
-    box.setAttribute("role", "status");
-    var link = document.createElement("a");
-    link.href = toast.url || "/notifications";
-    link.textContent = toast.title || "";
-    box.appendChild(link);
-    if (toast.body) {
-      var text = document.createElement("p");
-      text.className = "small";
-      text.textContent = toast.body;
-      box.appendChild(text);
-    }
-    var close = document.createElement("button");
-    close.type = "button";
-    close.className = "btn btn-ghost btn-sm";
-    close.setAttribute("aria-label", region.dataset.closeLabel || "×");
-    close.textContent = "×";
-    close.addEventListener("click", function () {
-      box.remove();
-    });
-    box.appendChild(close);
-    region.appendChild(box);
-    window.setTimeout(function () {
-      box.remove();
-    }, 10000);
-  }
 
   function showBrowserNotification(toast) {
     if (!("Notification" in window) || Notification.permission !== "granted" || !document.hidden) {
       return;
     }
+    var link = toast.querySelector('[data-role="toast-title"]');
+    var body = toast.querySelector('[data-role="toast-body"]');
     try {
-      var note = new Notification(toast.title || "Ticketwerk", {
-        body: toast.body || "",
-        tag: "notification-" + toast.id,
+      var note = new Notification(link ? link.textContent : "Ticketwerk", {
+        body: body ? body.textContent : "",
+        tag: "notification-" + toast.dataset.notificationId,
         icon: "/static/icons/icon-192.png"
       });
       note.onclick = function () {
         window.focus();
-        window.location.href = toast.url || "/notifications";
+        window.location.href = link ? link.href : "/notifications";
       };
     } catch (error) {
       // Some browsers only allow notifications from a service worker; web push covers those.
     }
   }
 
-  // A ring from the server: update the count, toast each new notification once per tab.
-  function onRing(payload) {
-    payload = payload || {};
-    setCount(payload.unread);
-    (payload.toasts || []).forEach(function (toast) {
-      if (toast.id && shown[toast.id]) {
-        return;
-      }
-      shown[toast.id] = true;
-      showToast(toast);
-      showBrowserNotification(toast);
-    });
-  }
-
-  window.TicketwerkNotifications = { onRing: onRing };
-
-  // realtime.js (when present) turns socket rings into DOM events; the detail carries the payload.
-  document.addEventListener("notification-added", function (event) {
-    if (event.detail && typeof event.detail === "object") {
-      onRing(event.detail);
-    }
-  }, true);
-
-  function connectSocket() {
-    if (!document.getElementById("notification-bell") || typeof window.io !== "function") {
+  document.body.addEventListener("notification-added", function (event) {
+    if (!event.detail || typeof event.detail.html !== "string") {
       return;
     }
-    if (window.TicketwerkRealtime) {
-      return; // realtime.js already listens and re-dispatches rings on document.body.
+    var frame = document.createElement("template");
+    frame.innerHTML = event.detail.html;
+    var count = frame.content.querySelector("#notification-count");
+    var current = document.getElementById("notification-count");
+    if (count && current) {
+      current.replaceWith(count);
+      window.htmx.process(count);
     }
-    var socket = window.io({ transports: ["websocket", "polling"] });
-    socket.on("notification-added", function (payload) {
-      onRing(payload);
-      document.body.dispatchEvent(new CustomEvent("notification-added", { detail: null, bubbles: true }));
+    var region = document.getElementById("toasts");
+    frame.content.querySelectorAll("[data-notification-id]").forEach(function (toast) {
+      if (shown[toast.dataset.notificationId] || !region) {
+        return;
+      }
+      shown[toast.dataset.notificationId] = true;
+      region.appendChild(toast);
+      window.setTimeout(function () { toast.remove(); }, 10000);
+      showBrowserNotification(toast);
     });
-  }
+  });
 
   // Clicking an item opens the ticket; mark it read on the way without delaying navigation.
   document.addEventListener("click", function (event) {
@@ -129,70 +69,61 @@
     navigator.sendBeacon(link.dataset.readUrl, form);
   });
 
-  // ---- browser notifications and web push (need a user gesture) ----
-
   function urlBase64ToUint8Array(base64) {
     var padding = "=".repeat((4 - (base64.length % 4)) % 4);
     var raw = window.atob((base64 + padding).replace(/-/g, "+").replace(/_/g, "/"));
-    var output = new Uint8Array(raw.length);
-    for (var i = 0; i < raw.length; ++i) {
-      output[i] = raw.charCodeAt(i);
-    }
-    return output;
+    return Uint8Array.from(raw, function (c) { return c.charCodeAt(0); });
   }
 
-  function status(container, text) {
+  function status(container, key) {
     var node = container.querySelector('[data-role="push-status"]');
     if (node) {
-      node.textContent = text;
+      node.textContent = container.dataset[key] || "";
     }
+  }
+
+  function post(url, body) {
+    var headers = { "Content-Type": "application/json" };
+    if (csrf) {
+      headers["X-CSRFToken"] = csrf.content;
+    }
+    return fetch(url, { method: "POST", credentials: "same-origin", headers: headers, body: JSON.stringify(body) });
   }
 
   function pushSupported() {
     return "serviceWorker" in navigator && "PushManager" in window && "Notification" in window;
   }
 
-  function registration() {
-    return navigator.serviceWorker.register("/service-worker.js", { scope: "/" }).then(function () {
-      return navigator.serviceWorker.ready;
-    });
-  }
-
   function subscribe(container) {
     if (!pushSupported()) {
-      status(container, container.dataset.msgUnsupported || "");
+      status(container, "msgUnsupported");
       return;
     }
     Notification.requestPermission().then(function (permission) {
       if (permission !== "granted") {
-        status(container, container.dataset.msgBlocked || "");
+        status(container, "msgBlocked");
         return null;
       }
-      return fetch(container.dataset.pushKeyUrl, { credentials: "same-origin" })
-        .then(function (response) { return response.json(); })
-        .then(function (data) {
-          return registration().then(function (reg) {
-            return reg.pushManager.getSubscription().then(function (existing) {
-              return existing || reg.pushManager.subscribe({
-                userVisibleOnly: true,
-                applicationServerKey: urlBase64ToUint8Array(data.key)
-              });
-            });
-          });
+      return Promise.all([
+        fetch(container.dataset.pushKeyUrl, { credentials: "same-origin" }).then(function (r) { return r.json(); }),
+        navigator.serviceWorker.register("/service-worker.js", { scope: "/" }).then(function () {
+          return navigator.serviceWorker.ready;
         })
-        .then(function (subscription) {
-          return fetch(container.dataset.pushSubscribe, {
-            method: "POST",
-            credentials: "same-origin",
-            headers: csrfHeaders({ "Content-Type": "application/json" }),
-            body: JSON.stringify(subscription.toJSON())
+      ]).then(function (both) {
+        var reg = both[1];
+        return reg.pushManager.getSubscription().then(function (existing) {
+          return existing || reg.pushManager.subscribe({
+            userVisibleOnly: true,
+            applicationServerKey: urlBase64ToUint8Array(both[0].key)
           });
-        })
-        .then(function (response) {
-          status(container, response.ok ? container.dataset.msgOn || "" : container.dataset.msgFailed || "");
         });
+      }).then(function (subscription) {
+        return post(container.dataset.pushSubscribe, subscription.toJSON());
+      }).then(function (response) {
+        status(container, response.ok ? "msgOn" : "msgFailed");
+      });
     }).catch(function () {
-      status(container, container.dataset.msgFailed || "");
+      status(container, "msgFailed");
     });
   }
 
@@ -204,22 +135,15 @@
       return reg ? reg.pushManager.getSubscription() : null;
     }).then(function (subscription) {
       if (!subscription) {
-        status(container, container.dataset.msgOff || "");
         return null;
       }
-      var body = JSON.stringify({ endpoint: subscription.endpoint });
-      return fetch(container.dataset.pushUnsubscribe, {
-        method: "POST",
-        credentials: "same-origin",
-        headers: csrfHeaders({ "Content-Type": "application/json" }),
-        body: body
-      }).then(function () {
+      return post(container.dataset.pushUnsubscribe, { endpoint: subscription.endpoint }).then(function () {
         return subscription.unsubscribe();
-      }).then(function () {
-        status(container, container.dataset.msgOff || "");
       });
+    }).then(function () {
+      status(container, "msgOff");
     }).catch(function () {
-      status(container, container.dataset.msgFailed || "");
+      status(container, "msgFailed");
     });
   }
 
@@ -230,9 +154,11 @@
     }
     var container = button.closest("[data-push-subscribe]") || document.body;
     var action = button.dataset.action;
-    if (action === "enable-browser-notifications" && "Notification" in window) {
+    if (action === "dismiss-toast") {
+      button.closest(".toast").remove();
+    } else if (action === "enable-browser-notifications" && "Notification" in window) {
       Notification.requestPermission().then(function (permission) {
-        status(container, permission === "granted" ? container.dataset.msgOn || "" : container.dataset.msgBlocked || "");
+        status(container, permission === "granted" ? "msgOn" : "msgBlocked");
       });
     } else if (action === "push-subscribe") {
       subscribe(container);
@@ -241,17 +167,8 @@
     }
   });
 
-  function start() {
-    connectSocket();
-    // The service worker makes the app installable and receives web pushes.
-    if ("serviceWorker" in navigator && window.isSecureContext) {
-      navigator.serviceWorker.register("/service-worker.js", { scope: "/" }).catch(function () {});
-    }
-  }
-
-  if (document.readyState === "loading") {
-    document.addEventListener("DOMContentLoaded", start);
-  } else {
-    start();
+  // The service worker makes the app installable and receives web pushes.
+  if ("serviceWorker" in navigator && window.isSecureContext) {
+    navigator.serviceWorker.register("/service-worker.js", { scope: "/" }).catch(function () {});
   }
 })();

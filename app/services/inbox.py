@@ -1,0 +1,77 @@
+"""An employee's notifications as they read them: the unread count, the stacked list, marking read."""
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app import policy
+from app.extensions import db
+from app.models import Delivery, Notification
+from app.models._types import utcnow
+from app.services.errors import NotFound, require
+from app.services.notification_wording import describe
+
+LIST_LIMIT = 300
+
+
+def unread_count(employee_id):
+    """How many notifications the employee has not read."""
+    query = sa.select(sa.func.count(Notification.id)).filter_by(employee_id=employee_id, read_at=None)
+    return db.session.scalar(query) or 0
+
+
+def stacked(employee_id, limit=None):
+    """The employee's notifications newest first, stacked per ticket and event: [{latest, count, unread, ids, info}]."""
+    rows = db.session.scalars(
+        sa.select(Notification).filter_by(employee_id=employee_id).order_by(Notification.id.desc()).limit(LIST_LIMIT)
+    )
+    stacks = {}
+    for notification in rows:
+        key = (notification.ticket_id, notification.event)
+        stack = stacks.get(key)
+        if stack is None:
+            stacks[key] = stack = {"latest": notification, "count": 0, "unread": 0, "ids": []}
+        stack["count"] += 1
+        stack["ids"].append(notification.id)
+        if notification.read_at is None:
+            stack["unread"] += 1
+    return [stack | {"info": describe(stack["latest"])} for stack in list(stacks.values())[:limit]]
+
+
+def delivery_log(ticket):
+    """(notification, delivery) rows of a ticket, newest first (at most 200), for the staff delivery log."""
+    query = (
+        sa.select(Notification, Delivery)
+        .join(Delivery, Delivery.notification_id == Notification.id)
+        .where(Notification.ticket_id == ticket.id)
+        .order_by(Delivery.id.desc())
+        .limit(200)
+    )
+    return db.session.execute(query).all()
+
+
+def mark_stack_read(notification, *, actor):
+    """Mark the employee's stack of `notification` (every unread one of that ticket and event) read; NotFound if not theirs."""
+    if not policy.can_read_notification(actor, notification):
+        raise NotFound(_("This page does not exist or is not available to you."))
+    ids = db.session.scalars(
+        sa.select(Notification.id).filter_by(
+            employee_id=actor.id, ticket_id=notification.ticket_id, event=notification.event, read_at=None
+        )
+    ).all()
+    _mark_read(actor, Notification.id.in_(list(ids) + [notification.id]))
+
+
+def mark_all_read(*, actor):
+    """Mark every notification of the employee read; NotAllowed for anyone else."""
+    require(policy.is_employee(actor))
+    _mark_read(actor, sa.true())
+
+
+def _mark_read(employee, condition):
+    """Set read_at on the employee's unread notifications matching `condition`, and commit."""
+    db.session.execute(
+        sa.update(Notification)
+        .where(condition, Notification.employee_id == employee.id, Notification.read_at.is_(None))
+        .values(read_at=utcnow())
+        .execution_options(synchronize_session=False)
+    )
+    db.session.commit()
