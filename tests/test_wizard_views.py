@@ -68,7 +68,7 @@ def test_both_wizards_render_the_same_field_with_aria_on_error(wizards, position
     field = fields[0]
     assert "field-invalid" in field and 'aria-invalid="true"' in field
     described = re.search(r'aria-describedby="([^"]*)"', field).group(1).split()
-    assert described == ["step-value-help", "step-error"]
+    assert described == ["step-error", "step-value-help"]  # the error is read first
     for element_id in described:
         assert f'id="{element_id}"' in field
     assert re.search(r'<p class="error" id="step-error" role="alert">Bitte (verwenden Sie höchstens 255|wählen Sie)', field)
