@@ -1,4 +1,5 @@
 """Who is asking: the logged-in employee, or a code visitor known by a signed browser cookie."""
+import functools
 import secrets
 
 import sqlalchemy as sa
@@ -138,3 +139,14 @@ def require_back_office():
     if not policy.can_use_back_office(current_user):
         abort(403)
     return None
+
+
+def back_office_only(view):
+    """Decorate a staff view in a blueprint that also serves others: `require_back_office` before the view."""
+
+    @functools.wraps(view)
+    def guarded(*args, **kwargs):
+        """Log in first, then the policy decides; then the view."""
+        return require_back_office() or view(*args, **kwargs)
+
+    return guarded

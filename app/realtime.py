@@ -136,7 +136,7 @@ def actor_key(actor):
     """The author key of an actor (matches author_key of their messages)."""
     if actor is None:
         return ""
-    return f"e:{actor.id}" if getattr(actor, "is_employee", False) else f"c:{actor.id}"
+    return f"e:{actor.id}" if policy.is_employee(actor) else f"c:{actor.id}"
 
 
 def message_posted(ticket, message):

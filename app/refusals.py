@@ -5,7 +5,15 @@ Views keep no try/except for service errors. A view that shows a form says first
 or `ValidationError`, and `answer_refusal` rolls the session back, logs the refusal and answers 403/404/409/422
 with the renderer's page or fragment (the form re-rendered with what was typed), or with the message alone.
 """
-from flask import current_app, g, make_response, render_template, request
+from flask import (
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+)
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 
@@ -21,6 +29,18 @@ def on_refusal(renderer):
     flashes its refusal and goes back) or an HX-Redirect 204 keeps its own. Call it before the service.
     """
     g.refusal_renderer = renderer
+
+
+def back_on_refusal(url, code=302):
+    """Answer a refusal of a one-click action by flashing its message and redirecting to `url`; returns `url`."""
+
+    def answer(error):
+        """Flash the refusal, then go back."""
+        flash(error.message, "error")
+        return redirect(url, code=code)
+
+    on_refusal(answer)
+    return url
 
 
 def answer_refusal(error):

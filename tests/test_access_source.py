@@ -49,14 +49,16 @@ def _callee(module, call):
 
 
 def reaches_policy(function, depth=FOLLOW_DEPTH, seen=None):
-    """Whether `function`, or an app function it calls (followed `depth` deep), asks the policy."""
+    """Whether `function`, its decorators, or an app function they call (followed `depth` deep) ask the policy."""
     seen = set() if seen is None else seen
     function = inspect.unwrap(function)
     if function in seen or depth < 0:
         return False
     seen.add(function)
     module = inspect.getmodule(function)
-    for node in ast.walk(_source_tree(function)):
+    tree = _source_tree(function)
+    decorators = [ast.Call(func=d, args=[], keywords=[]) for d in tree.body[0].decorator_list]
+    for node in [*decorators, *ast.walk(tree)]:
         if not isinstance(node, ast.Call):
             continue
         target = node.func

@@ -29,10 +29,7 @@ from app.models import Delivery, Notification
 from app.models._types import utcnow
 from app.services import live
 from app.services.notification_preferences import code_user_preference, preference_for
-from app.services.receivers import (
-    code_user_receivers,
-    register_creator_receiver,  # noqa: F401 - ticket submission calls it here
-)
+from app.services.receivers import code_user_receivers
 from app.services.ticket_changes import actor_name
 
 CHAIN_ORDER = (Channel.EMAIL, Channel.PUSH)

@@ -10,7 +10,7 @@ from app.extensions import db
 from app.models import Answer, Attachment, Rating, Ticket, Update
 from app.models._types import utcnow
 from app.services import answers as answer_rules
-from app.services import notifications, offers, search
+from app.services import notifications, offers, receivers, search
 from app.services.errors import (
     InvalidTransition,
     NotAllowed,
@@ -163,7 +163,7 @@ def open_draft(ticket, *, actor):
     record_event(ticket, "created", actor=actor, after=ticket.visibility.name)
     offers.send_offers(ticket, actor=actor)
     notifications.record(NotificationEvent.TICKET_CREATED, ticket, actor=actor)
-    notifications.register_creator_receiver(ticket, actor=actor)
+    receivers.register_creator_receiver(ticket, actor=actor)
     db.session.flush()  # the search document reads the ticket back; its row lock must not reload unflushed changes
     search.reindex_ticket(ticket.id, commit=False)
     return ticket

@@ -4,12 +4,11 @@ The blueprint lives here so that the view modules can register on it; `routes.py
 """
 from functools import wraps
 
-from flask import Blueprint, abort, flash, redirect
+from flask import Blueprint, abort
 from flask_login import current_user
 
 from app import policy
 from app.extensions import login_manager
-from app.refusals import on_refusal
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -35,15 +34,3 @@ def admin_only(view):
         return view(*args, **kwargs)
 
     return wrapper
-
-
-def back_on_refusal(url):
-    """Answer a refusal of this one-click action by flashing its message and going back to `url`; returns `url`."""
-
-    def answer(error):
-        """Flash and redirect."""
-        flash(error.message, "error")
-        return redirect(url)
-
-    on_refusal(answer)
-    return url

@@ -13,7 +13,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.blueprints.admin import back_on_refusal, bp
+from app.blueprints.admin import bp
 from app.blueprints.admin.forms import (
     ArchiveForm,
     CodeLabelForm,
@@ -27,6 +27,7 @@ from app.blueprints.admin.forms import (
 from app.enums import Visibility
 from app.extensions import db
 from app.models import Code, Customer, Device, Ticket, Update
+from app.refusals import back_on_refusal
 from app.services import qr, uploads
 from app.services.code_access import logout_code_users, set_code_enabled
 from app.services.codes import (

@@ -12,7 +12,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from app.blueprints.admin import admin_only, back_on_refusal, bp
+from app.blueprints.admin import admin_only, bp
 from app.blueprints.admin.forms import (
     EmployeeForm,
     InvitationForm,
@@ -23,6 +23,7 @@ from app.blueprints.admin.forms import (
 )
 from app.extensions import db
 from app.models import Employee, Organisation, Team
+from app.refusals import back_on_refusal
 from app.services import organisation, staff, uploads
 
 account_bp = Blueprint("account", __name__)

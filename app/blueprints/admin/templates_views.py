@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.blueprints.admin import back_on_refusal, bp
+from app.blueprints.admin import bp
 from app.blueprints.admin.forms import (
     ActiveForm,
     ArchiveForm,
@@ -18,6 +18,7 @@ from app.blueprints.admin.forms import (
 )
 from app.extensions import db
 from app.models import ActionButton, AssistantElement, Flow, Group, Step, Template
+from app.refusals import back_on_refusal
 from app.services.assistant import (
     delete_button,
     delete_element,

@@ -13,7 +13,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_login import current_user, login_required
+from flask_login import current_user
 
 from app import identity, policy
 from app.blueprints.notifications.forms import PreferencesForm, preferences_data
@@ -66,7 +66,7 @@ def _public_key_or_none():
 
 
 @bp.get("/notifications")
-@login_required
+@identity.back_office_only
 def index():
     """The notification list."""
     return _list(block="list")
@@ -79,21 +79,21 @@ def _list(**options):
 
 
 @bp.get("/notifications/bell")
-@login_required
+@identity.back_office_only
 def bell():
     """The bell's unread count (it fetches itself again when the socket (re)connects)."""
     return render("notifications/_bell_count.html", unread=inbox.unread_count(current_user.id))
 
 
 @bp.get("/notifications/recent")
-@login_required
+@identity.back_office_only
 def recent():
     """The newest stacks as a fragment (for the bell's dropdown)."""
     return render("notifications/_items.html", stacks=inbox.stacked(current_user.id, limit=8))
 
 
 @bp.post("/notifications/<int:notification_id>/read")
-@login_required
+@identity.back_office_only
 def mark_read(notification_id):
     """Mark one stack (every notification of that ticket and event) read."""
     inbox.mark_stack_read(db.session.get(Notification, notification_id), actor=current_user)
@@ -101,7 +101,7 @@ def mark_read(notification_id):
 
 
 @bp.post("/notifications/read-all")
-@login_required
+@identity.back_office_only
 def mark_all_read():
     """Mark everything read."""
     inbox.mark_all_read(actor=current_user)
@@ -118,7 +118,7 @@ def _after_change():
 
 
 @bp.route("/settings/notifications", methods=["GET", "POST"])
-@login_required
+@identity.back_office_only
 def settings():
     """Per event: channels, origin, strategy."""
     shown = None if request.method == "POST" else preferences_data(_preferences(current_user))
@@ -165,7 +165,7 @@ def push_key():
 
 
 @bp.post("/push/subscribe")
-@login_required
+@identity.back_office_only
 def push_subscribe():
     """Subscribe this browser to the employee's web pushes."""
     on_refusal(_json_refusal)
@@ -174,7 +174,7 @@ def push_subscribe():
 
 
 @bp.post("/push/unsubscribe")
-@login_required
+@identity.back_office_only
 def push_unsubscribe():
     """Stop web pushes to this browser."""
     removed = subscriptions.unsubscribe_push(_subscription_fields()[0], actor=current_user)

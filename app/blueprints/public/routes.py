@@ -17,12 +17,12 @@ from flask_limiter.util import get_remote_address
 from sqlalchemy.orm import selectinload
 
 from app import identity, policy
-from app.blueprints.wizard.views import flash_refusal, step_view
+from app.blueprints.wizard.views import step_view
 from app.enums import ButtonTarget, Visibility
 from app.extensions import db, limiter
 from app.htmx import is_htmx, redirect_after_write, render
 from app.models import AssistantElement, Flow, Ticket, Update
-from app.refusals import on_refusal
+from app.refusals import back_on_refusal, on_refusal
 from app.services import code_access, tickets, uploads
 from app.workflow import TicketStatus
 
@@ -171,7 +171,7 @@ def start_flow(token, flow_id):
     flow = db.session.get(Flow, flow_id)
     if flow is None or flow.template_id != g.device.template_id or not flow.active:
         abort(404)
-    on_refusal(flash_refusal(url_for("public.new_ticket", token=token)))
+    back_on_refusal(url_for("public.new_ticket", token=token))
     ticket = tickets.start_draft(flow, g.device, actor=g.visitor)
     return redirect(url_for("public.wizard_step", token=token, number=ticket.number, position=0))
 
@@ -204,7 +204,7 @@ def delete_draft(token, number):
     """Throw away one of this browser's drafts."""
     ticket = _ticket_or_404(number)
     back = url_for("public.device", token=token, tab="tickets")
-    on_refusal(flash_refusal(back, code=303))
+    back_on_refusal(back, code=303)
     tickets.delete_draft(ticket, actor=g.visitor)
     flash(_("The draft was deleted."), "success")
     return redirect(back, code=303)

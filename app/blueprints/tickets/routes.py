@@ -7,7 +7,7 @@ from sqlalchemy.orm import selectinload
 
 from app import identity, policy, workflow
 from app.blueprints.tickets import overview, timeline
-from app.blueprints.wizard.views import flash_refusal, step_view
+from app.blueprints.wizard.views import step_view
 from app.enums import Priority, Visibility
 from app.extensions import db
 from app.htmx import is_htmx, redirect_after_write, render, trigger
@@ -23,7 +23,7 @@ from app.models import (
     TicketEvent,
     Update,
 )
-from app.refusals import on_refusal
+from app.refusals import back_on_refusal, on_refusal
 from app.services import offers, tickets, uploads
 from app.workflow import TicketStatus
 
@@ -353,7 +353,7 @@ def start():
     flow = db.session.get(Flow, int(request.form.get("flow") or 0))
     if device is None or flow is None:
         abort(404)
-    on_refusal(flash_refusal(url_for("tickets.new", device=device.name), code=303))
+    back_on_refusal(url_for("tickets.new", device=device.name), code=303)
     ticket = tickets.start_draft(flow, device, actor=current_user)
     return redirect_after_write(url_for("tickets.draft_step", number=ticket.number, position=0))
 
@@ -378,7 +378,7 @@ def draft_step(number, position):
 def delete_draft(number):
     """Throw away my draft."""
     ticket = _ticket_or_404(number)
-    on_refusal(flash_refusal(url_for("tickets.show", number=number), code=303))
+    back_on_refusal(url_for("tickets.show", number=number), code=303)
     tickets.delete_draft(ticket, actor=current_user)
     flash(_("The draft was deleted."), "success")
     return redirect(url_for("tickets.index"), code=303)

@@ -54,15 +54,3 @@ def _refused(error, *, form, page, position, step_url):
         return redirect_after_write(step_url(error.field))
     form.show_refusal(error)
     return page()
-
-
-
-def flash_refusal(url, code=302):
-    """A refusal renderer for one-click actions: flash the message and go to `url`."""
-
-    def renderer(error):
-        """Flash, then redirect."""
-        flash(error.message, "error")
-        return redirect(url, code=code)
-
-    return renderer
