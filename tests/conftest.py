@@ -4,9 +4,11 @@ import uuid
 
 import pytest
 import sqlalchemy as sa
+from flask import request_started
 
 from app import create_app
 from app.extensions import db
+from app.security import forget_previous_request
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 
@@ -81,6 +83,24 @@ def app(tmp_path, db_backend, request):
         db.engine.dispose()
 
 
+@pytest.fixture(autouse=True)
+def fresh_request_state(request):
+    """The app fixture keeps one app context (and its `g`) across requests: each request starts without the
+    previous one's user, code visitor and language, before any hook (CSRF, limits) could read them."""
+    if "app" not in request.fixturenames:
+        yield
+        return
+    app = request.getfixturevalue("app")
+
+    def forget(sender, **extra):
+        """Drop what an earlier request cached."""
+        forget_previous_request()
+
+    request_started.connect(forget, app)
+    yield
+    request_started.disconnect(forget, app)
+
+
 @pytest.fixture
 def client(app):
     """A test client."""
@@ -106,6 +126,16 @@ def login(client):
 def as_htmx():
     """Headers that make a request look like htmx."""
     return {"HX-Request": "true"}
+
+
+@pytest.fixture
+def english(app):
+    """Service messages asserted in English (the catalog translates them for German users); use with
+    `pytestmark = pytest.mark.usefixtures("english")`."""
+    from flask_babel import force_locale
+
+    with force_locale("en"):
+        yield
 
 
 @pytest.fixture

@@ -22,15 +22,9 @@ from tests.factories import (
 )
 
 RUN_ON_POSTGRES = True
+pytestmark = pytest.mark.usefixtures("english")
 
 
-@pytest.fixture(autouse=True)
-def english(app):
-    """Messages are asserted in English."""
-    from flask_babel import force_locale
-
-    with force_locale("en"):
-        yield
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import io
 
 import pytest
 import sqlalchemy as sa
-from flask import g, request_started
 from PIL import Image
 from werkzeug.datastructures import FileStorage
 
@@ -19,19 +18,6 @@ from tests.factories import make_employee, make_ticket
 def file_storage(name, content):
     """An uploaded file as Flask hands it to views."""
     return FileStorage(stream=io.BytesIO(content), filename=name)
-
-
-@pytest.fixture(autouse=True)
-def fresh_locale_per_request(app):
-    """The app fixture keeps one app context (and its g) across requests; let each request pick its language."""
-
-    def forget_locale(sender, **extra):
-        """Drop Flask-Babel's cached locale before the request runs."""
-        g.pop("_flask_babel", None)
-
-    request_started.connect(forget_locale, app)
-    yield
-    request_started.disconnect(forget_locale, app)
 
 
 def png():

@@ -7,7 +7,6 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from flask import g
 from PIL import Image
 
 from app.enums import Priority, Role, Visibility
@@ -16,17 +15,6 @@ from app.models import Code, Flow, Template, Ticket, Update
 from app.services import tickets as ticket_service
 from tests import factories
 from tests.test_tickets import make_people, make_world
-
-
-@pytest.fixture(autouse=True)
-def fresh_identity_per_request(app):
-    """The app fixture keeps one app context for all requests: each request finds its own user and language."""
-
-    @app.before_request
-    def forget_previous_identity():
-        """Start each request without the previous request's user, code visitor or locale."""
-        for name in ("_login_user", "code_user", "code_visitor", "_flask_babel"):
-            g.pop(name, None)
 
 
 @pytest.fixture

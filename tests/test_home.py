@@ -2,21 +2,10 @@
 import re
 
 import pytest
-from flask import g
 
 from app.enums import Role
 from app.services import offers
 from tests import factories
-
-
-@pytest.fixture(autouse=True)
-def fresh_identity_per_request(app):
-    """Each request starts without the previous request's user (the app fixture shares one app context)."""
-
-    @app.before_request
-    def forget_previous_identity():
-        """Drop the cached user."""
-        g.pop("_login_user", None)
 
 
 @pytest.fixture

@@ -4,7 +4,6 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from flask import g, request_started
 
 from app.enums import Role, StepType, Visibility
 from app.extensions import db
@@ -16,19 +15,6 @@ from tests.factories import (
     make_flow,
     make_ticket,
 )
-
-
-@pytest.fixture(autouse=True)
-def fresh_locale_per_request(app):
-    """The app fixture keeps one app context (and its g) across requests; let each request pick its language."""
-
-    def forget_locale(sender, **extra):
-        """Drop Flask-Babel's cached locale before the request runs."""
-        g.pop("_flask_babel", None)
-
-    request_started.connect(forget_locale, app)
-    yield
-    request_started.disconnect(forget_locale, app)
 
 
 @pytest.fixture

@@ -28,15 +28,9 @@ from tests.factories import (
 )
 
 RUN_ON_POSTGRES = True
+pytestmark = pytest.mark.usefixtures("english")
 
 
-@pytest.fixture(autouse=True)
-def english(app):
-    """Messages are asserted in English; the catalog translates them for German users."""
-    from flask_babel import force_locale
-
-    with force_locale("en"):
-        yield
 
 
 @pytest.fixture

@@ -1,7 +1,6 @@
 """Back office routes: who may open and do what, the overview's filters, constant queries, conflicts."""
 import pytest
 import sqlalchemy as sa
-from flask import g
 
 from app.enums import OfferState, Role, Visibility
 from app.extensions import db
@@ -13,17 +12,6 @@ from app.workflow import TicketStatus
 from tests import factories
 
 ROLES = ["anonymous", "code_user", "member", "responsible", "moderator", "admin"]
-
-
-@pytest.fixture(autouse=True)
-def fresh_identity_per_request(app):
-    """The app fixture keeps one app context for all requests, so `g` would carry one client's user to the next."""
-
-    @app.before_request
-    def forget_previous_identity():
-        """Start each request without the previous request's user or code visitor."""
-        for name in ("_login_user", "code_user", "code_visitor"):
-            g.pop(name, None)
 
 
 def make_people():

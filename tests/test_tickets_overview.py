@@ -12,7 +12,6 @@ from app.workflow import TicketStatus
 from tests import test_tickets as route_tests
 
 RUN_ON_POSTGRES = True
-fresh_identity_per_request = route_tests.fresh_identity_per_request
 
 
 @pytest.fixture

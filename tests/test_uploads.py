@@ -6,26 +6,12 @@ import re
 
 import pytest
 import sqlalchemy as sa
-from flask import g, request_started
 from PIL import Image
 
 from app.extensions import db
 from app.models import Attachment, Code, Flow, Ticket
 
 MEDIA_STEP = 2
-
-
-@pytest.fixture(autouse=True)
-def fresh_locale_per_request(app):
-    """The app fixture keeps one app context (and its g) across requests; let each request pick its language."""
-
-    def forget_locale(sender, **extra):
-        """Drop Flask-Babel's cached locale before the request runs."""
-        g.pop("_flask_babel", None)
-
-    request_started.connect(forget_locale, app)
-    yield
-    request_started.disconnect(forget_locale, app)
 
 
 def png_bytes(color="red", size=(640, 480)):

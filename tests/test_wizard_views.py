@@ -2,7 +2,6 @@
 import re
 
 import pytest
-from flask import g
 
 from app.enums import Role, StepType
 from app.extensions import db
@@ -21,17 +20,6 @@ STEPS = [
     ("Art", StepType.SINGLE_CHOICE, True, False, ["Öl", "Strom"]),
 ]
 HTMX = {"HX-Request": "true", "Accept-Language": "de"}  # employees read their account language, German here
-
-
-@pytest.fixture(autouse=True)
-def fresh_identity_per_request(app):
-    """Each request finds its own user, code visitor and language."""
-
-    @app.before_request
-    def forget_previous_identity():
-        """Start each request without the previous request's identity."""
-        for name in ("_login_user", "code_user", "code_visitor", "_flask_babel"):
-            g.pop(name, None)
 
 
 @pytest.fixture
