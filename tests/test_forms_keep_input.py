@@ -50,9 +50,6 @@ def _update_bodies(ticket):
     return list(db.session.scalars(sa.select(Update.body).where(Update.ticket_id == ticket.id).order_by(Update.id)))
 
 
-# --- staff updates ----------------------------------------------------------------------------------------------
-
-
 def test_update_refused_as_invalid_keeps_the_text_beside_the_form(worker):
     client, ticket = worker
     too_long = "Ventil getauscht. " + "x" * 20000
@@ -149,8 +146,6 @@ def test_update_form_is_kept_across_refreshes_and_queues_its_sends(worker):
     assert "hx-target" not in form  # the target is found when the answer arrives, not when the form was sent
 
 
-# --- staff actions ring ticket-changed --------------------------------------------------------------------------
-
 ACTIONS = [
     ("responsible", "events", lambda w: {"event": "start"}),
     ("responsible", "visibility", lambda w: {"visibility": "internal"}),
@@ -187,9 +182,6 @@ def test_accepting_the_offer_shows_the_update_form_at_once(app, login, world):
     response = client.post(f"/tickets/{ticket.id}/offer/accept", headers=HTMX)
     assert response.status_code == 200 and 'data-testid="update-input"' in response.get_data(as_text=True)
     assert "ticket-changed" in response.headers["HX-Trigger"]
-
-
-# --- the code user's page ---------------------------------------------------------------------------------------
 
 
 @pytest.fixture
@@ -245,9 +237,6 @@ def test_rating_refused_keeps_the_comment(press, client):
     assert "Schnell und freundlich" in html and 'id="rating-form"' in html
 
 
-# --- the wizard -------------------------------------------------------------------------------------------------
-
-
 def test_wizard_answer_refused_keeps_what_was_typed(press, client):
     _, flows = press
     from tests.test_public import start_draft
@@ -287,9 +276,6 @@ def test_wizard_photo_over_the_request_limit_answers_without_a_form_to_swap(app,
     )
     assert response.status_code == 413 and "<form" not in response.get_data(as_text=True)
     assert _stored_files(app) == []
-
-
-# --- administration ---------------------------------------------------------------------------------------------
 
 
 @pytest.fixture

@@ -220,9 +220,6 @@ def test_live_frame_is_rendered_in_the_employees_language_outside_a_request(app,
     assert "<b>" not in payload["html"]
 
 
-# ---------------------------------------------------------------- views
-
-
 def test_bell_list_stacks_and_mark_read(client, login, world, as_htmx):
     ticket = world.code_user_ticket()
     offers.accept_offer(ticket, actor=world.ben)

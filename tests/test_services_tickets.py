@@ -31,8 +31,6 @@ RUN_ON_POSTGRES = True
 pytestmark = pytest.mark.usefixtures("english")
 
 
-
-
 @pytest.fixture
 def world(app):
     """Two fleet members, a moderator, a device with a code and a code visitor."""
@@ -174,9 +172,6 @@ def test_autoclose_closes_only_old_done_tickets(world):
     assert (old.status, fresh.status) == (TicketStatus.CLOSED, TicketStatus.DONE)
 
 
-# --- bad input: a specific error, a clear message, nothing changed ---------------------------------------------
-
-
 def _number_flow(world):
     """A flow asking for a required number."""
     return make_flow(world.template, "Ersatzteil", steps=[("Menge", StepType.NUMBER, True, False, [])])
@@ -252,9 +247,6 @@ def test_save_answer_keeps_nothing_of_an_invalid_value(world):
         tickets.save_answer(ticket, 0, "drei", actor=world.visitor)
     db.session.rollback()
     assert db.session.get(Answer, ticket.answers[0].id).value == 3
-
-
-# --- races ----------------------------------------------------------------------------------------------------------
 
 
 def test_second_writer_gets_conflict_and_first_write_survives(world):

@@ -219,9 +219,6 @@ def _send_push(notification):
     raise Skip(f"every push subscription is gone ({gone} removed)")
 
 
-# ---------------------------------------------------------------- running it
-
-
 def run_forever(app, interval=None, stop=None):
     """Dispatch due deliveries every `interval` seconds until `stop` is set."""
     interval = interval or float(app.config.get("DISPATCH_INTERVAL_SECONDS", 1.0))

@@ -43,10 +43,6 @@ def translated(label_table):
     return {key: str(value) for key, value in label_table.items()}
 
 
-
-# --- overview -------------------------------------------------------------------------------------------------
-
-
 def _filter_choices():
     """The option lists of the filter form: ids and names only (rows, not entities; hundreds of devices)."""
     execute = db.session.execute
@@ -80,9 +76,6 @@ def index():
         sorts=overview.SORTS,
         **choices,
     )
-
-
-# --- detail ---------------------------------------------------------------------------------------------------
 
 
 def _ticket_or_404(number):
