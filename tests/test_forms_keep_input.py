@@ -168,7 +168,9 @@ def test_every_staff_action_answer_rings_ticket_changed(app, login, world, who, 
         ticket = factories.make_public_ticket(factories.make_flow(template), device, world["people"]["admin"])
     client = login(world["people"][who], app.test_client())
     response = client.post(f"/tickets/{ticket.id}/{action}", data=data(world), headers=HTMX)
-    assert json.loads(response.headers["HX-Trigger"])["ticket-changed"]["ticket"] == ticket.id
+    rung = json.loads(response.headers["HX-Trigger"])
+    assert rung["ticket-changed"]["ticket"] == ticket.id
+    assert rung[f"ticket-changed-{ticket.id}"] == {"target": "body"}  # the composer of this ticket listens for it
 
 
 def test_accepting_the_offer_shows_the_update_form_at_once(app, login, world):

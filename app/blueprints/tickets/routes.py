@@ -182,7 +182,8 @@ def _act(number, call, success, tab=None, error_at=None):
     ticket = _ticket_or_404(number)
     if ticket.status == TicketStatus.DRAFT:
         abort(404)
-    changed = {"ticket-changed": {"ticket": ticket.id, "target": "body"}}  # the acting element may be swapped away
+    # Rung on body (the acting element may be swapped away); "-<id>" for widgets of this ticket only.
+    changed = {"ticket-changed": {"ticket": ticket.id, "target": "body"}, f"ticket-changed-{ticket.id}": {"target": "body"}}
     on_refusal(
         lambda error: trigger(
             _detail(_ticket_or_404(number), error=error.message, form=request.form, tab=tab, error_at=error_at),

@@ -521,21 +521,6 @@
     saveDraft(panel, "");
   });
 
-  // The slot holding the composer asks the server again when the ticket changed; 204 while nothing changed for us.
-  function composerStale(ticket) {
-    document.querySelectorAll("[data-composer-slot]").forEach(function (slot) {
-      if (!ticket || String(ticket) === slot.getAttribute("data-ticket")) {
-        slot.dispatchEvent(new CustomEvent("messenger-stale"));
-      }
-    });
-  }
-
-  ["ticket-updated", "ticket-changed"].forEach(function (name) {
-    document.body.addEventListener(name, function (event) {
-      composerStale(event.detail && event.detail.ticket);
-    });
-  });
-
   // Read markers: the panel's read form (htmx, debounced) posts the newest message once the reader has seen it.
   function markRead(panel) {
     var form = panel.querySelector("[data-read-form]");
@@ -600,13 +585,12 @@
     }
   });
 
-  // After a reconnect the thread is fetched again (messages may have been missed), the composer re-checked and
-  // the outbox tried at once.
+  // After a reconnect the thread is fetched again (messages may have been missed) and the outbox tried at once;
+  // the composer slot re-checks itself on realtime-reconnected.
   document.body.addEventListener("realtime:connected", function () {
     document.querySelectorAll("[data-messenger]").forEach(function (panel) {
       if (panel.getAttribute("data-was-offline") === "yes") {
         threadOf(panel).dispatchEvent(new CustomEvent("messenger-reconnected"));
-        composerStale(panel.getAttribute("data-ticket"));
       }
       panel.removeAttribute("data-was-offline");
     });

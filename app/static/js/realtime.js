@@ -56,9 +56,14 @@
     });
   }
 
+  // A ring about one ticket is also dispatched as "<name>-<ticket id>": a widget listens for its own ticket
+  // (hx-trigger="ticket-updated-42 from:body") without an event filter, which the CSP (no eval) would block.
   RING_EVENTS.forEach(function (name) {
     socket.on(name, function (payload) {
       fire(name, payload);
+      if (payload && payload.ticket) {
+        fire(name + "-" + payload.ticket, payload);
+      }
     });
   });
 

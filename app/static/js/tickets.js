@@ -1,4 +1,4 @@
-// Ticket page glue: refresh the ticket's main block only for rings about this ticket, and never while the
+// Ticket page glue: the ticket's main block refreshes on its own ring (ticket-updated-<id>), but never while the
 // person is in the middle of writing an update (the refresh would throw the text away).
 (function () {
   "use strict";
@@ -35,18 +35,6 @@
     });
     return pending;
   }
-
-  document.body.addEventListener("ticket-updated", function (event) {
-    var block = main();
-    if (!block) {
-      return;
-    }
-    var ticket = parseInt(block.getAttribute("data-ticket"), 10);
-    var about = event.detail && event.detail.ticket;
-    if (!about || about === ticket) {
-      block.dispatchEvent(new CustomEvent("this-ticket-updated"));
-    }
-  });
 
   document.addEventListener("htmx:before:request", function (event) {
     var ctx = event.detail && event.detail.ctx;
