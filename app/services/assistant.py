@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import ActionButton, AssistantElement, Flow
 from app.services.errors import ValidationError, require
 from app.services.input_checks import optional_row, text, web_address
-from app.services.ordering import move, renumber
+from app.services.ordering import move, remove, renumber
 
 
 def save_element(element, *, template=None, title, body="", actor):
@@ -98,8 +98,5 @@ def move_button(button, direction, *, actor):
 def delete_button(button, *, actor):
     """Remove a button."""
     require(policy.can_manage_catalog(actor))
-    element = button.element
-    element.buttons.remove(button)
-    db.session.flush()
-    renumber(element.buttons)
+    remove(button.element.buttons, button)
     db.session.commit()

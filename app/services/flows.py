@@ -8,7 +8,7 @@ from app.extensions import db
 from app.models import ActionButton, Flow, Group, Step
 from app.services.errors import ValidationError, require
 from app.services.input_checks import optional_row, text
-from app.services.ordering import move, renumber
+from app.services.ordering import move, remove, renumber
 from app.services.ticket_counts import ticket_count
 
 SYSTEM_STEP_TYPES = frozenset({StepType.VISIBILITY, StepType.DEVICE})
@@ -135,9 +135,7 @@ def delete_step(step, *, actor):
     """Remove a step (a flow left without steps is deactivated); tickets made earlier keep their copied answers."""
     require(policy.can_manage_catalog(actor))
     flow = step.flow
-    flow.steps.remove(step)
-    db.session.flush()
-    renumber(flow.steps)
+    remove(flow.steps, step)
     if not flow.steps:
         flow.active = False
     db.session.commit()

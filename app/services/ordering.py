@@ -1,4 +1,5 @@
-"""Ordered rows (flows, steps, groups, elements, buttons): move one up or down, number them 0..n-1."""
+"""Ordered rows (flows, steps, groups, elements, buttons): move one up or down, take one out, number them 0..n-1."""
+from app.extensions import db
 
 
 def move(rows, row, direction):
@@ -16,3 +17,10 @@ def renumber(rows):
     """Positions 0..n-1 in the current order."""
     for position, item in enumerate(rows):
         item.position = position
+
+
+def remove(rows, row):
+    """Take `row` out of the ordered relationship `rows` (its delete-orphan cascade deletes it) and renumber the rest."""
+    rows.remove(row)
+    db.session.flush()
+    renumber(rows)
