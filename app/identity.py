@@ -129,14 +129,15 @@ def set_code_user_cookie(response):
     return response
 
 
-def require_back_office():
+def require_back_office(allowed=policy.can_use_back_office):
     """Before-request guard of the staff areas: anonymous visitors log in first (302), then the policy decides.
 
-    Returns the login redirect, or None to let the request through; aborts 403 when the policy refuses.
+    `allowed` is the policy function the area needs (default `can_use_back_office`). Returns the login redirect,
+    or None to let the request through; aborts 403 when the policy refuses.
     """
     if not current_user.is_authenticated:
         return login_manager.unauthorized()
-    if not policy.can_use_back_office(current_user):
+    if not allowed(current_user):
         abort(403)
     return None
 

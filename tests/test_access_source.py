@@ -59,14 +59,13 @@ def reaches_policy(function, depth=FOLLOW_DEPTH, seen=None):
     tree = _source_tree(function)
     decorators = [ast.Call(func=d, args=[], keywords=[]) for d in tree.body[0].decorator_list]
     for node in [*decorators, *ast.walk(tree)]:
+        if isinstance(node, ast.Attribute) and getattr(node.value, "id", None) == "policy":
+            return True  # a policy function called here, or handed to a guard that calls it
         if not isinstance(node, ast.Call):
             continue
         target = node.func
-        if isinstance(target, ast.Attribute):
-            if isinstance(target.value, ast.Name) and target.value.id == "policy":
-                return True
-            if target.attr in QUERY_HELPERS:
-                return True
+        if isinstance(target, ast.Attribute) and target.attr in QUERY_HELPERS:
+            return True
         callee = _callee(module, node)
         if callee is not None and reaches_policy(callee, depth - 1, seen):
             return True

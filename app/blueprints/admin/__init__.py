@@ -7,8 +7,7 @@ from functools import wraps
 from flask import Blueprint, abort
 from flask_login import current_user
 
-from app import policy
-from app.extensions import login_manager
+from app import identity, policy
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 
@@ -16,11 +15,7 @@ bp = Blueprint("admin", __name__, url_prefix="/admin")
 @bp.before_request
 def require_moderator():
     """Anonymous visitors log in first; only moderators and administrators may enter."""
-    if not current_user.is_authenticated:
-        return login_manager.unauthorized()
-    if not policy.can_manage_catalog(current_user):
-        abort(403)
-    return None
+    return identity.require_back_office(policy.can_manage_catalog)
 
 
 def admin_only(view):
