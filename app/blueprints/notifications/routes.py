@@ -235,7 +235,7 @@ def receiver_email(number):
             email_saved=bool(email),
             email_removed=not email,
         )
-    return redirect(request.referrer or f"/c/{notification_links.ticket_code(ticket).token}/t/{ticket.id}")
+    return redirect(url_for("public.ticket", token=notification_links.ticket_code(ticket).token, number=ticket.id))
 
 
 @bp.get("/service-worker.js")
@@ -249,10 +249,10 @@ def service_worker():
     return response
 
 
-@bp.get("/manifest.webmanifest")
-def manifest():
-    """The web app manifest (installable on phones)."""
-    body = {
+def _web_app_manifest():
+    """The manifest's members (W3C Web Application Manifest): name, start page, colours and icons."""
+    icon = url_for("static", filename="icons/icon-512.png")
+    return {
         "name": "Ticketwerk",
         "short_name": "Ticketwerk",
         "start_url": "/",
@@ -262,16 +262,16 @@ def manifest():
         "theme_color": "#1d4ed8",
         "icons": [
             {"src": url_for("static", filename="icons/icon-192.png"), "sizes": "192x192", "type": "image/png"},
-            {"src": url_for("static", filename="icons/icon-512.png"), "sizes": "512x512", "type": "image/png"},
-            {
-                "src": url_for("static", filename="icons/icon-512.png"),
-                "sizes": "512x512",
-                "type": "image/png",
-                "purpose": "maskable",
-            },
+            {"src": icon, "sizes": "512x512", "type": "image/png"},
+            {"src": icon, "sizes": "512x512", "type": "image/png", "purpose": "maskable"},
         ],
     }
-    response = jsonify(body)
+
+
+@bp.get("/manifest.webmanifest")
+def manifest():
+    """The web app manifest (installable on phones), cached for an hour."""
+    response = jsonify(_web_app_manifest())
     response.mimetype = "application/manifest+json"
     response.headers["Cache-Control"] = "public, max-age=3600"
     return response
@@ -284,7 +284,7 @@ def code_user_link(token):
     code, ticket = notification_links.resolve_receiver_link(token)
     code_access.open_code_session_by_link(code, actor=identity.current_code_user(create=True))
     identity.forget_code_visitor()
-    return redirect(f"/c/{code.token}/t/{ticket.id}")
+    return redirect(url_for("public.ticket", token=code.token, number=ticket.id))
 
 
 def _refused_link(error):
