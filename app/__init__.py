@@ -7,7 +7,16 @@ from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
 from app import config as default_config
-from app.extensions import babel, csrf, db, limiter, login_manager, migrate, socketio
+from app.extensions import (
+    babel,
+    compress,
+    csrf,
+    db,
+    limiter,
+    login_manager,
+    migrate,
+    socketio,
+)
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 
@@ -85,6 +94,7 @@ def _init_extensions(app):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=locale.select_locale)
     limiter.init_app(app)
+    compress.init_app(app)
     socketio.init_app(
         app,
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
@@ -113,10 +123,12 @@ def _register_blueprints(app):
 
 def _register_hooks(app):
     """Request hooks (identity, security headers, Vary), template helpers, refusals and error pages."""
-    from app import formatting, identity, refusals, security
+    from app import formatting, identity, refusals, security, static_files
     from app.htmx import add_vary
 
     app.before_request(security.forget_previous_request)
+    app.url_defaults(static_files.add_version)
+    app.after_request(static_files.cache_static)
     app.after_request(security.security_headers)
     app.after_request(add_vary)
     app.after_request(identity.set_code_user_cookie)

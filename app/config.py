@@ -38,3 +38,10 @@ NOTIFICATION_DISPATCHER_THREAD = True  # Send the outbox from a thread of the we
 DISPATCH_INTERVAL_SECONDS = 1.0  # How often the dispatcher looks for due deliveries.
 DELIVERY_MAX_ATTEMPTS = 8  # Attempts before a delivery is marked failed for good.
 OVERVIEW_PAGE_SIZE = 50  # Tickets per overview page.
+
+# Responses are compressed by the app itself (Flask-Compress); only text that compresses well.
+COMPRESS_MIMETYPES = [
+    "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
+    "application/manifest+json", "image/svg+xml",
+]
+COMPRESS_MIN_SIZE = 500  # bytes; smaller answers (htmx 204s, small fragments) are not worth a header

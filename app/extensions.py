@@ -1,5 +1,6 @@
 """Flask extensions, created unbound and initialised in create_app()."""
 from flask_babel import Babel
+from flask_compress import Compress
 from flask_limiter import Limiter
 from flask_limiter.util import get_remote_address
 from flask_login import LoginManager
@@ -33,3 +34,4 @@ csrf = CSRFProtect()
 babel = Babel()
 socketio = SocketIO()
 limiter = Limiter(key_func=get_remote_address)
+compress = Compress()  # zstd, Brotli or gzip, as the browser accepts: under `make run`, gunicorn and any proxy

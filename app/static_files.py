@@ -1,0 +1,41 @@
+"""Static files under content-hashed URLs: `url_for("static", ...)` adds `?v=<hash>`, and a file asked for under
+its current hash is cached by browsers for a year (RFC 8246 `immutable`), so a repeat visit costs no request."""
+import hashlib
+import os
+
+from flask import current_app, request
+from werkzeug.security import safe_join
+
+IMMUTABLE = "public, max-age=31536000, immutable"
+HASH_DIGITS = 12
+_known = {}  # (path, mtime_ns, size) -> hash; a changed file gets a new hash, so a new URL
+
+
+def content_hash(filename):
+    """The first 12 hex digits of the SHA-256 of static/`filename`, or None when there is no such file."""
+    path = safe_join(current_app.static_folder, filename or "")
+    if path is None or not os.path.isfile(path):
+        return None
+    stat = os.stat(path)
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    if key not in _known:
+        with open(path, "rb") as handle:
+            _known[key] = hashlib.sha256(handle.read()).hexdigest()[:HASH_DIGITS]
+    return _known[key]
+
+
+def add_version(endpoint, values):
+    """`url_defaults` hook: every URL of a static file carries its content hash as `v`."""
+    if endpoint == "static" and "v" not in values:
+        digest = content_hash(values.get("filename"))
+        if digest:
+            values["v"] = digest
+
+
+def cache_static(response):
+    """A static file asked for under its current hash never changes: cache it for a year; anything else revalidates."""
+    if request.endpoint == "static" and response.status_code in (200, 304):
+        current = content_hash((request.view_args or {}).get("filename"))
+        fresh = current is not None and request.args.get("v") == current
+        response.headers["Cache-Control"] = IMMUTABLE if fresh else "no-cache"
+    return response

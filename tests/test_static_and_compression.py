@@ -1,0 +1,57 @@
+"""Pages arrive compressed and static files under content-hashed URLs are cached for a year (app/static_files.py)."""
+import gzip
+import hashlib
+import re
+from pathlib import Path
+
+import brotli
+from flask import url_for
+
+STATIC = Path(__file__).resolve().parent.parent / "app" / "static"
+
+
+def _static_urls(html):
+    """The static URLs a page links to."""
+    return re.findall(r'(?:src|href)="(/static/[^"]+)"', html)
+
+
+def test_pages_are_compressed_as_the_browser_accepts(app, client):
+    plain = client.get("/login")
+    assert "Content-Encoding" not in plain.headers and "Accept-Encoding" in plain.headers["Vary"]
+    zipped = client.get("/login", headers={"Accept-Encoding": "gzip"})
+    assert zipped.headers["Content-Encoding"] == "gzip"
+    assert gzip.decompress(zipped.data) == plain.data
+    squeezed = client.get("/login", headers={"Accept-Encoding": "gzip, deflate, br"})
+    assert squeezed.headers["Content-Encoding"] in ("br", "zstd")
+    if squeezed.headers["Content-Encoding"] == "br":
+        assert brotli.decompress(squeezed.data) == plain.data
+    assert len(squeezed.data) < len(plain.data) / 2
+
+
+def test_static_files_are_linked_by_content_hash_and_cached_for_a_year(app, client):
+    html = client.get("/login").get_data(as_text=True)
+    urls = _static_urls(html)
+    assert any("app.css" in url for url in urls) and all("?v=" in url for url in urls)
+    for url in urls:
+        path, version = url.split("?v=")
+        assert version == hashlib.sha256((STATIC / path.removeprefix("/static/")).read_bytes()).hexdigest()[:12]
+        with client.get(url, headers={"Accept-Encoding": "gzip"}) as answer:
+            assert answer.status_code == 200
+            assert answer.headers["Cache-Control"] == "public, max-age=31536000, immutable"
+
+
+def test_a_static_file_without_its_current_hash_is_revalidated(app, client):
+    for url in ("/static/css/app.css", "/static/css/app.css?v=000000000000"):
+        with client.get(url) as answer:
+            assert answer.status_code == 200 and answer.headers["Cache-Control"] == "no-cache"
+
+
+def test_a_changed_file_gets_a_new_url(app, tmp_path):
+    app.static_folder = str(tmp_path)
+    (tmp_path / "note.css").write_text("body { color: black; }")
+    with app.test_request_context():
+        before = url_for("static", filename="note.css")
+        (tmp_path / "note.css").write_text("body { color: navy; }")
+        after = url_for("static", filename="note.css")
+        assert before != after and before.startswith("/static/note.css?v=")
+        assert url_for("static", filename="missing.css") == "/static/missing.css"
