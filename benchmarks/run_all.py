@@ -7,6 +7,8 @@
 - Socket.IO fan-out with 200 clients in one ticket room (benchmarks/socket_fanout.py).
 - The messenger in the field (benchmarks/messenger_field.py): bytes and server time of one message post, and five
   messages typed on Chromium's emulated slow mobile network until all are confirmed.
+- Page weight (benchmarks/page_weight.py): bytes and load time of the code user's and the staff's main pages on an
+  emulated mobile network, first and repeat visit.
 - Resident memory of the app worker after the runs.
 - The same overview figures on PostgreSQL (127.0.0.1:5432, user postgres, a scratch database).
 
@@ -320,6 +322,18 @@ def messenger_field():
 # ---------------------------------------------------------------- the table
 
 
+def page_weight():
+    """The table benchmarks/page_weight.py prints (bytes and load time of five pages on a phone), or None."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "page_weight.py")],
+        cwd=ROOT, capture_output=True, text=True, timeout=600, check=False,
+    )
+    if result.returncode != 0 or "first" not in result.stdout:
+        say(f"page_weight.py failed:\n{result.stdout}\n{result.stderr[-3000:]}")
+        return None
+    return result.stdout.rstrip()
+
+
 def mark(ok):
     """✓ or ✗."""
     return "✓" if ok else "✗"
@@ -383,6 +397,9 @@ def main():
     say("Messenger in the field …")
     field = messenger_field()
 
+    say("Page weight on a phone …")
+    weight = page_weight()
+
     postgres_results = None
     if not args.skip_postgres:
         try:
@@ -428,6 +445,7 @@ def main():
         f"keep-alive clients for {args.seconds:g} s, {os.cpu_count()} CPU cores"
     )
     print_table(rows)
+    print(weight or "Page weight: benchmarks/page_weight.py failed")
     print(f"(measured in {time.perf_counter() - started:.0f} s)")
 
 
