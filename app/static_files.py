@@ -38,4 +38,9 @@ def cache_static(response):
         current = content_hash((request.view_args or {}).get("filename"))
         fresh = current is not None and request.args.get("v") == current
         response.headers["Cache-Control"] = IMMUTABLE if fresh else "no-cache"
+        if response.status_code == 200 and response.mimetype in current_app.config["COMPRESS_MIMETYPES"]:
+            # Read our (small) text file whole: the compressor then sees a body, not a stream, and the file is
+            # closed with the response instead of being left open inside a compressing generator.
+            response.direct_passthrough = False
+            response.make_sequence()
     return response

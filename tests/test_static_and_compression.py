@@ -55,3 +55,11 @@ def test_a_changed_file_gets_a_new_url(app, tmp_path):
         after = url_for("static", filename="note.css")
         assert before != after and before.startswith("/static/note.css?v=")
         assert url_for("static", filename="missing.css") == "/static/missing.css"
+
+
+def test_static_text_files_are_compressed_too(app, client):
+    css = (STATIC / "css" / "app.css").read_bytes()
+    with client.get("/static/css/app.css", headers={"Accept-Encoding": "gzip"}) as answer:
+        assert answer.headers["Content-Encoding"] == "gzip" and gzip.decompress(answer.data) == css
+    with client.get("/static/icons/icon-192.png", headers={"Accept-Encoding": "gzip"}) as picture:
+        assert "Content-Encoding" not in picture.headers  # already compressed formats pass as they are

@@ -5,7 +5,7 @@ from app.enums import Role
 from app.extensions import db
 from app.models import Code, Employee, Flow
 from app.services import tickets as ticket_service
-from tests.browser.conftest import assert_accessible, log_in
+from tests.browser.conftest import assert_accessible, log_in, public_ticket
 from tests.factories import answer_all
 
 SMALL_PHONE = {"width": 360, "height": 740}
@@ -41,4 +41,18 @@ def test_an_answer_keeps_the_lines_it_was_typed_in(live_server, new_page):
     page.goto(f"{live_server.url}/tickets/{number}")
     typed = page.locator(".answers .typed", has_text="Öl tropft links.")
     assert typed.inner_text() == "Öl tropft links.\nDruck fällt auf 80 bar."
+    assert _scroll_width(page) <= SMALL_PHONE["width"]
+
+
+def test_the_status_bar_names_every_step_in_full_on_a_small_phone(live_server, new_page):
+    number = public_ticket(live_server.app)
+    page = new_page(SMALL_PHONE)
+    page.goto(f"{live_server.url}/c/demo-press/t/{number}")
+    steps = page.locator(".statusbar li")
+    assert steps.count() == 5
+    for index in range(5):
+        step = steps.nth(index)
+        clipped = step.evaluate("(li) => li.scrollWidth > li.clientWidth || li.scrollHeight > li.clientHeight + 1")
+        assert not clipped, step.inner_text()
+    assert "ZUGEWIESEN" in page.locator(".statusbar").inner_text().upper()
     assert _scroll_width(page) <= SMALL_PHONE["width"]
