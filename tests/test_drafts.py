@@ -25,8 +25,6 @@ RUN_ON_POSTGRES = True
 pytestmark = pytest.mark.usefixtures("english")
 
 
-
-
 @pytest.fixture
 def world(app):
     """A fleet member, a device with a code, a code visitor and a draft of the default four-step flow."""

@@ -20,7 +20,6 @@ def world(app):
     return route_tests.make_world(route_tests.make_people())
 
 
-
 def rows(response):
     """Ticket numbers of the overview rows in a response."""
     return [int(n) for n in re.findall(r'data-testid="ticket-row" data-ticket-number="(\d+)"', response.get_data(as_text=True))]

@@ -184,7 +184,6 @@ def _ticket_or_404(number):
     return ticket
 
 
-
 @bp.route("/c/<token>/t/<int:number>/step/<int:position>", methods=["GET", "POST"])
 def wizard_step(token, number, position):
     """One step of a draft: show it, or answer it and go on (the last step submits)."""
