@@ -103,3 +103,21 @@ def test_language_switch_changes_the_ui(client):
     assert b"Log in" in client.get("/login").data
     client.post("/language", data={"language": "de", "next": "/login"})
     assert b"Anmelden" in client.get("/login").data
+
+
+def test_the_footer_offers_the_other_language_in_that_language(client):
+    html = client.get("/login", headers={"Accept-Language": "de"}).get_data(as_text=True)
+    assert 'name="language" value="en" lang="en">English</button>' in html and "<select" not in html.split("<footer")[1]
+    client.post("/language", data={"language": "en", "next": "/login"})
+    assert 'value="de" lang="de">Deutsch</button>' in client.get("/login").get_data(as_text=True)
+
+
+def test_an_employees_language_is_kept_on_the_account_for_every_device(app, client):
+    anna = make_employee(email="anna@example.com", language="de")
+    post_login(client, "anna@example.com", PASSWORD)
+    client.post("/language", data={"language": "en", "next": "/"})
+    db.session.expire_all()
+    assert db.session.get(Employee, anna.id).language == "en"
+    other_device = app.test_client()
+    post_login(other_device, "anna@example.com", PASSWORD)
+    assert b"Log out" in other_device.get("/", headers={"Accept-Language": "de"}).data

@@ -1,12 +1,13 @@
-"""Employee accounts: authentication and creation."""
+"""Employee accounts: authentication, creation and the employee's own language."""
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
+from app import policy
 from app.enums import Role
 from app.extensions import db
 from app.models import Employee
 from app.services.answers import EMAIL
-from app.services.errors import ValidationError
+from app.services.errors import ValidationError, require
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -45,3 +46,15 @@ def create_employee(name, email, *, role=Role.MEMBER, password=None, language="d
         employee.set_password(password)
     db.session.add(employee)
     return employee
+
+
+def set_own_language(employee, language, *, actor, languages):
+    """The employee's interface language ("de", "en"), kept on the account so every device they sign in on speaks it.
+
+    Raises NotAllowed for anyone but the employee themself, ValidationError for a language not in `languages`.
+    """
+    require(policy.is_employee(actor) and actor.id == employee.id)
+    if language not in languages:
+        raise ValidationError(_("Please choose a language."), field="language")
+    employee.language = language
+    db.session.commit()

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.blueprints.auth.forms import LoginForm
 from app.extensions import limiter
 from app.htmx import render
-from app.services.accounts import authenticate
+from app.services.accounts import authenticate, set_own_language
 
 bp = Blueprint("auth", __name__)
 
@@ -52,8 +52,10 @@ def logout():
 
 @bp.post("/language")
 def set_language():
-    """Switch the UI language for this browser."""
+    """Switch the UI language for this browser, and for an employee on every device they sign in on."""
     language = request.form.get("language")
     if language in current_app.config["LANGUAGES"]:
         session["lang"] = language
+        if current_user.is_authenticated:
+            set_own_language(current_user, language, actor=current_user, languages=current_app.config["LANGUAGES"])
     return redirect(_safe_next(request.form.get("next") or request.referrer and request.referrer.split(request.host, 1)[-1]))
