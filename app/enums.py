@@ -56,6 +56,9 @@ class StepType(enum.Enum):
     DEVICE = "device"
 
 
+SYSTEM_STEP_TYPES = frozenset({StepType.VISIBILITY, StepType.DEVICE})  # not offered in the flow editor; asked in the reader's language
+
+
 class GroupKind(enum.Enum):
     """A fleet group receives offers; a notify group is only told."""
 

@@ -13,6 +13,7 @@ from flask_babel import (
 from flask_login import current_user
 
 from app import identity, labels, policy
+from app.enums import SYSTEM_STEP_TYPES
 from app.markup import render_message, render_page
 from app.models import format_number
 from app.refusals import upload_too_large_text
@@ -35,12 +36,9 @@ def _cached(kind, value, style):
     return _formatted(kind, value, style, str(get_locale()), str(get_timezone()))
 
 
-SYSTEM_STEP_TYPES = ("visibility",)
-
-
 def question_of(answer):
     """The question as the viewer reads it: system steps speak the viewer's language."""
-    if answer.type.value in SYSTEM_STEP_TYPES:
+    if answer.type in SYSTEM_STEP_TYPES:
         return labels.STEP_TYPE[answer.type]
     return answer.question
 
@@ -77,6 +75,7 @@ def register(app):
         iso=_iso,
         decimal=format_decimal,
     )
+
     @app.context_processor
     def base_context():
         """Values every template may use."""

@@ -3,7 +3,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app import policy
-from app.enums import GroupKind, StepType
+from app.enums import SYSTEM_STEP_TYPES, GroupKind, StepType
 from app.extensions import db
 from app.models import ActionButton, Flow, Group, Step
 from app.services.errors import ValidationError, require
@@ -11,7 +11,6 @@ from app.services.input_checks import optional_row, text
 from app.services.ordering import move, remove, renumber
 from app.services.ticket_counts import ticket_count
 
-SYSTEM_STEP_TYPES = frozenset({StepType.VISIBILITY, StepType.DEVICE})
 EDITABLE_STEP_TYPES = [kind for kind in StepType if kind not in SYSTEM_STEP_TYPES]
 CHOICE_STEP_TYPES = frozenset({StepType.SINGLE_CHOICE, StepType.MULTI_CHOICE})
 
