@@ -127,6 +127,7 @@ def _register_hooks(app):
     from app.htmx import add_vary
 
     app.before_request(security.forget_previous_request)
+    app.session_interface = static_files.SessionInterface()
     app.url_defaults(static_files.add_version)
     app.after_request(static_files.cache_static)
     app.after_request(security.security_headers)

@@ -29,8 +29,9 @@ def trigger(response, *events, **events_with_detail):
 
 
 def add_vary(response):
-    """Caches must keep pages and fragments apart."""
-    response.vary.add("HX-Request")
+    """Caches must keep pages and fragments apart (static files are the same either way)."""
+    if request.endpoint != "static":
+        response.vary.add("HX-Request")
     return response
 
 

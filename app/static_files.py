@@ -4,6 +4,7 @@ import hashlib
 import os
 
 from flask import current_app, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.security import safe_join
 
 IMMUTABLE = "public, max-age=31536000, immutable"
@@ -44,3 +45,19 @@ def cache_static(response):
             response.direct_passthrough = False
             response.make_sequence()
     return response
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """Flask's signed-cookie session, left alone by static files.
+
+    Flask-Login's after-request hook looks into the session on every response, and Flask then adds
+    `Vary: Cookie`. On a static file that would make every browser cache entry depend on the session cookie,
+    which changes as people sign in and code users arrive: a repeat visit would revalidate every file. A static
+    file never reads or writes the session, so its response neither saves it nor varies on it.
+    """
+
+    def save_session(self, app, session, response):
+        """Save as Flask does, except for static files (RFC 9111 §4.1: a `Vary` field splits the cache)."""
+        if request.endpoint == "static":
+            return
+        super().save_session(app, session, response)

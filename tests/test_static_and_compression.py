@@ -63,3 +63,21 @@ def test_static_text_files_are_compressed_too(app, client):
         assert answer.headers["Content-Encoding"] == "gzip" and gzip.decompress(answer.data) == css
     with client.get("/static/icons/icon-192.png", headers={"Accept-Encoding": "gzip"}) as picture:
         assert "Content-Encoding" not in picture.headers  # already compressed formats pass as they are
+
+
+def test_static_files_vary_only_on_the_encoding_whoever_asks(demo, client, login):
+    """A cached file must not depend on the session cookie or on htmx: a repeat visit then costs no request."""
+    from app.services.offers import employee_by_email
+
+    assert client.get("/c/demo-press").status_code == 200  # a code user's cookie and a session
+    login(employee_by_email("anna@example.com"))
+    html = client.get("/tickets").get_data(as_text=True)
+    urls = _static_urls(html)
+    assert len(urls) >= 5
+    for url in urls:
+        with client.get(url, headers={"Accept-Encoding": "gzip", "HX-Request": "true"}) as answer:
+            assert answer.status_code == 200
+            assert answer.headers["Vary"] == "Accept-Encoding", url
+            assert "Set-Cookie" not in answer.headers
+    page = client.get("/tickets")
+    assert {"Cookie", "HX-Request"} <= set(page.headers["Vary"].split(", "))
