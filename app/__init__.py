@@ -128,6 +128,7 @@ def _register_hooks(app):
 
     app.before_request(security.forget_previous_request)
     app.session_interface = static_files.SessionInterface()
+    app.view_functions["static"] = static_files.serve
     app.url_defaults(static_files.add_version)
     app.after_request(static_files.cache_static)
     app.after_request(security.security_headers)

@@ -44,4 +44,5 @@ COMPRESS_MIMETYPES = [
     "text/html", "text/css", "text/javascript", "application/javascript", "application/json",
     "application/manifest+json", "image/svg+xml",
 ]
+MINIFY_STATIC = True  # our own .js and .css are sent minified (app/static_files.py); False sends the sources
 COMPRESS_MIN_SIZE = 500  # bytes; smaller answers (htmx 204s, small fragments) are not worth a header

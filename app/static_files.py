@@ -1,15 +1,22 @@
 """Static files under content-hashed URLs: `url_for("static", ...)` adds `?v=<hash>`, and a file asked for under
-its current hash is cached by browsers for a year (RFC 8246 `immutable`), so a repeat visit costs no request."""
+its current hash is cached by browsers for a year (RFC 8246 `immutable`), so a repeat visit costs no request.
+Our own scripts and styles are sent minified (rjsmin, rcssmin): the sources stay readable, with their comments,
+and a phone on a slow network receives about a quarter fewer bytes."""
 import hashlib
+import io
 import os
 
-from flask import current_app, request
+import rcssmin
+import rjsmin
+from flask import current_app, request, send_file
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.security import safe_join
 
 IMMUTABLE = "public, max-age=31536000, immutable"
 HASH_DIGITS = 12
 _known = {}  # (path, mtime_ns, size) -> hash; a changed file gets a new hash, so a new URL
+MINIFIERS = {".js": ("text/javascript", rjsmin.jsmin), ".css": ("text/css", rcssmin.cssmin)}
+_minified = {}  # (path, mtime_ns, size) -> (minified bytes, ETag); one entry per version of each of our files
 
 
 def content_hash(filename):
@@ -23,6 +30,35 @@ def content_hash(filename):
         with open(path, "rb") as handle:
             _known[key] = hashlib.sha256(handle.read()).hexdigest()[:HASH_DIGITS]
     return _known[key]
+
+
+def serve(filename):
+    """The `static` view: our own .js and .css files minified, everything else (and `*.min.*` files, which a
+    library ships minified already) as Flask sends it. Conditional and range requests work on what is sent.
+
+    Raises NotFound (404) for a missing file, as Flask's own static view does.
+    """
+    path = safe_join(current_app.static_folder, filename)
+    extension = os.path.splitext(filename)[1]
+    if (
+        not current_app.config["MINIFY_STATIC"] or extension not in MINIFIERS or ".min." in filename
+        or path is None or not os.path.isfile(path)
+    ):
+        return current_app.send_static_file(filename)
+    mimetype, minify = MINIFIERS[extension]
+    stat = os.stat(path)
+    key = (path, stat.st_mtime_ns, stat.st_size)
+    if key not in _minified:
+        for old in [known for known in _minified if known[0] == path]:
+            del _minified[old]  # bounded: only the current version of each file is kept
+        with open(path, encoding="utf-8") as handle:
+            body = minify(handle.read()).encode()
+        _minified[key] = (body, hashlib.sha256(body).hexdigest()[:16])
+    body, etag = _minified[key]
+    return send_file(
+        io.BytesIO(body), mimetype=mimetype, etag=etag, last_modified=stat.st_mtime, conditional=True,
+        max_age=None,
+    )
 
 
 def add_version(endpoint, values):

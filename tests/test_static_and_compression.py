@@ -5,6 +5,8 @@ import re
 from pathlib import Path
 
 import brotli
+import rcssmin
+import rjsmin
 from flask import url_for
 
 STATIC = Path(__file__).resolve().parent.parent / "app" / "static"
@@ -58,9 +60,9 @@ def test_a_changed_file_gets_a_new_url(app, tmp_path):
 
 
 def test_static_text_files_are_compressed_too(app, client):
-    css = (STATIC / "css" / "app.css").read_bytes()
+    css = rcssmin.cssmin((STATIC / "css" / "app.css").read_text())
     with client.get("/static/css/app.css", headers={"Accept-Encoding": "gzip"}) as answer:
-        assert answer.headers["Content-Encoding"] == "gzip" and gzip.decompress(answer.data) == css
+        assert answer.headers["Content-Encoding"] == "gzip" and gzip.decompress(answer.data).decode() == css
     with client.get("/static/icons/icon-192.png", headers={"Accept-Encoding": "gzip"}) as picture:
         assert "Content-Encoding" not in picture.headers  # already compressed formats pass as they are
 
@@ -81,3 +83,31 @@ def test_static_files_vary_only_on_the_encoding_whoever_asks(demo, client, login
             assert "Set-Cookie" not in answer.headers
     page = client.get("/tickets")
     assert {"Cookie", "HX-Request"} <= set(page.headers["Vary"].split(", "))
+
+
+def test_our_scripts_and_styles_are_sent_minified_and_library_files_as_shipped(app, client):
+    for name, minify in (("js/messenger.js", rjsmin.jsmin), ("css/app.css", rcssmin.cssmin)):
+        source = (STATIC / name).read_text()
+        with client.get(f"/static/{name}") as answer:
+            assert answer.status_code == 200 and answer.get_data(as_text=True) == minify(source)
+            assert len(answer.data) < 0.85 * len(source.encode())
+            assert "/*" not in answer.get_data(as_text=True)[:200]  # the leading comment is gone
+            etag = answer.headers["ETag"]
+        with client.get(f"/static/{name}", headers={"If-None-Match": etag}) as again:
+            assert again.status_code == 304
+        with client.get(f"/static/{name}", headers={"Range": "bytes=0-9"}) as part:
+            assert part.status_code == 206 and part.data == minify(source).encode()[:10]
+    shipped = next((STATIC / "js").glob("htmx-*.min.js"))
+    with client.get(f"/static/js/{shipped.name}") as answer:
+        assert answer.data == shipped.read_bytes()
+    app.config["MINIFY_STATIC"] = False
+    with client.get("/static/js/messenger.js") as answer:
+        assert answer.data == (STATIC / "js" / "messenger.js").read_bytes()
+
+
+def test_static_files_carry_no_document_headers(app, client):
+    with client.get("/static/css/app.css") as answer:
+        assert answer.headers["X-Content-Type-Options"] == "nosniff"
+        assert "Content-Security-Policy" not in answer.headers and "X-Frame-Options" not in answer.headers
+    assert "Content-Security-Policy" in client.get("/login").headers
+    assert "Content-Security-Policy" in client.get("/service-worker.js").headers
