@@ -103,14 +103,26 @@ def figures():
         return results
 
 
+TARGETS = {"first": (60 * 1024, 1200), "repeat": (15 * 1024, 600)}  # code-user pages: bytes, ms
+
+
+def _verdict(name, result):
+    """"meets" or "misses" the code-user targets (TARGETS), "" for staff pages, which have none."""
+    if not name.startswith("Code user"):
+        return ""
+    met = all(result[visit][0] <= limit[0] and result[visit][1] <= limit[1] for visit, limit in TARGETS.items())
+    return "  meets the target" if met else "  MISSES the target"
+
+
 def main():
     """Measure and print the table."""
     print(f"Page weight on a 360 px phone, {MOBILE['latency']} ms / 1.6 Mbit/s (first visit → repeat visit)")
+    print("  target for code-user pages: ≤ 60 KB and ≤ 1.2 s on a first visit, ≤ 15 KB and ≤ 0.6 s on a repeat visit")
     for name, result in figures():
         (first_bytes, first_ms), (repeat_bytes, repeat_ms) = result["first"], result["repeat"]
         print(
             f"  {name:<24} first {first_bytes / 1024:6.1f} KB {first_ms:6.0f} ms"
-            f"   repeat {repeat_bytes / 1024:6.1f} KB {repeat_ms:6.0f} ms"
+            f"   repeat {repeat_bytes / 1024:6.1f} KB {repeat_ms:6.0f} ms{_verdict(name, result)}"
         )
 
 
