@@ -292,6 +292,25 @@ def test_internal_tickets_and_updates_never_reach_code_users(press, client):
     assert client.post(f"/c/demo-press/t/{internal.number}/cancel").status_code == 404
 
 
+def test_a_ticket_that_turned_internal_says_so_and_leads_back_to_the_device(press, client, as_htmx):
+    _, device, flow = press
+    admin, _, public = employee_tickets(device, flow)
+    client.get("/c/demo-press")
+    assert client.get(f"/c/demo-press/t/{public.number}").status_code == 200
+    ticket_service.set_visibility(public, Visibility.INTERNAL, actor=admin)
+    pages = [client.get(f"/c/demo-press/t/{number}") for number in (public.number, 99999)]
+    assert [page.status_code for page in pages] == [404, 404]
+    gone, never = (page.get_data(as_text=True).replace(f"/t/{number}?", "/t/N?") for page, number in zip(pages, (public.number, 99999)))
+    assert gone == never  # gone and never there read alike (but for the language switch's way back)
+    html = pages[0].get_data(as_text=True)
+    assert 'data-testid="ticket-unavailable"' in html and 'href="/c/demo-press"' in html
+    assert "Öffentlicher Fortschritt" not in html and "Interne Notiz" not in html
+    live = client.get(f"/c/demo-press/t/{public.number}/live", headers=as_htmx)
+    fragment = live.get_data(as_text=True)
+    assert live.status_code == 404 and fragment.lstrip().startswith('<div class="card" data-testid="ticket-unavailable"')
+    assert 'href="/c/demo-press"' in fragment
+
+
 def test_another_devices_ticket_is_not_found(press, client):
     _, _, _ = press
     cooler = db.session.scalar(sa.select(Code).filter_by(token="demo-cooler"))

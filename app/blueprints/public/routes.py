@@ -177,10 +177,12 @@ def start_flow(token, flow_id):
 
 
 def _ticket_or_404(number):
-    """A ticket of this code's device the visitor may see; 404 otherwise, whether it exists or not."""
+    """A ticket of this code's device the visitor may see; otherwise a 404 that says so and leads back to the
+    device page, the same whether the ticket never existed, was deleted or turned INTERNAL (DESIGN.md §5: code
+    users learn nothing about INTERNAL tickets)."""
     ticket = db.session.get(Ticket, number)
     if ticket is None or ticket.device_id != g.device.id or not policy.can_view_ticket(g.visitor, ticket):
-        abort(404)
+        abort(render("public/ticket_unavailable.html", block="message", status=404))
     return ticket
 
 
