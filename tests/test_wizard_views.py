@@ -69,3 +69,20 @@ def test_both_wizards_render_the_same_field_without_error(wizards):
     assert fields[0] == fields[1]
     assert 'aria-describedby="step-value-help"' in fields[0] and "aria-invalid" not in fields[0]
     assert '<label for="step-value" class="step-question">Kurzbeschreibung</label>' in fields[0]
+
+
+def test_back_keeps_what_was_typed_in_both_wizards(wizards):
+    for client, url in wizards:
+        assert client.post(f"{url}/0", data={"value": "Öl läuft aus"}).status_code in (302, 303)
+        back = client.post(f"{url}/1", data={"value": "Strom", "go": "back"})
+        assert back.status_code in (302, 303) and back.headers["Location"].endswith(f"{url}/0")
+        assert re.search(r'value="Strom"[^>]*checked', client.get(f"{url}/1").get_data(as_text=True))
+        # An empty required answer does not hold the person back; the step stays open and nothing is submitted.
+        assert client.post(f"{url}/1", data={"go": "back"}).status_code in (302, 303)
+        leaving = client.post(f"{url}/0", data={"value": "Öl läuft aus, viel", "go": "back"})
+        assert leaving.status_code in (302, 303) and f"{url}/" not in leaving.headers["Location"]
+        assert 'value="Öl läuft aus, viel"' in client.get(f"{url}/0").get_data(as_text=True)
+        # Text that does not fit the step is shown with the reason instead of being dropped.
+        refused = client.post(f"{url}/0", data={"value": "x" * 300, "go": "back"}, headers=HTMX)
+        assert refused.status_code == 422 and 'value="' + "x" * 300 + '"' in refused.get_data(as_text=True)
+        assert client.post(f"{url}/1", data={"go": "back"}, headers=HTMX).status_code == 204

@@ -29,32 +29,34 @@ def _values(raw):
     return [str(item).strip() for item in items if str(item).strip()]
 
 
-def parse(step, raw, attachments=()):
+def parse(step, raw, attachments=(), *, required=None):
     """Return (value, text) for `raw` under `step` (an Answer or Step); raise ValidationError if it does not fit.
 
-    `value` is what is stored as JSON (None = unanswered); `text` is the searchable, human rendering.
+    `value` is what is stored as JSON (None = unanswered); `text` is the searchable, human rendering. `required`
+    overrides the step's own flag (False: an empty answer is accepted, as when a person goes back a step).
     """
+    required = step.required if required is None else required
     kind = step.type
     if kind == StepType.MEDIA:
         ids = [attachment.id for attachment in attachments]
-        if step.required and not ids:
+        if required and not ids:
             raise ValidationError(_("Please add at least one photo, video or file."), field="value")
         names = ", ".join(attachment.original_name for attachment in attachments)
         return (ids or None), names
     if kind == StepType.REQUESTER:
-        return _parse_requester(step, raw)
+        return _parse_requester(step, raw, required)
     if kind == StepType.MULTI_CHOICE:
         chosen = _values(raw)
         unknown = [value for value in chosen if value not in step.options]
         if unknown:
             raise ValidationError(_("Please choose only from the offered options."), field="value")
-        if step.required and not chosen:
+        if required and not chosen:
             raise ValidationError(_("Please choose at least one option."), field="value")
         ordered = [option for option in step.options if option in chosen]
         return (ordered or None), ", ".join(ordered)
     text = _first(raw)
     if not text:
-        if step.required:
+        if required:
             raise ValidationError(_("This question needs an answer."), field="value")
         return None, ""
     return _PARSERS[kind](step, text)
@@ -129,12 +131,12 @@ def _visibility(step, text):
     return visibility.value, visibility.name
 
 
-def _parse_requester(step, raw):
+def _parse_requester(step, raw, required):
     """Name plus optional e-mail and phone, given as a mapping."""
     raw = raw if isinstance(raw, dict) else {}
     name, email, phone = (_first(raw.get(key)) for key in ("name", "email", "phone"))
     if not name:
-        if step.required or email or phone:
+        if required or email or phone:
             raise ValidationError(_("Please enter your name."), field="name")
         return None, ""
     if len(name) > 120:

@@ -23,7 +23,7 @@ class Progress:
         return self.next_position is None
 
 
-def answer_step(ticket, position, data, files=(), *, actor):
+def answer_step(ticket, position, data, files=(), *, actor, going_back=False):
     """Validate and store the answer of step `position` of a draft; on the last step submit the ticket in the
     same commit (offers, audit trail, search document).
 
@@ -32,6 +32,11 @@ def answer_step(ticket, position, data, files=(), *, actor):
     Progress. Raises NotAllowed, NotFound, ConflictError, or ValidationError whose `field` names the form field at
     fault, or is the position of an earlier step still unanswered (this answer is kept then). A refusal leaves no
     row and no stored file behind.
+
+    `going_back` keeps what was given on the way back to the previous step: an empty required answer is
+    accepted (the step stays open), nothing is submitted, and Progress points at the previous step (-1 from
+    the first step: the wizard is left). Text that does not fit the step is still refused, so the person
+    sees why instead of losing it.
     """
     require(policy.can_edit_draft(actor, ticket), _("This draft cannot be changed any more."))
     answer = tickets.answer_at(ticket, position)
@@ -46,7 +51,7 @@ def answer_step(ticket, position, data, files=(), *, actor):
     else:
         raw = data.get("value")
     try:
-        progress, missing = _store(ticket, answer, raw, uploaded, dropped, actor=actor)
+        progress, missing = _store(ticket, answer, raw, uploaded, dropped, actor=actor, going_back=going_back)
     except ServiceError:
         uploads.remove_files(uploaded)  # nothing was committed: no file may stay behind on disk
         raise
@@ -59,16 +64,16 @@ def answer_step(ticket, position, data, files=(), *, actor):
 
 
 @guards_conflicts
-def _store(ticket, answer, raw, uploaded, dropped, *, actor):
+def _store(ticket, answer, raw, uploaded, dropped, *, actor, going_back=False):
     """Fill the answer, drop removed files' rows and, after the last step, open the ticket; one commit.
 
     Returns (Progress, missing answer or None). With a required answer missing elsewhere the given answer is
     committed all the same, so the person finds it again after filling the gap."""
-    tickets.fill_answer(ticket, answer, raw, uploaded)
+    tickets.fill_answer(ticket, answer, raw, uploaded, partial=going_back)
     for attachment in dropped:
         db.session.delete(attachment)
-    progress, missing = Progress(answer.position + 1), None
-    if answer.position == len(ticket.answers) - 1:
+    progress, missing = Progress(answer.position + (-1 if going_back else 1)), None
+    if answer.position == len(ticket.answers) - 1 and not going_back:
         missing = tickets.missing_answer(ticket)
         if missing is None:
             tickets.open_draft(ticket, actor=actor)

@@ -98,14 +98,16 @@ def save_answer(ticket, position, raw, *, actor, attachments=()):
     return answer
 
 
-def fill_answer(ticket, answer, raw, attachments=()):
+def fill_answer(ticket, answer, raw, attachments=(), *, partial=False):
     """Set `answer` from `raw` in the session without committing; a media step keeps the ids in `raw` and adds
-    `attachments`. Raises ValidationError when the value does not fit the step."""
+    `attachments`. Raises ValidationError when the value does not fit the step. `partial` keeps what was given
+    even where a required answer is still empty (going back a step); such a step stays open."""
     if answer.type == StepType.MEDIA:
         kept = [a for a in answer.attachments if a.id in set(raw or [])] if isinstance(raw, list) else list(answer.attachments)
         attachments = kept + [a for a in attachments if a not in kept]
-    value, text = answer_rules.parse(answer, raw, attachments)
-    answer.value, answer.text, answer.answered = value, text, True
+    value, text = answer_rules.parse(answer, raw, attachments, required=False if partial else None)
+    answered = True if not partial else (answer.answered or value is not None)
+    answer.value, answer.text, answer.answered = value, text, answered
     if answer.type == StepType.MEDIA:
         for attachment in answer.attachments:
             if attachment not in attachments:

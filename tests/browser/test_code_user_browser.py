@@ -55,11 +55,13 @@ def test_code_user_reports_a_problem_with_a_photo(live_server, new_page, tmp_pat
 
     page.wait_for_url(re.compile(r"/step/1$"))
     page.reload()  # the draft survives a reload
-    page.get_by_test_id("wizard-back").click()
+    page.get_by_test_id("step-input").fill("Seit heute Morgen")
+    page.get_by_test_id("wizard-back").click()  # what was typed on this step goes back with the person
     page.wait_for_url(re.compile(r"/step/0$"))
     assert page.get_by_test_id("step-input").input_value() == "Presse fährt nicht hoch"
-    page.get_by_test_id("wizard-next").click()
+    page.get_by_test_id("step-input").press("Enter")  # Enter goes on, not back
     page.wait_for_url(re.compile(r"/step/1$"))
+    assert page.get_by_test_id("step-input").input_value() == "Seit heute Morgen"
     page.get_by_test_id("step-input").fill("Seit heute Morgen bleibt der Stempel oben.")
     page.get_by_test_id("wizard-next").click()
 

@@ -13,8 +13,9 @@ from app.workflow import TicketStatus
 
 def step_view(ticket, position, *, actor, template, step_url, exit_url, done_url, done_message=None):
     """Show step `position` of a draft (GET), or answer it (POST) and go to the next step or, once submitted, to
-    `done_url` with `done_message` flashed; 404 unless the actor may edit the draft. `step_url(position)` builds a step's URL; Back on the first step leads
-    to `exit_url`. A refusal re-renders the step with what was typed (422/409/403); a required answer missing on
+    `done_url` with `done_message` flashed; 404 unless the actor may edit the draft. `step_url(position)` builds a
+    step's URL. Back (`go=back`) keeps what was typed on the step and goes to the previous one, or from the first
+    step to `exit_url`. A refusal re-renders the step with what was typed (422/409/403); a required answer missing on
     another step is flashed there. A ticket that is no draft any more goes to `done_url`."""
     if ticket.status != TicketStatus.DRAFT:
         return redirect(done_url)
@@ -34,12 +35,16 @@ def step_view(ticket, position, *, actor, template, step_url, exit_url, done_url
         position=position,
         total=len(ticket.answers),
         form_action=step_url(position),
-        back_url=step_url(position - 1) if position > 0 else exit_url,
     )
     if request.method != "POST":
         return page()
     on_refusal(partial(_refused, form=form, page=page, position=position, step_url=step_url))
-    progress = drafts.answer_step(ticket, position, form.answer_data(), form.uploads(), actor=actor)
+    going_back = request.form.get("go") == "back"
+    progress = drafts.answer_step(
+        ticket, position, form.answer_data(), form.uploads(), actor=actor, going_back=going_back
+    )
+    if going_back:
+        return redirect_after_write(step_url(progress.next_position) if progress.next_position >= 0 else exit_url)
     if not progress.submitted:
         return redirect_after_write(step_url(progress.next_position))
     if done_message:
