@@ -133,6 +133,20 @@ def test_device_customer_code_forms(app, admin_client):
     assert device.archived
 
 
+def test_a_refused_form_says_that_its_chosen_picture_was_not_kept(app, admin_client):
+    template = make_template()
+    response = admin_client.post("/admin/devices/new", data={"template_id": template.id, "name": "",
+                                                             "picture": (_png(), "Typenschild-Halle-3.png")},
+                                 content_type="multipart/form-data")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 422 and db.session.scalar(db.select(Device)) is None
+    assert "Typenschild-Halle-3.png" in html and "nicht gespeichert" in html
+    bad_picture = admin_client.post("/admin/devices/new", data={"template_id": template.id, "name": "P1",
+                                                                "picture": (io.BytesIO(b"not an image"), "x.png")},
+                                    content_type="multipart/form-data")
+    assert bad_picture.status_code == 422 and "nicht gespeichert" not in bad_picture.get_data(as_text=True)
+
+
 def test_organisation_settings(app, admin_client):
     response = admin_client.post("/admin/organisation", data={"name": "Service AG", "public_base_url": "ftp://x",
                                                               "autoclose_days": "14"})

@@ -6,6 +6,7 @@ ValidationError naming the field, which `AdminForm.refused` then shows next to t
 """
 import sqlalchemy as sa
 from flask import render_template
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
@@ -133,6 +134,11 @@ class AdminForm(FlaskForm):
                 self.form_errors.append(error.message)
         elif error.message not in field.errors:
             field.errors = [*field.errors, error.message]
+        for chosen in self:
+            # A browser cannot be handed a file back: say which one was not kept, so nobody thinks it was saved.
+            name = getattr(chosen.data, "filename", None) if isinstance(chosen, FileField) else None
+            if name and chosen is not field:
+                chosen.errors = [*chosen.errors, _("“%(name)s” was not saved because of the error above. Please choose it again.", name=name)]
         self._errors = None  # WTForms caches `errors` at validate(); the page's summary must see the refusal too
         return self
 
