@@ -57,3 +57,12 @@ def test_other_employee_has_no_offers(client, login, tickets_for_anna, app):
 
 def test_home_needs_login(client):
     assert client.get("/").status_code == 302
+
+
+def test_home_live_region_is_a_fragment_that_follows_ticket_changes(client, login, tickets_for_anna):
+    anna, _, offered = tickets_for_anna
+    login(anna)
+    fragment = client.get("/", headers={"HX-Request": "true"}).get_data(as_text=True)
+    assert fragment.lstrip().startswith('<div id="home-live"') and "<html" not in fragment
+    assert "ticket-updated from:body" in fragment.split(">", 1)[0]
+    assert numbers(fragment, "home-offer") == [offered.number]

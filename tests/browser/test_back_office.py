@@ -82,7 +82,12 @@ def test_ticket_is_worked_from_offer_to_done_and_moderated(live_server, new_page
     press_event(anna, "finish")
     expect_status(anna, "closed")  # ratings are off for KK-9: done and closed at once
 
+    anna.goto(f"{url}/")  # her home follows new tickets live: the offer and the count come without a reload
+    open_count = anna.locator('[data-testid="status-count"][data-status="open"]')
+    counted = open_count.inner_text()
     third = new_public_ticket(live_server, "demo-press")
+    expect(anna.locator(f'[data-testid="home-offer"][data-ticket-number="{third}"]')).to_be_visible()
+    expect(open_count).not_to_have_text(counted)
     moderator.goto(f"{url}/tickets/{third}")
     for email in ("ben@example.com", "anna@example.com"):
         moderator.get_by_test_id("assign-employee").select_option(email)

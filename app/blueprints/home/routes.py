@@ -56,9 +56,11 @@ def _latest_activity():
 
 @bp.get("/")
 def index():
-    """What the logged-in employee should look at first."""
+    """What the logged-in employee should look at first; htmx gets the live region (counts, offers, my tickets,
+    activity), which follows every ticket change."""
     return render(
         "home/index.html",
+        block="live",
         counts=_status_counts(),
         statuses=[s for s in TicketStatus if s != TicketStatus.DRAFT],
         me=current_user,
