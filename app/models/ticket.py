@@ -57,7 +57,12 @@ class Ticket(db.Model):
     answers = relationship("Answer", back_populates="ticket", order_by="Answer.position", cascade="all, delete-orphan")
     offers = relationship("Offer", back_populates="ticket", order_by="Offer.id", cascade="all, delete-orphan")
     events = relationship("TicketEvent", back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan")
-    rating = relationship("Rating", back_populates="ticket", uselist=False, cascade="all, delete-orphan")
+    ratings = relationship("Rating", back_populates="ticket", order_by="Rating.id", cascade="all, delete-orphan")
+
+    @property
+    def rating(self):
+        """The rating that counts: the latest (a reopened ticket may be rated again; earlier ones stay), or None."""
+        return self.ratings[-1] if self.ratings else None
 
     @property
     def number(self):
@@ -195,18 +200,18 @@ class TicketEvent(db.Model):
 
 
 class Rating(db.Model):
-    """A code user's 1–5 rating of a DONE ticket."""
+    """A code user's 1–5 rating of a DONE ticket; one per time the ticket was done, the latest counts."""
 
     __tablename__ = "ratings"
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), unique=True)
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     score: Mapped[int] = mapped_column()
     comment: Mapped[str] = mapped_column(sa.Text, default="")
     code_user_id: Mapped[int | None] = mapped_column(sa.ForeignKey("code_users.id", ondelete="SET NULL"))
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
 
-    ticket = relationship("Ticket", back_populates="rating")
+    ticket = relationship("Ticket", back_populates="ratings")
 
 
 class Offer(db.Model):

@@ -325,7 +325,9 @@ def _append_update(ticket, body, visibility, *, actor, attachments):
 
 @guards_conflicts
 def rate_ticket(ticket, score, comment, *, actor):
-    """A code user's 1–5 rating of a DONE ticket closes it."""
+    """A code user's 1–5 rating of a DONE ticket closes it. A ticket reopened and done again is rated again: each
+    rating is kept (staff see them all), the latest sets `rating_score`. Raises NotAllowed, ValidationError
+    (`score`, `comment`), ConflictError."""
     require(policy.can_rate(actor, ticket), _("This ticket cannot be rated now."))
     try:
         score = int(score)
@@ -336,7 +338,7 @@ def rate_ticket(ticket, score, comment, *, actor):
     comment = (comment or "").strip()
     if len(comment) > 2000:
         raise ValidationError(_("Please keep the comment under 2000 characters."), field="comment")
-    ticket.rating = Rating(score=score, comment=comment, code_user_id=actor.id)
+    ticket.ratings.append(Rating(score=score, comment=comment, code_user_id=actor.id))
     ticket.rating_score = score
     record_event(ticket, "rating", actor=actor, after=score)
     _fire(ticket, "rate", actor=actor)
