@@ -106,6 +106,12 @@ class NotificationEvent(enum.Enum):
     UPDATE_POSTED = "update_posted"
     RATED = "rated"
     REOPENED = "reopened"
+    PASSWORD_RESET = "password_reset"
+
+
+# Mails about an employee's own account: always sent by e-mail, never listed among the notification choices.
+ACCOUNT_EVENTS = frozenset({NotificationEvent.PASSWORD_RESET})
+PREFERENCE_EVENTS = tuple(event for event in NotificationEvent if event not in ACCOUNT_EVENTS)
 
 
 class Channel(enum.Enum):
@@ -137,3 +143,26 @@ class Origin(enum.Enum):
 
     OTHERS = "others"
     ALL = "all"
+
+
+class AuditKind(enum.Enum):
+    """Security events the audit log keeps (app/services/audit.py records them)."""
+
+    SIGN_IN = "sign_in"
+    SIGN_IN_FAILED = "sign_in_failed"
+    SIGN_IN_LOCKED = "sign_in_locked"
+    SIGN_IN_SECOND_FACTOR_FAILED = "sign_in_second_factor_failed"
+    SESSIONS_ENDED = "sessions_ended"
+    PASSWORD_CHANGED = "password_changed"
+    PASSWORD_RESET_REQUESTED = "password_reset_requested"
+    PASSWORD_RESET = "password_reset"
+    INVITATION_ACCEPTED = "invitation_accepted"
+    TWO_FACTOR_ENABLED = "two_factor_enabled"
+    TWO_FACTOR_DISABLED = "two_factor_disabled"
+    RECOVERY_CODE_USED = "recovery_code_used"
+    ROLE_CHANGED = "role_changed"
+    EMPLOYEE_DEACTIVATED = "employee_deactivated"
+    EMPLOYEE_REACTIVATED = "employee_reactivated"
+    CODE_DISABLED = "code_disabled"
+    CODE_ENABLED = "code_enabled"
+    CODE_USERS_LOGGED_OUT = "code_users_logged_out"

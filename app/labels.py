@@ -2,6 +2,7 @@
 from flask_babel import lazy_gettext as _l
 
 from app.enums import (
+    AuditKind,
     MessageKind,
     NotificationEvent,
     OfferState,
@@ -77,6 +78,27 @@ NOTIFICATION_EVENT = {
     NotificationEvent.UPDATE_POSTED: _l("New update"),
     NotificationEvent.RATED: _l("Ticket rated"),
     NotificationEvent.REOPENED: _l("Ticket reopened"),
+    NotificationEvent.PASSWORD_RESET: _l("Password reset link"),
+}
+AUDIT_KIND = {
+    AuditKind.SIGN_IN: _l("Signed in"),
+    AuditKind.SIGN_IN_FAILED: _l("Sign-in failed"),
+    AuditKind.SIGN_IN_LOCKED: _l("Sign-in locked (too many attempts)"),
+    AuditKind.SIGN_IN_SECOND_FACTOR_FAILED: _l("Second factor wrong"),
+    AuditKind.SESSIONS_ENDED: _l("Sessions ended"),
+    AuditKind.PASSWORD_CHANGED: _l("Password set by an administrator"),
+    AuditKind.PASSWORD_RESET_REQUESTED: _l("Password reset requested"),
+    AuditKind.PASSWORD_RESET: _l("Password reset"),
+    AuditKind.INVITATION_ACCEPTED: _l("Invitation accepted"),
+    AuditKind.TWO_FACTOR_ENABLED: _l("Two-factor sign-in enabled"),
+    AuditKind.TWO_FACTOR_DISABLED: _l("Two-factor sign-in disabled"),
+    AuditKind.RECOVERY_CODE_USED: _l("Recovery code used"),
+    AuditKind.ROLE_CHANGED: _l("Role changed"),
+    AuditKind.EMPLOYEE_DEACTIVATED: _l("Employee deactivated"),
+    AuditKind.EMPLOYEE_REACTIVATED: _l("Employee reactivated"),
+    AuditKind.CODE_DISABLED: _l("Code disabled"),
+    AuditKind.CODE_ENABLED: _l("Code enabled"),
+    AuditKind.CODE_USERS_LOGGED_OUT: _l("Code users logged out"),
 }
 
 
@@ -92,4 +114,5 @@ def jinja_globals():
         "STEP_TYPE_LABELS": STEP_TYPE,
         "MESSAGE_KIND_LABELS": MESSAGE_KIND,
         "NOTIFICATION_EVENT_LABELS": NOTIFICATION_EVENT,
+        "AUDIT_KIND_LABELS": AUDIT_KIND,
     }

@@ -264,6 +264,11 @@ def can_manage_organisation(actor):
     return is_admin(actor)
 
 
+def can_read_audit_log(actor):
+    """The security audit log (sign-ins, password and role changes, codes): administrators."""
+    return is_admin(actor)
+
+
 def can_use_back_office(actor):
     """The staff area is for employees."""
     return is_employee(actor)

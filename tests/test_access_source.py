@@ -21,6 +21,8 @@ OPEN_ENDPOINTS = {
     "account.logo": "the organisation's logo, shown on the code users' pages too",
     "account.accept_invitation": "the signed, expiring invitation token in the URL is the access",
     "auth.set_language": "a preference of this browser only",
+    "auth.forgot_password": "asking for a reset link; the answer never tells whether the address has an account",
+    "auth.reset_password": "the signed, expiring, single-use reset token in the URL is the access",
     "notifications.manifest": "the web-app manifest browsers fetch before any login",
     "notifications.service_worker": "the service worker script, same for everyone",
     "notifications.push_key": "the public VAPID key (RFC 8292), public by definition",

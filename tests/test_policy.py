@@ -178,6 +178,7 @@ CASES = [
     ("manage catalog", policy.can_manage_catalog, {"moderator", "admin"}),
     ("manage employees", policy.can_manage_employees, {"admin"}),
     ("manage organisation", policy.can_manage_organisation, {"admin"}),
+    ("read audit log", policy.can_read_audit_log, {"admin"}),
     ("use back office", policy.can_use_back_office, STAFF),
     ("see internal", policy.can_see_internal, STAFF),
 ]

@@ -3,9 +3,10 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app import policy
-from app.enums import Role
+from app.enums import AuditKind, Role
 from app.extensions import db
 from app.models import Employee
+from app.services import audit
 from app.services.answers import EMAIL
 from app.services.errors import ValidationError, require
 
@@ -18,11 +19,26 @@ def normalise_email(email):
 
 
 def authenticate(email, password):
-    """The active employee with these credentials, or None."""
+    """The active employee with these credentials, or None; a refusal is recorded in the audit log."""
     employee = db.session.scalar(sa.select(Employee).filter_by(email=normalise_email(email)))
     if employee is None or not employee.active or not employee.check_password(password or ""):
+        _record_failed_sign_in(employee, email)
         return None
     return employee
+
+
+def _record_failed_sign_in(employee, email):
+    """Audit a refused sign-in: the account it named (the typed address, cut, when no account has it) and why."""
+    if employee is None:
+        audit.record(AuditKind.SIGN_IN_FAILED, detail={"email": (email or "").strip(), "reason": "unknown_email"})
+    else:
+        reason = "wrong_password" if employee.active else "deactivated"
+        audit.record(AuditKind.SIGN_IN_FAILED, subject=employee, detail={"reason": reason})
+
+
+def record_sign_in(employee):
+    """Audit that `employee` signed in (after every factor the sign-in needs)."""
+    audit.record(AuditKind.SIGN_IN, actor=employee, subject=employee)
 
 
 def validate_password(password):

@@ -5,8 +5,10 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app import policy, realtime
+from app.enums import AuditKind
 from app.extensions import db
 from app.models import Code, CodeSession
+from app.services import audit
 from app.services.errors import NotFound, ValidationError, require
 
 
@@ -56,7 +58,7 @@ def logout_code_users(code, *, actor):
     """End every code user's access through this code at once, open sockets included."""
     require(policy.can_manage_catalog(actor))
     code.session_epoch += 1
-    db.session.commit()
+    audit.record(AuditKind.CODE_USERS_LOGGED_OUT, actor=actor, code=code)
     realtime.code_access_changed(code.id)
     return code
 
@@ -64,8 +66,11 @@ def logout_code_users(code, *, actor):
 def set_code_enabled(code, enabled, *, actor):
     """Enable or disable a code; disabling ends code-user access at once."""
     require(policy.can_manage_catalog(actor))
+    changed = code.enabled != bool(enabled)
     code.enabled = bool(enabled)
     db.session.commit()
+    if changed:
+        audit.record(AuditKind.CODE_ENABLED if code.enabled else AuditKind.CODE_DISABLED, actor=actor, code=code)
     if not code.enabled:
         realtime.code_access_changed(code.id)
     return code

@@ -12,11 +12,11 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app.enums import Channel, DeliveryStatus
+from app.enums import Channel, DeliveryStatus, NotificationEvent
 from app.extensions import db
 from app.models import Delivery
 from app.models._types import utcnow
-from app.services import live, mail, notifications, push
+from app.services import live, mail, notifications, password_reset, push
 from app.services.notification_links import external_url
 from app.services.notification_wording import describe
 
@@ -154,7 +154,7 @@ def send(delivery, now):
             raise Skip("too old for a live toast")
         live.emit_live(notification.employee, [notification])
     elif delivery.channel == Channel.EMAIL:
-        _send_email(notification)
+        _send_email(notification, now)
     elif delivery.channel == Channel.PUSH:
         _send_push(notification)
     else:
@@ -170,8 +170,10 @@ def _recipient(notification):
     return None, None
 
 
-def _send_email(notification):
+def _send_email(notification, now=None):
     """Render and send the notification mail."""
+    if notification.event == NotificationEvent.PASSWORD_RESET:
+        return _send_password_reset(notification, now)
     address, language = _recipient(notification)
     if not address:
         raise Skip("no e-mail address")
@@ -180,6 +182,23 @@ def _send_email(notification):
     language = language if language in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
     try:
         mail.send(mail.build_notification_mail(notification, address, language))
+    except mail.MailError as error:
+        raise Failure(str(error), error.permanent) from None
+
+
+def _send_password_reset(notification, now):
+    """Send a reset link in the employee's language, signed at the time it was asked for."""
+    from flask import current_app
+
+    employee = password_reset.recipient_of(notification)
+    if employee is None:
+        raise Skip("the employee is gone or deactivated")
+    if not password_reset.mail_is_due(notification, now):
+        raise Skip("the link would have expired already")
+    language = employee.language if employee.language in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+    link = password_reset.reset_url(employee, issued_at=notification.created_at.timestamp())
+    try:
+        mail.send(mail.build_password_reset_mail(employee, link, language, password_reset.lifetime_minutes()))
     except mail.MailError as error:
         raise Failure(str(error), error.permanent) from None
 

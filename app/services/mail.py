@@ -5,6 +5,7 @@ from email.utils import make_msgid
 
 from flask import current_app
 from flask_babel import force_locale
+from flask_babel import gettext as _
 
 from app.services.notification_links import external_url
 from app.services.notification_wording import describe
@@ -41,6 +42,25 @@ def build_notification_mail(notification, to, language):
     message["Subject"] = info["title"]
     message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
     message["To"] = to
+    message["Message-ID"] = make_msgid(domain="ticketwerk")
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    message["Content-Language"] = language  # after the bodies: set_content clears Content-* headers
+    return message
+
+
+def build_password_reset_mail(employee, link, language, minutes):
+    """The EmailMessage with `employee`'s password reset `link` (valid `minutes`), rendered in `language`."""
+    with force_locale(language):
+        subject = _("Reset your Ticketwerk password")
+        context = {"employee": employee, "link": link, "minutes": minutes, "language": language, "subject": subject}
+        text = render("mail/password_reset.txt", **context)
+        html = render("mail/password_reset.html", **context)
+    message = EmailMessage()
+    message["Subject"] = subject
+    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+    message["To"] = employee.email
     message["Message-ID"] = make_msgid(domain="ticketwerk")
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)

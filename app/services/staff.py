@@ -8,10 +8,10 @@ from flask_babel import gettext as _
 from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 
 from app import policy
-from app.enums import Role
+from app.enums import AuditKind, Role
 from app.extensions import db
 from app.models import Employee, Team
-from app.services import accounts
+from app.services import accounts, audit
 from app.services.errors import ValidationError, require
 from app.services.input_checks import email_address
 
@@ -81,17 +81,31 @@ def update_employee(employee, *, name, email, role, language, active, actor):
     if clash is not None and clash is not employee:
         raise ValidationError(_("An employee with this e-mail address already exists."), field="email")
     _keep_an_admin(employee, role, active)
+    before_role, before_active = employee.role, employee.active
     employee.name, employee.email, employee.role, employee.language, employee.active = name, email, role, language, active
     db.session.commit()
+    _record_role_and_state(employee, before_role, before_active, actor)
     return employee
+
+
+def _record_role_and_state(employee, before_role, before_active, actor):
+    """Audit a changed role and a deactivation or reactivation of `employee` by `actor`."""
+    if employee.role != before_role:
+        audit.record(AuditKind.ROLE_CHANGED, actor=actor, subject=employee,
+                     detail={"from": before_role.value, "to": employee.role.value})
+    if employee.active != before_active:
+        kind = AuditKind.EMPLOYEE_REACTIVATED if employee.active else AuditKind.EMPLOYEE_DEACTIVATED
+        audit.record(kind, actor=actor, subject=employee)
 
 
 def set_employee_active(employee, active, *, actor):
     """Deactivate (no login, no offers) or reactivate an employee; employees are never deleted."""
     _allowed(actor)
     _keep_an_admin(employee, employee.role, bool(active))
+    before_active = employee.active
     employee.active = bool(active)
     db.session.commit()
+    _record_role_and_state(employee, employee.role, before_active, actor)
     return employee
 
 
@@ -100,7 +114,7 @@ def set_password(employee, password, *, actor):
     _allowed(actor)
     accounts.validate_password(password)
     employee.set_password(password)
-    db.session.commit()
+    audit.record(AuditKind.PASSWORD_CHANGED, actor=actor, subject=employee)
     return employee
 
 
@@ -139,7 +153,7 @@ def accept_invitation(employee, password, confirmation):
         raise ValidationError(_("The two passwords differ."), field="confirmation")
     accounts.validate_password(password)
     employee.set_password(password)
-    db.session.commit()
+    audit.record(AuditKind.INVITATION_ACCEPTED, actor=employee, subject=employee)
     return employee
 
 

@@ -1,4 +1,4 @@
-"""Login form."""
+"""Login form, and the forms of the self-service password reset."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField
@@ -11,3 +11,16 @@ class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Stay logged in"))
+
+
+class ForgotPasswordForm(FlaskForm):
+    """The e-mail address a reset link goes to."""
+
+    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+
+
+class ResetPasswordForm(FlaskForm):
+    """A new password, twice; the account rules (services/accounts.validate_password) are checked by the service."""
+
+    password = PasswordField(_l("New password (at least 8 characters)"), validators=[DataRequired(), Length(max=200)])
+    confirmation = PasswordField(_l("Repeat the password"), validators=[DataRequired(), Length(max=200)])

@@ -1,12 +1,15 @@
-"""Employee login and logout, language switch."""
+"""Employee login and logout, language switch, self-service password reset."""
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.blueprints.auth.forms import LoginForm
+from app.blueprints.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm
 from app.extensions import limiter
 from app.htmx import render
-from app.services.accounts import authenticate, set_own_language
+from app.refusals import on_refusal
+from app.services import audit, password_reset
+from app.services.accounts import authenticate, record_sign_in, set_own_language
+from app.services.errors import ValidationError
 
 bp = Blueprint("auth", __name__)
 
@@ -34,6 +37,7 @@ def login():
         employee = authenticate(form.email.data, form.password.data)
         if employee is not None:
             login_user(employee, remember=form.remember.data)
+            record_sign_in(employee)
             session.pop("lang", None)
             return redirect(_safe_next(request.args.get("next")))
         form.password.errors = [_("E-mail or password is wrong, or the account is deactivated.")]
@@ -59,3 +63,51 @@ def set_language():
         if current_user.is_authenticated:
             set_own_language(current_user, language, actor=current_user, languages=current_app.config["LANGUAGES"])
     return redirect(_safe_next(request.form.get("next") or request.referrer and request.referrer.split(request.host, 1)[-1]))
+
+
+@bp.after_request
+def record_lockout(response):
+    """The login limit's 429 is a lockout: the audit log keeps one per address and minute."""
+    if response.status_code == 429 and request.endpoint == "auth.login":
+        audit.record_lockout(request.form.get("email"))
+    return response
+
+
+def _reset_request_limit():
+    """Configured reset requests per client address."""
+    return current_app.config["PASSWORD_RESET_RATE_LIMIT"]
+
+
+@bp.route("/password/forgot", methods=["GET", "POST"])
+@limiter.limit(_reset_request_limit, methods=["POST"])
+def forgot_password():
+    """Ask for a reset link; the answer is the same page whether the address has an (active) account or not."""
+    form = ForgotPasswordForm()
+    if form.validate_on_submit():
+        password_reset.request_reset(form.email.data)
+        return render("auth/reset_requested.html", minutes=password_reset.lifetime_minutes())
+    return render("auth/forgot_password.html", form=form, status=422 if form.errors else 200)
+
+
+@bp.route("/password/reset/<token>", methods=["GET", "POST"])
+def reset_password(token):
+    """Choose a new password through the e-mailed link, then log in with it; a bad link gets a clear page."""
+    form = ResetPasswordForm()
+    on_refusal(lambda error: _reset_refused(form, error))
+    employee = password_reset.employee_for_token(token)
+    on_refusal(lambda error: _reset_refused(form, error, employee))
+    if form.validate_on_submit():
+        password_reset.reset_password(token, form.password.data, form.confirmation.data)
+        if current_user.is_authenticated:
+            logout_user()
+        flash(_("Your new password is set. Please log in."), "success")
+        return redirect(url_for("auth.login"))
+    return render("auth/reset_password.html", form=form, employee_row=employee, status=422 if form.errors else 200)
+
+
+def _reset_refused(form, error, employee=None):
+    """A rule the new password breaks comes back at its field; an expired, used or forged link as a message."""
+    if isinstance(error, ValidationError) and employee is not None:
+        form[error.field if error.field in form else "password"].errors = [error.message]
+        return render("auth/reset_password.html", form=form, employee_row=employee)
+    return render("auth/reset_password.html", form=None, link_error=error.message, status=error.status_code)

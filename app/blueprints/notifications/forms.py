@@ -4,7 +4,7 @@ from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField
 from wtforms.fields.choices import SelectChoice
 
-from app.enums import Channel, NotificationEvent, Origin, Strategy
+from app.enums import PREFERENCE_EVENTS, Channel, Origin, Strategy
 
 CHANNELS = (Channel.WEBSOCKET, Channel.PUSH, Channel.EMAIL)
 CHANNEL_LABELS = {Channel.WEBSOCKET: _l("Live in the browser"), Channel.PUSH: _l("Web push"), Channel.EMAIL: _l("E-mail")}
@@ -21,10 +21,11 @@ def _or(default):
 
 
 class PreferencesForm(FlaskForm):
-    """Fields named `<event>-<channel>`, `<event>-origin` and `<event>-strategy` for every NotificationEvent."""
+    """Fields named `<event>-<channel>`, `<event>-origin` and `<event>-strategy` for every event an employee chooses channels for
+    (PREFERENCE_EVENTS: account mails such as a password reset are always sent)."""
 
     def rows(self):
-        """(event, channel fields, origin field, strategy field) per event, in NotificationEvent order."""
+        """(event, channel fields, origin field, strategy field) per event, in PREFERENCE_EVENTS order."""
         return [
             (
                 event,
@@ -32,7 +33,7 @@ class PreferencesForm(FlaskForm):
                 self[f"{event.value}-origin"],
                 self[f"{event.value}-strategy"],
             )
-            for event in NotificationEvent
+            for event in PREFERENCE_EVENTS
         ]
 
     def invalid_events(self):
@@ -49,7 +50,7 @@ class PreferencesForm(FlaskForm):
 
 def _add_event_fields(form_class):
     """Give the form its fields per event; their names (with a dash) are what browsers and tests post."""
-    for event in NotificationEvent:
+    for event in PREFERENCE_EVENTS:
         for channel in CHANNELS:
             setattr(form_class, f"{event.value}-{channel.value}", BooleanField(CHANNEL_LABELS[channel]))
         origin = SelectField(_l("Whose actions"), choices=ORIGIN_CHOICES, filters=[_or(Origin.OTHERS.value)])

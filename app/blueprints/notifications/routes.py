@@ -17,7 +17,7 @@ from flask_login import current_user
 
 from app import identity, policy
 from app.blueprints.notifications.forms import PreferencesForm, preferences_data
-from app.enums import NotificationEvent
+from app.enums import PREFERENCE_EVENTS
 from app.extensions import db
 from app.htmx import is_htmx, render
 from app.models import Notification, Ticket
@@ -134,7 +134,7 @@ def settings():
 def _preferences(employee):
     """{event: effective Preference} of the employee."""
     stored = notification_preferences.stored_preferences(employee)
-    return {event: notification_preferences.preference_for(employee, event, stored) for event in NotificationEvent}
+    return {event: notification_preferences.preference_for(employee, event, stored) for event in PREFERENCE_EVENTS}
 
 
 def _settings_page(form, status=200):
