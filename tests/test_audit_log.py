@@ -56,7 +56,7 @@ def cell(row, testid):
 def people(app):
     """An administrator, a moderator and a member."""
     return {
-        "admin": make_employee(Role.ADMIN, name="Ada Admin", email="admin@example.com"),
+        "admin": make_employee(Role.ADMIN, name="Ada Admin", email="admin@example.com", language="en"),
         "moderator": make_employee(Role.MODERATOR, name="Mo Moderator", email="moderator@example.com"),
         "anna": make_employee(name="Anna Member", email="anna@example.com"),
     }
