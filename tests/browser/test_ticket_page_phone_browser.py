@@ -24,6 +24,21 @@ def _scroll_width(page):
     return page.evaluate("() => document.documentElement.scrollWidth")
 
 
+def _post_as_moderator(app, number, text):
+    """The moderator writes in the ticket's thread (as from another device)."""
+    import sqlalchemy as sa
+
+    from app.enums import Role
+    from app.extensions import db
+    from app.models import Employee, Ticket
+    from app.services import messenger
+
+    with app.app_context():
+        moderator = db.session.scalar(sa.select(Employee).filter_by(role=Role.MODERATOR))
+        messenger.post_message(db.session.get(Ticket, number), text, actor=moderator)
+        db.session.remove()
+
+
 def test_technician_reads_status_and_writes_in_the_chat_on_a_phone(live_server, new_page):
     number = public_ticket(live_server.app)
     page = new_page(PHONE)
@@ -57,6 +72,11 @@ def test_technician_reads_status_and_writes_in_the_chat_on_a_phone(live_server, 
     composer.fill("Bin in 20 Minuten da.")
     page.get_by_test_id("message-send").click()
     expect(page.locator('[data-testid="message"][data-state="sent"]').filter(has_text="Bin in 20 Minuten da.")).to_be_visible()
+    # The conversation is in view (though the page goes on below it): an answer shows as read, without a marker.
+    page.locator('[data-ticket-room][data-joined="yes"]').first.wait_for()
+    _post_as_moderator(live_server.app, number, "Danke, bis gleich.")
+    expect(page.get_by_test_id("message").filter(has_text="Danke, bis gleich.")).to_be_in_viewport()
+    expect(page.get_by_test_id("unread-marker")).to_have_count(0)
 
     # A status change refreshes head and body; the composer keeps what is typed, an opened fold stays open.
     timeline.locator("summary").click()
