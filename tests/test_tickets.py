@@ -166,6 +166,25 @@ def test_htmx_action_returns_the_main_block(app, login, world, as_htmx):
     assert 'data-status="in_progress"' in body
 
 
+def test_page_reads_head_then_conversation_then_body_then_delivery_log(app, login, world):
+    page = login(world["people"]["responsible"]).get(f"/tickets/{world['ticket'].id}").get_data(as_text=True)
+    order = ['id="ticket-main"', 'data-testid="status-event"', 'data-testid="messenger"', 'data-testid="message-input"',
+             'id="ticket-body"', 'data-testid="update-input"', 'id="answers-title"', 'id="timeline-title"',
+             'id="delivery-log"']
+    assert [page.index(marker) for marker in order] == sorted(page.index(marker) for marker in order)
+    assert "hx-swap-oob" not in page
+
+
+def test_head_refresh_brings_the_body_out_of_band_and_never_the_messenger(app, login, world, as_htmx):
+    ticket = world["ticket"]
+    body = login(world["people"]["responsible"]).get(f"/tickets/{ticket.id}", headers=as_htmx).get_data(as_text=True)
+    assert body.lstrip().startswith('<div id="ticket-main"')
+    assert '<div id="ticket-body" class="ticket-body stack" hx-swap-oob="true">' in body
+    assert '<form id="update-form"' in body and "hx-preserve" in body
+    assert 'data-testid="messenger"' not in body and 'data-testid="message-input"' not in body
+    assert 'id="delivery-log"' not in body
+
+
 def test_stale_version_gets_409_with_refreshed_block_and_who_changed_it(app, login, world, as_htmx):
     ticket = world["ticket"]
     stale = ticket.version

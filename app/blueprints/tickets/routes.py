@@ -87,7 +87,11 @@ def _ticket_or_404(number):
 
 
 def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="main", tab=None, error_at=None):
-    """The ticket page, or its main block for htmx; `error_at="update"` shows the error beside the update form."""
+    """The ticket page, or for htmx its head (#ticket-main) with the body (#ticket-body) as an out-of-band swap.
+
+    `error_at="update"` shows the error beside the update form. The messenger between head and body is never part
+    of the htmx answer: its composer may hold text being typed.
+    """
     whole_timeline = request.args.get("timeline") == "all"
     timeline_size = TIMELINE_ALL if whole_timeline else TIMELINE_SIZE
     all_updates = request.args.get("all_updates") == "1"
@@ -152,6 +156,7 @@ def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="ma
         assignable=assignable,
         my_offer=ticket.offer_for(current_user.id),
         tab=tab,
+        body_out_of_band=is_htmx(),
         error=error,
         error_at=error_at,
         notice=notice,

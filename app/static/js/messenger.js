@@ -73,8 +73,11 @@
     });
   }
 
-  function nearBottom() {
-    return window.innerHeight + window.scrollY >= document.documentElement.scrollHeight - 200;
+  // The reader follows the conversation when the thread's end is on the screen or just below it (the staff page
+  // has more below the conversation, so the end of the page says nothing about it).
+  function nearBottom(panel) {
+    var end = threadOf(panel).getBoundingClientRect().bottom;
+    return end >= 0 && end <= window.innerHeight + 200;
   }
 
   // New entries go before the sender's own pending messages, which stay last until the server has them.
@@ -548,7 +551,7 @@
       return;
     }
     var thread = threadOf(panel);
-    var follow = nearBottom();
+    var follow = nearBottom(panel);
     var fragment = fromHtml(data.html || "");
     var fresh = fragment.querySelector("[data-message-id]");
     if (!fresh) {
