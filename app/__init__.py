@@ -27,6 +27,7 @@ def create_app(test_config=None):
     _load_config(app, test_config)
     _refuse_development_secret(app)
     _init_extensions(app)
+    _trust_proxies(app)
     from app import sqlite_statistics
 
     sqlite_statistics.refresh(app)
@@ -102,6 +103,21 @@ def _init_extensions(app):
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS", []),
         manage_session=False,
     )
+
+
+def _trust_proxies(app):
+    """Behind TRUSTED_PROXIES proxies, take the client's address, scheme and host from their X-Forwarded-* headers.
+
+    Werkzeug's ProxyFix reads the last `n` values each proxy appended, so a header the client forged itself is
+    never used. It wraps the Socket.IO middleware too, so sockets see the same address as pages.
+    """
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops < 0:
+        raise RuntimeError("TRUSTED_PROXIES must be 0 or the number of proxies in front of the app.")
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _register_blueprints(app):

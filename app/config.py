@@ -11,6 +11,7 @@ RATELIMIT_HEADERS_ENABLED = True  # Tell clients how long to wait.
 LOGIN_RATE_LIMIT = "5 per minute"  # Wrong passwords per address before a pause.
 PIN_RATE_LIMIT = "5 per minute"  # Wrong PINs per address and code before a pause.
 PUBLIC_RATE_LIMIT = "300 per minute"  # Requests per address on the public code pages.
+TRUSTED_PROXIES = 0  # Proxies in front that set X-Forwarded-For/-Proto/-Host (Caddy or nginx: 1); 0 trusts none.
 PUBLIC_BASE_URL = None  # External URL for QR codes and e-mail links; falls back to the request's host.
 VIDEO_BASE_URL = None  # e.g. https://meet.example.com/ for video sessions; the button hides without it.
 UPLOAD_FOLDER = None  # Defaults to instance/uploads.
