@@ -84,7 +84,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 def _init_extensions(app):
     """Bind the unbound extensions to this app."""
-    from app import identity, locale
+    from app import identity, locale, socket_guard
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
@@ -96,11 +96,12 @@ def _init_extensions(app):
     babel.init_app(app, locale_selector=locale.select_locale)
     limiter.init_app(app)
     compress.init_app(app)
+    socket_guard.init_app(app)
     socketio.init_app(
         app,
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
         async_mode="threading",
-        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS", []),
+        cors_allowed_origins=socket_guard.origin_check(app),
         manage_session=False,
     )
 
