@@ -8,6 +8,7 @@ from app.extensions import db
 from app.models import Employee
 from app.services.answers import EMAIL
 from app.services.errors import ValidationError, require
+from app.services.login_timing import password_matches
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -18,9 +19,9 @@ def normalise_email(email):
 
 
 def authenticate(email, password):
-    """The active employee with these credentials, or None."""
+    """The active employee with these credentials, or None; the same work whether the e-mail is known or not."""
     employee = db.session.scalar(sa.select(Employee).filter_by(email=normalise_email(email)))
-    if employee is None or not employee.active or not employee.check_password(password or ""):
+    if not password_matches(employee, password) or not employee.active:
         return None
     return employee
 
