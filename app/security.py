@@ -7,7 +7,7 @@ CSP_DIRECTIVES = (
     "style-src 'self'",
     "img-src 'self' data: blob:",
     "media-src 'self' blob:",
-    "connect-src 'self' ws: wss:",
+    "connect-src 'self'",  # CSP3: 'self' also allows ws:// and wss:// to this host and port
     "font-src 'self'",
     "object-src 'none'",
     "base-uri 'self'",
