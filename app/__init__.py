@@ -33,6 +33,9 @@ def create_app(test_config=None):
     sqlite_statistics.refresh(app)
     _register_blueprints(app)
     _register_hooks(app)
+    from app import request_limits
+
+    request_limits.register(app)
     from app import cli, realtime
     from app.blueprints.messenger import events as messenger_events
 
@@ -56,9 +59,18 @@ def _load_config(app, test_config):
     if not app.config["UPLOAD_FOLDER"]:
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
     os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
+    _share_rate_limits_with_the_message_queue(app.config)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+
+
+def _share_rate_limits_with_the_message_queue(config):
+    """Several processes sharing a Redis message queue share their rate-limit counters there too, unless
+    RATELIMIT_STORAGE_URI names a store of its own: per-process counters would multiply every budget."""
+    queue = config.get("SOCKETIO_MESSAGE_QUEUE") or ""
+    if config.get("RATELIMIT_STORAGE_URI", "memory://") == "memory://" and queue.startswith(("redis://", "rediss://")):
+        config["RATELIMIT_STORAGE_URI"] = queue
 
 
 def _refuse_development_secret(app):
