@@ -52,13 +52,9 @@ def _origin_of(url):
     return f"{parts.scheme}://{parts.netloc}".lower()
 
 
-def allowed_origins(app, environ):
-    """Origins a browser may open sockets from: this request's own (scheme and Host, as the trusted proxies tell
-    them through ProxyFix), PUBLIC_BASE_URL's, and any listed in SOCKETIO_CORS_ORIGINS."""
+def allowed_origins(app):
+    """Origins named in the config that may open sockets: PUBLIC_BASE_URL's and any in SOCKETIO_CORS_ORIGINS."""
     origins = set()
-    host = environ.get("HTTP_HOST")
-    if host:
-        origins.add(f"{environ.get('wsgi.url_scheme', 'http')}://{host}".lower())
     public = _origin_of(app.config.get("PUBLIC_BASE_URL"))
     if public:
         origins.add(public)
@@ -67,23 +63,35 @@ def allowed_origins(app, environ):
     return origins
 
 
-def origin_check(app):
-    """The `cors_allowed_origins` callable for python-engineio: `check(origin, environ) -> bool`.
+def origin_allowed(app, origin, environ):
+    """Whether a handshake with this Origin header may open a socket.
 
-    A handshake without an Origin header (not a browser) passes here; it still needs a login or a code cookie.
+    Allowed: no Origin at all (not a browser; a login or code cookie is still needed), a page of the host the
+    request was sent to (its Host header, as ProxyFix passes it on; http or https, because a TLS proxy that
+    is not yet trusted makes the app see http), and the origins of `allowed_origins`.
     """
+    if origin is None:
+        return True
+    parts = urlsplit(origin.lower())
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        return False
+    host = (environ.get("HTTP_HOST") or "").lower()
+    return parts.netloc == host or f"{parts.scheme}://{parts.netloc}" in allowed_origins(app)
+
+
+def origin_check(app):
+    """The `cors_allowed_origins` callable for python-engineio: `check(origin, environ) -> bool`."""
 
     def check(origin, environ):
-        """Whether a handshake from `origin` may open a socket."""
-        return origin is None or origin.lower() in allowed_origins(app, environ)
+        """Whether a handshake from `origin` may open a socket (`origin_allowed`)."""
+        return origin_allowed(app, origin, environ)
 
     return check
 
 
 def handshake_origin_allowed():
     """Inside the connect handler: the same check again (test clients and custom servers skip engineio's)."""
-    origin = request.headers.get("Origin")
-    return origin is None or origin.lower() in allowed_origins(current_app, request.environ)
+    return origin_allowed(current_app, request.headers.get("Origin"), request.environ)
 
 
 def client_address():

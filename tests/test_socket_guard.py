@@ -64,9 +64,12 @@ def test_the_engineio_origin_check_knows_the_page_and_the_public_address(app):
     environ = {"wsgi.url_scheme": "https", "HTTP_HOST": "service.example"}
     assert check("https://service.example", environ)
     assert check("http://localhost", environ)  # PUBLIC_BASE_URL of the tests
+    assert check("http://service.example", environ)  # a TLS proxy not yet trusted: the app sees http
     assert not check("https://evil.example", environ)
-    assert not check("http://service.example", environ)
+    assert not check("https://service.example.evil.example", environ)
+    assert not check("https://service.example:8443", environ)
     assert not check("null", environ)
+    assert not check("file://service.example", environ)
 
 
 def _second_code(scene):
