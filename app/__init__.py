@@ -27,11 +27,15 @@ def create_app(test_config=None):
     _load_config(app, test_config)
     _refuse_development_secret(app)
     _init_extensions(app)
+    _trust_proxies(app)
     from app import sqlite_statistics
 
     sqlite_statistics.refresh(app)
     _register_blueprints(app)
     _register_hooks(app)
+    from app import request_limits
+
+    request_limits.register(app)
     from app import cli, realtime
     from app.blueprints.messenger import events as messenger_events
 
@@ -55,9 +59,18 @@ def _load_config(app, test_config):
     if not app.config["UPLOAD_FOLDER"]:
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
     os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
+    _share_rate_limits_with_the_message_queue(app.config)
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+
+
+def _share_rate_limits_with_the_message_queue(config):
+    """Several processes sharing a Redis message queue share their rate-limit counters there too, unless
+    RATELIMIT_STORAGE_URI names a store of its own: per-process counters would multiply every budget."""
+    queue = config.get("SOCKETIO_MESSAGE_QUEUE") or ""
+    if config.get("RATELIMIT_STORAGE_URI", "memory://") == "memory://" and queue.startswith(("redis://", "rediss://")):
+        config["RATELIMIT_STORAGE_URI"] = queue
 
 
 def _refuse_development_secret(app):
@@ -83,7 +96,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 def _init_extensions(app):
     """Bind the unbound extensions to this app."""
-    from app import identity, locale
+    from app import identity, locale, socket_guard
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
@@ -95,13 +108,29 @@ def _init_extensions(app):
     babel.init_app(app, locale_selector=locale.select_locale)
     limiter.init_app(app)
     compress.init_app(app)
+    socket_guard.init_app(app)
     socketio.init_app(
         app,
         message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
         async_mode="threading",
-        cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS", []),
+        cors_allowed_origins=socket_guard.origin_check(app),
         manage_session=False,
     )
+
+
+def _trust_proxies(app):
+    """Behind TRUSTED_PROXIES proxies, take the client's address, scheme and host from their X-Forwarded-* headers.
+
+    Werkzeug's ProxyFix reads the last `n` values each proxy appended, so a header the client forged itself is
+    never used. It wraps the Socket.IO middleware too, so sockets see the same address as pages.
+    """
+    hops = int(app.config.get("TRUSTED_PROXIES") or 0)
+    if hops < 0:
+        raise RuntimeError("TRUSTED_PROXIES must be 0 or the number of proxies in front of the app.")
+    if hops:
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops)
 
 
 def _register_blueprints(app):

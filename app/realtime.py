@@ -186,25 +186,49 @@ def valid_code_ids(code_user):
     return {code_id for code_id, _ in valid_codes(code_user)}
 
 
+def join_code_rooms(code_ids):
+    """Put this socket in the room of every code it holds access through, so ending that access (disabling,
+    a new PIN, unpairing, "log out code users") disconnects it whenever it joined a ticket."""
+    from flask_socketio import join_room
+
+    for code_id in code_ids:
+        join_room(code_room(code_id))
+
+
 def register(app):
-    """Connection handling: employees join user and staff rooms, code users their code rooms; others are refused."""
+    """Connection handling: employees join user and staff rooms, code users their code rooms; others are refused,
+    and so are foreign origins and addresses over their number of open sockets (`app.socket_guard`)."""
 
     @socketio.on("connect")
     def on_connect(auth=None):
-        """Refuse anonymous sockets."""
+        """Refuse foreign origins, anonymous sockets and one address's sockets past its limit."""
+        from flask import request
         from flask_socketio import join_room
 
-        from app import identity
+        from app import identity, socket_guard
 
         forget_identity()
-        accepted = False
-        if policy.is_employee(current_user):
-            join_room(user_room(current_user.id))
-            join_room(STAFF_ROOM)
-            accepted = True
-        code_user = identity.current_code_user()
-        if code_user is not None:
-            for code_id in valid_code_ids(code_user):
-                join_room(code_room(code_id))
-                accepted = True
-        return accepted
+        try:
+            if not socket_guard.handshake_origin_allowed():
+                return False
+            is_employee = policy.is_employee(current_user)
+            code_user = identity.current_code_user()
+            code_ids = valid_code_ids(code_user) if code_user is not None else set()
+            if not (is_employee or code_ids) or not socket_guard.admit_connection(request.sid):
+                return False
+            if is_employee:
+                join_room(user_room(current_user.id))
+                join_room(STAFF_ROOM)
+            join_code_rooms(code_ids)
+            return True
+        finally:
+            socket_guard.release_database()
+
+    @socketio.on("disconnect")
+    def on_disconnect(*_reason):
+        """Free the address's slot and the socket's event budget."""
+        from flask import request
+
+        from app import socket_guard
+
+        socket_guard.forget_connection(request.sid, socket_guard.client_address())

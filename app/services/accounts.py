@@ -9,6 +9,7 @@ from app.models import Employee
 from app.services import audit
 from app.services.answers import EMAIL
 from app.services.errors import ValidationError, require
+from app.services.login_timing import password_matches
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -19,9 +20,10 @@ def normalise_email(email):
 
 
 def authenticate(email, password):
-    """The active employee with these credentials, or None; a refusal is recorded in the audit log."""
+    """The active employee with these credentials, or None; the same work whether the e-mail is known or not
+    (one password hash check either way), and a refusal is recorded in the audit log."""
     employee = db.session.scalar(sa.select(Employee).filter_by(email=normalise_email(email)))
-    if employee is None or not employee.active or not employee.check_password(password or ""):
+    if not password_matches(employee, password) or not employee.active:
         _record_failed_sign_in(employee, email)
         return None
     return employee

@@ -121,6 +121,8 @@ def test_each_ticket_page_opens_one_socket_that_survives_a_ring(live_server, new
     anna.locator(".badge.prio-high").wait_for()
     customer.wait_for_timeout(1500)
     assert [len(counted["staff"]), len(counted["code"])] == [1, 1], counted
+    # A WebSocket, not the long-polling fallback: the CSP's connect-src 'self' lets same-origin ws:// through.
+    assert all(url.startswith("ws://") for url in counted["staff"] + counted["code"]), counted
 
 
 def test_older_messages_load_above_and_the_opened_thread_is_marked_read(live_server, new_page):

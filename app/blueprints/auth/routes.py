@@ -6,6 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.blueprints.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm
 from app.extensions import limiter
 from app.htmx import render
+from app.redirects import referrer_path, safe_next
 from app.refusals import on_refusal
 from app.services import audit, password_reset
 from app.services.accounts import authenticate, record_sign_in, set_own_language
@@ -20,10 +21,8 @@ def _login_limit():
 
 
 def _safe_next(target):
-    """Only same-site relative redirects after login."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return url_for("home.index")
+    """Only same-site paths after login and the language switch (`app.redirects.safe_next`), else the home page."""
+    return safe_next(target, url_for("home.index"))
 
 
 @bp.route("/login", methods=["GET", "POST"])
@@ -62,7 +61,7 @@ def set_language():
         session["lang"] = language
         if current_user.is_authenticated:
             set_own_language(current_user, language, actor=current_user, languages=current_app.config["LANGUAGES"])
-    return redirect(_safe_next(request.form.get("next") or request.referrer and request.referrer.split(request.host, 1)[-1]))
+    return redirect(_safe_next(request.form.get("next") or referrer_path()))
 
 
 @bp.after_request

@@ -4,7 +4,7 @@ import functools
 from flask import current_app, request
 from flask_socketio import emit, join_room
 
-from app import policy, realtime
+from app import policy, realtime, socket_guard
 from app.extensions import db, socketio
 from app.models import Ticket
 from app.services import messenger
@@ -50,14 +50,18 @@ def register():
     """Attach the event handlers to the Socket.IO server."""
 
     @socketio.on("join_ticket")
+    @socket_guard.guarded_event
     def on_join_ticket(data=None, *_extra):
         """Join the ticket's room when the actor may read its thread; answer with `joined` or `join-refused`."""
         ticket, actor, _data = _ticket_and_actor(data)
         if ticket is None or not policy.can_read_messages(actor, ticket):
             emit("join-refused", {"ticket": getattr(ticket, "id", None)})
             return {"ok": False}
-        room = realtime.ticket_room(ticket.id) if policy.is_employee(actor) else realtime.ticket_code_room(ticket.id)
+        is_employee = policy.is_employee(actor)
+        room = realtime.ticket_room(ticket.id) if is_employee else realtime.ticket_code_room(ticket.id)
         try:
+            if not is_employee:
+                realtime.join_code_rooms(realtime.valid_code_ids(actor.code_user))
             join_room(room)
         except ValueError:  # the socket went away while it asked (a phone losing its connection)
             return {"ok": False}
@@ -65,6 +69,7 @@ def register():
         return {"ok": True, "ticket": ticket.id}
 
     @socketio.on("typing")
+    @socket_guard.guarded_event
     def on_typing(data=None, *_extra):
         """Tell the others on the ticket that someone is typing."""
         ticket, actor, _data = _ticket_and_actor(data)
@@ -75,6 +80,7 @@ def register():
         return {"ok": True}
 
     @socketio.on("send_message")
+    @socket_guard.guarded_event
     @_refusal_in_ack
     def on_send_message(data=None, *_extra):
         """Post a text message through the same service as the HTTP form (`client_id` makes a repeat harmless)."""
@@ -87,6 +93,7 @@ def register():
         return {"ok": True, "id": message.id}
 
     @socketio.on("mark_read")
+    @socket_guard.guarded_event
     @_refusal_in_ack
     def on_mark_read(data=None, *_extra):
         """Move the reader's marker forward."""

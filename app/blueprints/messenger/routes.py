@@ -6,6 +6,7 @@ from app import identity, policy, realtime
 from app.extensions import db
 from app.htmx import is_htmx, render
 from app.models import Code, CodeSession, Message, Ticket
+from app.redirects import safe_next
 from app.refusals import on_refusal
 from app.services import messenger, uploads
 
@@ -37,10 +38,8 @@ def messenger_actor():
 
 
 def _safe_path(target):
-    """Only same-site relative paths."""
-    if target and target.startswith("/") and not target.startswith("//") and "\\" not in target:
-        return target
-    return None
+    """Only same-site paths (`app.redirects.safe_next`), else None."""
+    return safe_next(target, None)
 
 
 def page_path():

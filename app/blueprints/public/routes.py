@@ -22,6 +22,7 @@ from app.enums import ButtonTarget, Visibility
 from app.extensions import db, limiter
 from app.htmx import is_htmx, redirect_after_write, render
 from app.models import AssistantElement, Flow, Ticket, Update
+from app.redirects import safe_next
 from app.refusals import back_on_refusal, on_refusal
 from app.services import code_access, tickets, uploads
 from app.workflow import TicketStatus
@@ -74,8 +75,9 @@ def resolve_code():
 
 
 def _safe_next(target, token):
-    """Only pages of this code after the PIN."""
+    """Only pages of this code after the PIN: a same-site path (`app.redirects.safe_next`) under the code's page."""
     prefix = url_for("public.device", token=token)
+    target = safe_next(target, None)
     if target and (target == prefix or target.startswith((prefix + "/", prefix + "?"))):
         return target
     return prefix
