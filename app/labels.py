@@ -11,7 +11,7 @@ from app.enums import (
     StepType,
     Visibility,
 )
-from app.workflow import TicketStatus
+from app.workflow import OPEN_STATUSES, TicketStatus
 
 STATUS = {
     TicketStatus.DRAFT: _l("Draft"),
@@ -102,6 +102,17 @@ AUDIT_KIND = {
 }
 
 
+UNANSWERED_OFFER = _l("Not answered")
+
+
+def offer_state_label(offer, ticket):
+    """The offer's state as staff read it: a pending offer on a ticket that is done, closed or cancelled can no
+    longer be accepted (policy.can_accept_offer), so it reads "Not answered" instead of "Offered"."""
+    if offer.state == OfferState.PENDING and ticket.status not in OPEN_STATUSES:
+        return UNANSWERED_OFFER
+    return OFFER_STATE[offer.state]
+
+
 def jinja_globals():
     """Label tables for templates."""
     return {
@@ -110,6 +121,7 @@ def jinja_globals():
         "PRIORITY_LABELS": PRIORITY,
         "ROLE_LABELS": ROLE,
         "OFFER_STATE_LABELS": OFFER_STATE,
+        "offer_state_label": offer_state_label,
         "EVENT_LABELS": EVENT,
         "STEP_TYPE_LABELS": STEP_TYPE,
         "MESSAGE_KIND_LABELS": MESSAGE_KIND,

@@ -1,4 +1,6 @@
 """Back office routes: who may open and do what, the overview's filters, constant queries, conflicts."""
+import re
+
 import pytest
 import sqlalchemy as sa
 
@@ -135,6 +137,24 @@ def test_members_offer_can_be_accepted_and_declined(app, login, world):
     response = login(other, app.test_client()).post(f"/tickets/{ticket.id}/offer/decline", data={"version": ticket.version})
     assert response.status_code == 303
     assert ticket.offer_for(other.id).state == OfferState.DECLINED
+
+
+def test_an_offer_nobody_answered_reads_so_once_the_ticket_is_finished(app, login, world):
+    ticket, member = world["ticket"], world["people"]["member"]
+    ticket.offers.append(offers.Offer(employee=member, state=OfferState.PENDING))
+    db.session.commit()
+    client = login(world["people"]["moderator"])
+
+    def shown_state():
+        page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+        match = re.search(rf'data-employee="{re.escape(member.email)}" data-state="pending">.*?<span class="badge">([^<]+)</span>', page, re.DOTALL)
+        return match.group(1)
+
+    assert shown_state() == "Angeboten"
+    ticket_service.fire_event(ticket, "close", actor=world["people"]["moderator"])
+    assert shown_state() == "Nicht beantwortet"
+    ticket_service.fire_event(ticket, "reopen", actor=world["people"]["moderator"])
+    assert shown_state() == "Angeboten"  # open again: the offer can be accepted again
 
 
 def test_status_buttons_are_the_allowed_events_only(app, login, world):
