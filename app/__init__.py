@@ -24,6 +24,9 @@ MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 def create_app(test_config=None):
     """Build the app: config, extensions, blueprints, sockets, CLI."""
     app = Flask(__name__, instance_relative_config=True)
+    from app.ids import IdConverter
+
+    app.url_map.converters["int"] = IdConverter  # before any route: ids beyond the database's range are a 404
     _load_config(app, test_config)
     _refuse_development_secret(app)
     _init_extensions(app)

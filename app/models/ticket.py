@@ -7,6 +7,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app import policy
 from app.enums import RESPONSIBLE_STATES, OfferState, Priority, StepType, Visibility
 from app.extensions import db
+from app.ids import parse_id
 from app.models._types import UTCDateTime, enum_column, utcnow
 from app.workflow import TicketStatus
 
@@ -124,7 +125,7 @@ def format_number(number):
 def parse_number(text):
     """42 for 'T-00042', '#42' or '42'; None when it is no number."""
     digits = text.strip().upper().removeprefix("T-").removeprefix("T").lstrip("#")
-    return int(digits) if digits.isdigit() and len(digits) < 12 else None
+    return parse_id(digits)
 
 
 class Answer(db.Model):

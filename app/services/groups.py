@@ -4,6 +4,7 @@ from flask_babel import gettext as _
 from app import policy
 from app.enums import GroupKind
 from app.extensions import db
+from app.ids import parse_ids
 from app.models import Employee, Group, Team
 from app.services.errors import ValidationError, require
 from app.services.input_checks import text
@@ -12,8 +13,8 @@ from app.services.ordering import move, renumber
 
 def _members(employee_ids, team_ids):
     """Employees and teams named by id lists from a form; unknown ids are skipped."""
-    employees = [db.session.get(Employee, int(i)) for i in employee_ids or () if str(i).isdigit()]
-    teams = [db.session.get(Team, int(i)) for i in team_ids or () if str(i).isdigit()]
+    employees = [db.session.get(Employee, i) for i in parse_ids(employee_ids)]
+    teams = [db.session.get(Team, i) for i in parse_ids(team_ids)]
     return [e for e in employees if e is not None], [t for t in teams if t is not None]
 
 

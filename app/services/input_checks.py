@@ -9,6 +9,7 @@ from email_validator import EmailNotValidError, validate_email
 from flask_babel import gettext as _
 
 from app.extensions import db
+from app.ids import parse_id
 from app.services.errors import ValidationError
 
 
@@ -28,10 +29,8 @@ def optional_row(model, value, field, message):
     """The `model` row an optional id from a form names, None for an empty id; ValidationError(message) if unknown."""
     if value in (None, "", 0, "0"):
         return None
-    try:
-        row = db.session.get(model, int(value))
-    except (TypeError, ValueError):
-        row = None
+    number = parse_id(value)
+    row = db.session.get(model, number) if number is not None else None
     if row is None:
         raise ValidationError(message, field=field)
     return row

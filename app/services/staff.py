@@ -10,6 +10,7 @@ from itsdangerous import BadSignature, SignatureExpired, URLSafeTimedSerializer
 from app import policy
 from app.enums import AuditKind, Role
 from app.extensions import db
+from app.ids import parse_ids
 from app.models import Employee, Team
 from app.services import accounts, audit
 from app.services.errors import ValidationError, require
@@ -204,7 +205,7 @@ def save_team(team, *, name, member_ids=(), actor):
     clash = db.session.scalar(sa.select(Team).filter_by(name=name))
     if clash is not None and clash is not team:
         raise ValidationError(_("A team with this name exists already."), field="name")
-    members = [db.session.get(Employee, int(i)) for i in member_ids or () if str(i).isdigit()]
+    members = [db.session.get(Employee, i) for i in parse_ids(member_ids)]
     if team is None:
         team = Team()
         db.session.add(team)

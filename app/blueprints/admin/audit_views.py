@@ -11,20 +11,16 @@ from app import labels, policy
 from app.blueprints.admin import bp
 from app.enums import AuditKind, Role
 from app.extensions import db
+from app.ids import parse_id
 from app.models import Employee
 from app.services import audit
 
 USER_AGENT_SHOWN = 60  # characters of the User-Agent in the table; the full text is the cell's title
-MAX_ID = 2**63 - 1
 
 
 def _int(value):
-    """A positive integer from the URL, or None."""
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
-        return None
-    return number if 0 < number <= MAX_ID else None
+    """A positive id from the URL, or None (`app.ids.parse_id`)."""
+    return parse_id(value)
 
 
 def _date(value):

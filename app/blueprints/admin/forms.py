@@ -30,6 +30,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app import labels
 from app.enums import ButtonTarget, GroupKind, Role
 from app.extensions import db
+from app.ids import parse_id
 from app.models import Customer, Device, Employee, Team, Template
 from app.refusals import on_refusal
 from app.services.accounts import MIN_PASSWORD_LENGTH
@@ -58,7 +59,7 @@ def row_id(value):
     if isinstance(value, int):
         return value
     value = str(value).strip()
-    return int(value) if value.isdigit() else value
+    return parse_id(value) or value
 
 
 def required(label):

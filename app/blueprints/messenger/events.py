@@ -6,6 +6,7 @@ from flask_socketio import emit, join_room
 
 from app import policy, realtime, socket_guard
 from app.extensions import db, socketio
+from app.ids import parse_id
 from app.models import Ticket
 from app.services import messenger
 from app.services.errors import ServiceError
@@ -15,10 +16,9 @@ def _ticket_and_actor(data):
     """The ticket named in an event and the actor behind the socket, both fresh from the database."""
     data = data if isinstance(data, dict) else {}
     actor = realtime.socket_actor(as_code=data.get("as") == "code")
-    try:
-        ticket = db.session.get(Ticket, int(data.get("ticket")), populate_existing=True)
-    except (TypeError, ValueError):
-        ticket = None
+    raw = data.get("ticket")
+    number = parse_id(raw if isinstance(raw, int) else str(raw) if raw is not None else None)
+    ticket = db.session.get(Ticket, number, populate_existing=True) if number is not None else None
     return ticket, actor, data
 
 
@@ -99,8 +99,10 @@ def register():
         """Move the reader's marker forward."""
         ticket, actor, data = _ticket_and_actor(data)
         message_id = data.get("message")
-        if message_id is not None and not str(message_id).isdigit():
-            return {"ok": False}
+        if message_id is not None:
+            message_id = parse_id(message_id if isinstance(message_id, int) else str(message_id))
+            if message_id is None:
+                return {"ok": False}
         messenger.require_reader(actor, ticket)
         newest = messenger.mark_read(ticket, actor=actor, message_id=message_id)
         return {"ok": True, "message": newest}

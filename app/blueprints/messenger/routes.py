@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from app import identity, policy, realtime
 from app.extensions import db
 from app.htmx import is_htmx, render
+from app.ids import parse_id
 from app.models import Code, CodeSession, Message, Ticket
 from app.redirects import safe_next
 from app.refusals import on_refusal
@@ -141,7 +142,7 @@ def _post(number, operation):
 def thread(number):
     """The thread fragment: the newest page, or with ?before=<id> the page of older messages."""
     ticket, actor = _ticket(number)
-    before = request.args.get("before", type=int)
+    before = parse_id(request.args.get("before"))
     messages, has_older = messenger.thread_page(ticket, before=before)
     template = "messenger/_older.html" if before else "messenger/_thread.html"
     return render(
@@ -199,7 +200,7 @@ def composer(number):
 def read(number):
     """Move the reader's marker to the given (or newest) message."""
     ticket, actor = _ticket(number)
-    messenger.mark_read(ticket, actor=actor, message_id=request.form.get("message", type=int))
+    messenger.mark_read(ticket, actor=actor, message_id=parse_id(request.form.get("message")))
     return "", 204
 
 

@@ -9,6 +9,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 
 from app.enums import RESPONSIBLE_STATES, OfferState, Priority, Visibility
 from app.extensions import db
+from app.ids import parse_id
 from app.models import Offer, Ticket
 from app.services import search
 from app.workflow import FINAL_STATUSES, TicketStatus
@@ -38,11 +39,8 @@ def _enum_values(enum_cls, raw_values):
 
 
 def _int(value):
-    """An integer from the URL, or None."""
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
+    """A positive integer (an id or a page) from the URL, or None (`app.ids.parse_id`)."""
+    return parse_id(value)
 
 
 def _date(value):

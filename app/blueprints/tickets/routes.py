@@ -11,6 +11,7 @@ from app.blueprints.wizard.views import step_view
 from app.enums import Priority, Visibility
 from app.extensions import db
 from app.htmx import is_htmx, redirect_after_write, render, trigger
+from app.ids import parse_id
 from app.models import (
     Answer,
     Customer,
@@ -316,8 +317,8 @@ def _device_named(value):
         return None
     query = sa.select(Device).where(Device.archived.is_(False))
     by_name = db.session.scalar(query.where(Device.name == value).limit(1))
-    if by_name is None and value.isdigit():
-        return db.session.scalar(query.where(Device.id == int(value)))
+    if by_name is None and parse_id(value) is not None:
+        return db.session.scalar(query.where(Device.id == parse_id(value)))
     return by_name
 
 
@@ -349,7 +350,8 @@ def new():
 def start():
     """Start a draft for the chosen device and flow, then go to its first step."""
     device = _device_named(request.form.get("device"))
-    flow = db.session.get(Flow, int(request.form.get("flow") or 0))
+    flow_id = parse_id(request.form.get("flow"))
+    flow = db.session.get(Flow, flow_id) if flow_id else None
     if device is None or flow is None:
         abort(404)
     back_on_refusal(url_for("tickets.new", device=device.name), code=303)
