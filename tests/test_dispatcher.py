@@ -19,6 +19,7 @@ from app.extensions import db
 from app.models import (
     CodeSession,
     Delivery,
+    Employee,
     Notification,
     PushSubscription,
     TicketReceiver,
@@ -336,3 +337,35 @@ def test_mail_waiting_for_someone_who_left_the_fleet_or_a_ticket_gone_internal_i
     assert code_user_mails and all(d.status == DeliveryStatus.CANCELLED for d in code_user_mails)
     assert {d.last_error for d in code_user_mails} == {"the ticket is no longer public"}
     assert not smtp.inbox.to("max@example.com")
+
+
+def test_mail_naming_someone_with_a_line_break_is_sent_once_with_the_name_made_safe(app, world, smtp):
+    db.session.execute(
+        sa.update(Employee).where(Employee.id == world.anna.id).values(name="Anna\r\nBcc: evil@example.com\u202e\x00")
+    )  # older data, stored before the forms refused such names
+    db.session.commit()
+    db.session.refresh(world.anna)
+    ticket = world.code_user_ticket()
+    offers.accept_offer(ticket, actor=world.anna)
+    dispatcher.dispatch_due()
+    [mail] = [m for m in smtp.inbox.to("max@example.com") if "took on" in m["Subject"] or "übernommen" in m["Subject"]]
+    subject = mail["Subject"]
+    assert subject.startswith("Anna Bcc: evil@example.com ")
+    assert not any(character in subject for character in "\r\n\u202e\x00")
+    assert all("evil@example.com" not in rcpt for rcpt, _ in smtp.inbox.messages) and mail["Bcc"] is None
+    receiver_mails = deliveries(Channel.EMAIL, receiver=True)
+    assert all(d.status == DeliveryStatus.SENT and d.attempts == 1 for d in receiver_mails)
+
+
+def test_mail_to_an_address_no_header_can_carry_fails_once_with_the_reason(app, world, smtp):
+    ticket = world.code_user_ticket()
+    receiver = db.session.scalar(sa.select(TicketReceiver).filter_by(ticket_id=ticket.id))
+    receiver.email = "max@example.com\nBcc: evil@example.com"  # older data, stored before the checks
+    db.session.commit()
+    offers.accept_offer(ticket, actor=world.anna)
+    run_until_quiet(utcnow(), steps=3, step=timedelta(hours=1))
+    db.session.expire_all()
+    [failed] = deliveries(Channel.EMAIL, receiver=True)
+    assert failed.status == DeliveryStatus.FAILED and failed.attempts == 1
+    assert "cannot build the mail headers" in failed.last_error
+    assert not smtp.inbox.to("max@example.com") and not smtp.inbox.to("evil@example.com")
