@@ -129,6 +129,7 @@ class DeliveryStatus(enum.Enum):
     SENT = "sent"
     FAILED = "failed"
     SKIPPED = "skipped"
+    CANCELLED = "cancelled"  # the recipient may no longer hear of it (checked just before sending)
 
 
 class Strategy(enum.Enum):

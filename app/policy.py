@@ -3,7 +3,7 @@
 An actor is an employee (``is_employee``, ``role``, ``id``), a code visitor (``is_code_user``, ``id``,
 ``device_ids``: the devices its valid code sessions reach) or None for anonymous.
 """
-from app.enums import NotificationEvent, OfferState, Role, Visibility
+from app.enums import GroupKind, NotificationEvent, OfferState, Role, Visibility
 from app.workflow import FINAL_STATUSES, MANUAL_EVENTS, OPEN_STATUSES, TicketStatus
 from app.workflow import can_fire as status_allows
 
@@ -18,6 +18,7 @@ CODE_USER_EVENTS = frozenset(
         NotificationEvent.UPDATE_POSTED,
     }
 )
+SUBJECT_EVENTS = frozenset({NotificationEvent.ASSIGNED, NotificationEvent.WITHDRAWN})
 
 
 def is_employee(actor):
@@ -228,6 +229,31 @@ def can_receive(receiver, ticket, event=None, *, update=None, internal=False, ac
     if event is not None and event not in CODE_USER_EVENTS:
         return False
     return not (is_code_user(actor) and actor.id == _code_user_id(receiver))
+
+
+def _group_member_ids(ticket, kind):
+    """Ids of the active members of the ticket's group of `kind` (the flow's own, else the template's default)."""
+    if ticket.flow is not None:
+        group = ticket.flow.effective_group(kind)
+    else:
+        group = ticket.template.default_group(kind) if getattr(ticket, "template", None) is not None else None
+    return {employee.id for employee in group.all_employees()} if group is not None else set()
+
+
+def is_concerned(employee, ticket, event, *, subject_id=None):
+    """Whether `event` on `ticket` concerns the employee now (DESIGN.md §5), checked on record and again on send.
+
+    The notify group hears of a new ticket (TICKET_CREATED); every other event is for the ticket's fleet group
+    and its responsible employees; the employee an ASSIGNED or WITHDRAWN event names (`subject_id`) hears of it.
+    Whether they may hear at all (active) is `can_receive`.
+    """
+    if not is_employee(employee):
+        return False
+    if event == NotificationEvent.TICKET_CREATED:
+        return employee.id in _group_member_ids(ticket, GroupKind.NOTIFY)
+    if event in SUBJECT_EVENTS and subject_id is not None and subject_id == employee.id:
+        return True
+    return is_responsible(employee, ticket) or employee.id in _group_member_ids(ticket, GroupKind.FLEET)
 
 
 def can_read_notification(actor, notification):

@@ -150,3 +150,22 @@ def demo(app):
 def unique(prefix="x"):
     """A unique short string."""
     return f"{prefix}{uuid.uuid4().hex[:8]}"
+
+
+PUBLIC_HOSTS = {"push.example.com": ["93.184.215.14"], "fcm.example.com": ["2606:2800:220:1::"]}
+
+
+@pytest.fixture
+def public_dns(monkeypatch):
+    """Name resolution for the public hosts the tests use (the test machines have no DNS); a test may add names
+    (or names of private addresses) to the dict it returns."""
+    from app.services import outbound
+
+    names = {name: list(addresses) for name, addresses in PUBLIC_HOSTS.items()}
+    real_resolve = outbound.resolve
+
+    def resolve(host, port):
+        return names[host] if host in names else real_resolve(host, port)
+
+    monkeypatch.setattr(outbound, "resolve", resolve)
+    return names

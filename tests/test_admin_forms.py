@@ -218,3 +218,44 @@ def test_refused_one_click_actions_flash_the_reason_and_go_back(app, admin_clien
     assert created.status_code == 302 and code is not None
     page = admin_client.post(f"/admin/codes/{code.id}/pin", data={"pin": "12a4"}, follow_redirects=True)
     assert "Die PIN muss 4 bis 12 Ziffern haben." in page.get_data(as_text=True) and not code.has_pin
+
+
+@pytest.mark.parametrize("name", ["Eve\nEvil", "Eve\r\nBcc: x@example.com", "Eve\u202elivE", "Eve\x00", "Eve\u2028Evil"])
+def test_names_that_go_into_mail_subjects_refuse_control_characters(app, admin_client, name):
+    admin_client.admin.language = "en"  # the pages speak the administrator's language
+    db.session.commit()
+    message = "Please remove line breaks and invisible control characters from the name."
+    eva = make_employee(name="Eva", email="eva@example.com")
+    refusals = [
+        admin_client.post(f"/admin/employees/{eva.id}", data={"name": name, "email": "eva@example.com",
+                                                              "role": "member", "language": "de", "active": "y"}),
+        admin_client.post("/admin/employees/new", data={"name": name, "email": "neu@example.com", "role": "member",
+                                                        "language": "de", "mode": "password", "password": "geheim123"}),
+        admin_client.post("/admin/organisation", data={"name": name, "autoclose_days": "7"}),
+        admin_client.post("/admin/customers/new", data={"name": name, "kind": "company"}),
+        admin_client.post("/admin/devices/new", data={"name": name, "template_id": str(make_template().id)}),
+    ]
+    for response in refusals:
+        assert response.status_code == 422 and message in response.get_data(as_text=True)
+    db.session.refresh(eva)
+    assert eva.name == "Eva" and Organisation.current().name != name
+    assert db.session.scalar(db.select(db.func.count()).select_from(Customer)) == 0
+    assert db.session.scalar(db.select(db.func.count()).select_from(Device)) == 0
+
+
+def test_services_refuse_control_characters_in_names_for_every_caller(app, english):
+    from app.services import customers, organisation, staff
+    from app.services.errors import ValidationError
+
+    admin = make_employee(role=Role.ADMIN)
+    for call in (
+        lambda: staff.create_employee(name="Eve\nEvil", email="eve@example.com", password="geheim123", actor=admin),
+        lambda: staff.update_employee(admin, name="Ad\u202emin", email=admin.email, role="admin", language="de",
+                                      active=True, actor=admin),
+        lambda: organisation.update_settings(name="Service\r\nAG", actor=admin),
+        lambda: customers.save_customer(None, name="Muster\u200bGmbH", actor=admin),
+    ):
+        with pytest.raises(ValidationError) as refused:
+            call()
+        assert refused.value.field == "name" and "control characters" in str(refused.value)
+    assert "Please remove" in str(refused.value)

@@ -8,8 +8,10 @@ import sqlalchemy as sa
 from app.enums import (
     Channel,
     DeliveryStatus,
+    GroupKind,
     NotificationEvent,
     Origin,
+    Role,
     Strategy,
     Visibility,
 )
@@ -17,6 +19,7 @@ from app.extensions import db
 from app.models import (
     CodeSession,
     Delivery,
+    Employee,
     Notification,
     PushSubscription,
     TicketReceiver,
@@ -277,3 +280,92 @@ def test_vapid_keys_are_generated_once(app, tmp_path):
     first = push.application_server_key()
     assert push.application_server_key() == first
     assert (tmp_path / "keys" / "vapid_private.pem").stat().st_mode & 0o777 == 0o600
+
+
+def delivery_log_html(app, ticket, viewer):
+    """The staff delivery log of `ticket` as `viewer` sees it."""
+    from flask import render_template_string
+    from flask_login import login_user
+
+    with app.test_request_context():
+        login_user(viewer)
+        return render_template_string('{% include "notifications/_delivery_log.html" %}', ticket=ticket)
+
+
+def test_employee_deactivated_while_mail_waits_gets_none_and_delivery_says_why(app, world, smtp, english):
+    from app.services import staff
+    from tests.factories import make_employee
+
+    smtp.stop()
+    ticket = world.code_user_ticket()
+    start = utcnow()
+    dispatcher.dispatch_due(now=start)
+    [waiting] = deliveries(Channel.EMAIL, world.ben)
+    assert waiting.status == DeliveryStatus.PENDING and waiting.attempts == 1  # the offer mail waits in the outbox
+    staff.set_employee_active(world.ben, False, actor=make_employee(Role.ADMIN))
+    smtp.start()
+    run_until_quiet(start + timedelta(minutes=1), steps=3)
+    db.session.expire_all()
+    assert smtp.inbox.to(world.anna.email) and not smtp.inbox.to(world.ben.email)
+    [cancelled] = deliveries(Channel.EMAIL, world.ben)
+    assert cancelled.status == DeliveryStatus.CANCELLED and cancelled.attempts == 2
+    assert cancelled.last_error == "the employee is no longer active"
+    html = delivery_log_html(app, ticket, world.mod)
+    assert 'data-delivery-status="cancelled"' in html
+    assert "Cancelled before sending" in html and "the employee is no longer active" in html
+
+
+def test_mail_waiting_for_someone_who_left_the_fleet_or_a_ticket_gone_internal_is_cancelled(app, world, smtp):
+    smtp.stop()
+    ticket = world.code_user_ticket()
+    offers.accept_offer(ticket, actor=world.anna)
+    start = utcnow()
+    dispatcher.dispatch_due(now=start)
+    fleet = ticket.flow.effective_group(GroupKind.FLEET)
+    fleet.employees.remove(world.carla)  # Carla leaves the fleet; Anna stays responsible
+    tickets.set_visibility(ticket, Visibility.INTERNAL, actor=world.mod)
+    db.session.commit()
+    smtp.start()
+    run_until_quiet(start + timedelta(minutes=1), steps=3)
+    db.session.expire_all()
+    [carla_offer] = deliveries(Channel.EMAIL, world.carla)
+    assert carla_offer.status == DeliveryStatus.CANCELLED
+    assert carla_offer.last_error == "the employee is no longer in the ticket's fleet group nor responsible for it"
+    assert not smtp.inbox.to(world.carla.email)
+    assert all(d.status == DeliveryStatus.SENT for d in deliveries(Channel.EMAIL, world.anna))
+    code_user_mails = deliveries(Channel.EMAIL, receiver=True)
+    assert code_user_mails and all(d.status == DeliveryStatus.CANCELLED for d in code_user_mails)
+    assert {d.last_error for d in code_user_mails} == {"the ticket is no longer public"}
+    assert not smtp.inbox.to("max@example.com")
+
+
+def test_mail_naming_someone_with_a_line_break_is_sent_once_with_the_name_made_safe(app, world, smtp):
+    db.session.execute(
+        sa.update(Employee).where(Employee.id == world.anna.id).values(name="Anna\r\nBcc: evil@example.com\u202e\t")
+    )  # older data, stored before the forms refused such names
+    db.session.commit()
+    db.session.refresh(world.anna)
+    ticket = world.code_user_ticket()
+    offers.accept_offer(ticket, actor=world.anna)
+    dispatcher.dispatch_due()
+    [mail] = [m for m in smtp.inbox.to("max@example.com") if "took on" in m["Subject"] or "übernommen" in m["Subject"]]
+    subject = mail["Subject"]
+    assert subject.startswith("Anna Bcc: evil@example.com ")
+    assert not any(character in subject for character in "\r\n\u202e\t")
+    assert all("evil@example.com" not in rcpt for rcpt, _ in smtp.inbox.messages) and mail["Bcc"] is None
+    receiver_mails = deliveries(Channel.EMAIL, receiver=True)
+    assert all(d.status == DeliveryStatus.SENT and d.attempts == 1 for d in receiver_mails)
+
+
+def test_mail_to_an_address_no_header_can_carry_fails_once_with_the_reason(app, world, smtp):
+    ticket = world.code_user_ticket()
+    receiver = db.session.scalar(sa.select(TicketReceiver).filter_by(ticket_id=ticket.id))
+    receiver.email = "max@example.com\nBcc: evil@example.com"  # older data, stored before the checks
+    db.session.commit()
+    offers.accept_offer(ticket, actor=world.anna)
+    run_until_quiet(utcnow(), steps=3, step=timedelta(hours=1))
+    db.session.expire_all()
+    [failed] = deliveries(Channel.EMAIL, receiver=True)
+    assert failed.status == DeliveryStatus.FAILED and failed.attempts == 1
+    assert "cannot build the mail headers" in failed.last_error
+    assert not smtp.inbox.to("max@example.com") and not smtp.inbox.to("evil@example.com")

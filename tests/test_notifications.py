@@ -313,7 +313,7 @@ def test_delivery_log_for_staff_only(app, world):
         assert render_template_string(template, ticket=ticket).strip() == ""
 
 
-def test_code_user_opts_in_by_email_and_push(app, client, world, tmp_path):
+def test_code_user_opts_in_by_email_and_push(app, client, world, tmp_path, public_dns):
     app.config["VAPID_PRIVATE_KEY_FILE"] = str(tmp_path / "vapid.pem")
     ticket = world.code_user_ticket()
     from app.identity import sign_code_user_key
@@ -335,7 +335,7 @@ def test_code_user_opts_in_by_email_and_push(app, client, world, tmp_path):
     assert client.post(f"/receivers/{ticket.id}/email", data={"email": "neu@example.com"}).status_code == 404
 
 
-def test_employee_push_subscription_routes(app, client, login, world, tmp_path):
+def test_employee_push_subscription_routes(app, client, login, world, tmp_path, public_dns):
     app.config["VAPID_PRIVATE_KEY_FILE"] = str(tmp_path / "vapid.pem")
     login(world.anna)
     key = client.get("/push/key").get_json()["key"]

@@ -85,11 +85,13 @@ def smtp(app):
 
 
 class PushService:
-    """A web-push service on loopback: keeps requests, answers per endpoint path with a chosen status."""
+    """A web-push service on loopback: keeps requests, answers per endpoint path with a chosen status (and a
+    Location header from `locations`, for redirects)."""
 
     def __init__(self):
         self.requests = []
         self.status = {}
+        self.locations = {}
         service = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -98,6 +100,8 @@ class PushService:
                 service.requests.append({"path": self.path, "headers": {key.lower(): value for key, value in self.headers.items()}, "body": body})
                 code = service.status.get(self.path, 201)
                 self.send_response(code)
+                if self.path in service.locations:
+                    self.send_header("Location", service.locations[self.path])
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -121,9 +125,10 @@ class PushService:
 
 @pytest.fixture
 def push_service(app, tmp_path):
-    """A push service on loopback; VAPID keys go to the test's temp folder."""
+    """A push service on loopback (allowed by PUSH_ALLOW_PRIVATE_ENDPOINTS); VAPID keys go to the test's temp folder."""
     app.config["VAPID_PRIVATE_KEY_FILE"] = str(tmp_path / "vapid_private.pem")
     app.config["VAPID_SUBJECT"] = "mailto:ops@example.com"
+    app.config["PUSH_ALLOW_PRIVATE_ENDPOINTS"] = True
     service = PushService()
     yield service
     service.stop()

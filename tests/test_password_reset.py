@@ -147,7 +147,7 @@ def test_employee_deactivated_after_asking_gets_no_mail(app, client, smtp):
     ben.active = False
     db.session.commit()
     dispatcher.dispatch_due()
-    assert smtp.inbox.messages == [] and reset_mails()[0].status == DeliveryStatus.SKIPPED
+    assert smtp.inbox.messages == [] and reset_mails()[0].status == DeliveryStatus.CANCELLED
 
 
 @pytest.mark.parametrize(
@@ -180,7 +180,7 @@ def test_mail_that_waited_past_the_lifetime_is_not_sent(app, client, smtp):
     make_employee(email="anna@example.com")
     ask(client, "anna@example.com")
     dispatcher.dispatch_due(now=utcnow() + timedelta(minutes=61))
-    assert smtp.inbox.messages == [] and reset_mails()[0].status == DeliveryStatus.SKIPPED
+    assert smtp.inbox.messages == [] and reset_mails()[0].status == DeliveryStatus.CANCELLED
 
 
 def test_reset_mails_are_not_among_the_notification_choices(client, login):

@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from app import policy
-from app.enums import NotificationEvent, OfferState, Role, Visibility
+from app.enums import GroupKind, NotificationEvent, OfferState, Role, Visibility
 from app.workflow import TicketStatus
 
 DEVICE = 7
@@ -214,9 +214,41 @@ def test_receiver_rows_hear_public_news_but_not_of_their_own_actions():
     assert policy.can_receive(receiver, ticket(), NotificationEvent.STATUS_CHANGED, actor=ACTORS["code_user"])
 
 
+def grouped_ticket(fleet=(), notify=()):
+    """A ticket (pending offer: employee 2, accepted: employee 3) whose flow has fleet and notify groups."""
+    def group(ids):
+        members = [SimpleNamespace(id=i) for i in ids]
+        return SimpleNamespace(all_employees=lambda: members)
+
+    groups = {GroupKind.FLEET: group(fleet), GroupKind.NOTIFY: group(notify)}
+    concerned = ticket()
+    concerned.flow = SimpleNamespace(effective_group=groups.get)
+    return concerned
+
+
+@pytest.mark.parametrize(
+    ("employee_id", "event", "subject_id", "expected"),
+    [
+        (1, NotificationEvent.OFFER_RECEIVED, None, True),  # in the fleet group
+        (9, NotificationEvent.OFFER_RECEIVED, None, False),  # left the fleet group
+        (3, NotificationEvent.STATUS_CHANGED, None, True),  # responsible, though not in the fleet group
+        (2, NotificationEvent.STATUS_CHANGED, None, False),  # a pending offer, but no longer in the fleet group
+        (9, NotificationEvent.WITHDRAWN, 9, True),  # the withdrawn employee hears of it
+        (9, NotificationEvent.MESSAGE_POSTED, 9, False),  # a subject only for ASSIGNED and WITHDRAWN
+        (5, NotificationEvent.TICKET_CREATED, None, True),  # in the notify group
+        (1, NotificationEvent.TICKET_CREATED, None, False),  # the fleet hears of it by its offer
+    ],
+)
+def test_who_is_concerned_by_an_event_now(employee_id, event, subject_id, expected):
+    person = employee(Role.MEMBER, employee_id)
+    assert policy.is_concerned(person, grouped_ticket(fleet=[1], notify=[5]), event, subject_id=subject_id) is expected
+    assert not policy.is_concerned(ACTORS["code_user"], grouped_ticket(fleet=[100]), event)
+
+
 WHO_HEARS_WHAT = [
     "app/realtime.py",
     "app/services/notifications.py",
+    "app/services/dispatcher.py",
     "app/services/receivers.py",
     "app/services/live.py",
     "app/services/notification_links.py",

@@ -1,4 +1,5 @@
 """Full-text search: documents follow the writes, numbers and words find tickets, on SQLite and PostgreSQL."""
+import pytest
 import sqlalchemy as sa
 
 from app.enums import Role, Visibility
@@ -85,3 +86,79 @@ def test_bulk_demo_tickets_are_searchable(app, db_backend):
     load_demo()
     load_bulk_tickets(30)
     assert len(found("Presse") | found("Kompressor") | found("Kühlraum") | found("Öl") | found("Display")) > 0
+
+
+class Killed(Exception):
+    """The process dies right after the database committed."""
+
+
+def killed_after_commit(monkeypatch):
+    """Make the next commit succeed in the database and then 'kill' the caller: no step after it runs."""
+    session = db.session()
+
+    def commit_and_die():
+        monkeypatch.undo()
+        session.commit()
+        raise Killed
+
+    monkeypatch.setattr(db.session, "commit", commit_and_die)
+
+
+def document_of(ticket_id):
+    """The stored search document of a ticket, read afresh."""
+    db.session.rollback()
+    return db.session.scalar(sa.select(search.documents.c.body).where(search.documents.c.ticket_id == ticket_id))
+
+
+def test_a_committed_message_is_indexed_in_its_own_transaction(app, db_backend, monkeypatch):
+    from app.services import messenger
+
+    ticket, moderator = setup_ticket()
+    killed_after_commit(monkeypatch)
+    with pytest.raises(Killed):
+        messenger.post_message(ticket, "Dichtungssatz bestellt", actor=moderator)
+    assert "Dichtungssatz bestellt" in document_of(ticket.id)  # no step after the commit was needed
+    assert found("dichtungssatz") == {ticket.id}
+
+
+def test_a_committed_update_is_indexed_in_its_own_transaction(app, db_backend, monkeypatch):
+    ticket, moderator = setup_ticket()
+    killed_after_commit(monkeypatch)
+    with pytest.raises(Killed):
+        ticket_service.post_update(ticket, "Lager gewechselt", Visibility.PUBLIC, actor=moderator)
+    assert "Lager gewechselt" in document_of(ticket.id)
+
+
+def test_the_submitted_title_and_answers_are_indexed_with_the_submit(app, db_backend, monkeypatch):
+    moderator = factories.make_employee(Role.MODERATOR)
+    template = factories.make_template(fleet=[moderator])
+    draft = factories.make_ticket(factories.make_flow(template), factories.make_device(template), moderator, submit=False)
+    killed_after_commit(monkeypatch)
+    with pytest.raises(Killed):
+        ticket_service.submit_ticket(draft, actor=moderator)
+    document = document_of(draft.id)
+    assert document is not None and "Presse" in document
+
+
+def test_a_rolled_back_message_or_update_leaves_no_index_entry(app, db_backend):
+    from app.services import messenger
+
+    ticket, moderator = setup_ticket()
+    before = document_of(ticket.id)
+    session = db.session()
+
+    def refuse(session):
+        raise RuntimeError("the database refused the commit")
+
+    sa.event.listen(session, "before_commit", refuse)
+    try:
+        with pytest.raises(RuntimeError):
+            messenger.post_message(ticket, "Kupplung verschlissen", actor=moderator)
+        db.session.rollback()
+        with pytest.raises(RuntimeError):
+            ticket_service.post_update(ticket, "Getriebe ersetzt", Visibility.PUBLIC, actor=moderator)
+        db.session.rollback()
+    finally:
+        sa.event.remove(session, "before_commit", refuse)
+    assert document_of(ticket.id) == before
+    assert found("kupplung") == set() and found("getriebe") == set()

@@ -12,11 +12,19 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
+from app import policy
 from app.enums import Channel, DeliveryStatus, NotificationEvent
 from app.extensions import db
 from app.models import Delivery
 from app.models._types import utcnow
-from app.services import live, mail, notifications, password_reset, push
+from app.services import (
+    live,
+    mail,
+    notification_links,
+    notifications,
+    password_reset,
+    push,
+)
 from app.services.notification_links import external_url
 from app.services.notification_wording import describe
 
@@ -31,6 +39,10 @@ BATCH = 100
 
 class Skip(Exception):
     """This delivery cannot be sent at all (no address, no subscription): not an error worth retrying."""
+
+
+class Cancelled(Exception):
+    """The recipient may no longer hear of this notification; the reason says why."""
 
 
 class Failure(Exception):
@@ -96,7 +108,10 @@ def dispatch_due(now=None, limit=BATCH):
 def process(delivery, now, config):
     """Send one claimed delivery and record the outcome (and the chain's next step) in one commit."""
     try:
+        check_recipient(delivery.notification, now)
         send(delivery, now)
+    except Cancelled as reason:
+        _finish(delivery, DeliveryStatus.CANCELLED, str(reason), now)
     except Skip as reason:
         _finish(delivery, DeliveryStatus.SKIPPED, str(reason), now)
     except Failure as error:
@@ -142,6 +157,44 @@ def _finish(delivery, status, error, now):
     elif later:
         nearest = min(later, key=lambda other: other.position)
         nearest.next_attempt_at = now
+
+
+def check_recipient(notification, now=None):
+    """Raise Cancelled when the notified person may no longer hear of it, asked just before each send (a
+    password-reset mail: the employee is still active and the link would not have expired yet).
+
+    The same rules as when the notification was recorded (policy.can_receive, policy.is_concerned), applied
+    to the rows as they are now: the ticket still exists; an employee is still active and still concerned
+    (fleet group or responsible, notify group for a new ticket); a code user's ticket is still PUBLIC and its
+    device's code still usable. Minutes or hours can pass between the two while a channel is down.
+    """
+    if notification.event == NotificationEvent.PASSWORD_RESET:  # about an account, not a ticket
+        if password_reset.recipient_of(notification) is None:
+            raise Cancelled("the employee is gone or deactivated")
+        if not password_reset.mail_is_due(notification, now or utcnow()):
+            raise Cancelled("the link would have expired already")
+        return
+    ticket = notification.ticket
+    if ticket is None:
+        raise Cancelled("the ticket no longer exists")
+    event = notification.event
+    detail = notification.detail or {}
+    if notification.employee is not None:
+        employee = notification.employee
+        if not policy.can_receive(employee, ticket, event):
+            raise Cancelled("the employee is no longer active")
+        if not policy.is_concerned(employee, ticket, event, subject_id=detail.get("subject_id")):
+            if event == NotificationEvent.TICKET_CREATED:
+                raise Cancelled("the employee is no longer in the ticket's notify group")
+            raise Cancelled("the employee is no longer in the ticket's fleet group nor responsible for it")
+        return
+    receiver = notification.receiver
+    if receiver is None:
+        raise Cancelled("the recipient no longer exists")
+    if not policy.can_receive(receiver, ticket, event, internal=bool(detail.get("internal"))):
+        raise Cancelled("the ticket is no longer public")
+    if notification_links.ticket_code(ticket) is None:
+        raise Cancelled("the device's code is disabled")
 
 
 def send(delivery, now):
@@ -190,11 +243,7 @@ def _send_password_reset(notification, now):
     """Send a reset link in the employee's language, signed at the time it was asked for."""
     from flask import current_app
 
-    employee = password_reset.recipient_of(notification)
-    if employee is None:
-        raise Skip("the employee is gone or deactivated")
-    if not password_reset.mail_is_due(notification, now):
-        raise Skip("the link would have expired already")
+    employee = password_reset.recipient_of(notification)  # still there and due: check_recipient asked just now
     language = employee.language if employee.language in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
     link = password_reset.reset_url(employee, issued_at=notification.created_at.timestamp())
     try:

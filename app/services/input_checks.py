@@ -3,6 +3,7 @@
 The administration's forms check the same with WTForms validators; these checks keep the services safe for every
 other caller (the CLI, demo data, tests).
 """
+import unicodedata
 from urllib.parse import urlparse
 
 from email_validator import EmailNotValidError, validate_email
@@ -12,9 +13,32 @@ from app.extensions import db
 from app.ids import parse_id
 from app.services.errors import ValidationError
 
+# Unicode categories that have no place in one line of text: Cc (controls: line breaks, tab, NUL), Cf (format:
+# direction controls such as U+202E, zero-width characters, the byte-order mark), Zl and Zp (line and paragraph
+# separators). Names in e-mail headers must hold none of them (RFC 5322 forbids bare CR/LF in a header).
+CONTROL_CATEGORIES = frozenset({"Cc", "Cf", "Zl", "Zp"})
 
-def text(value, field, *, max_length, required=False, label=None):
-    """`value` stripped; ValidationError on `field` when it is missing (if required) or longer than `max_length`."""
+
+def has_control_characters(value):
+    """Whether `value` holds a character of CONTROL_CATEGORIES (line breaks, NUL, Unicode direction controls)."""
+    return any(unicodedata.category(character) in CONTROL_CATEGORIES for character in value or "")
+
+
+def control_characters_message(label):
+    """The refusal for text with control characters, naming the field's `label`."""
+    return _("Please remove line breaks and invisible control characters from %(field)s.", field=label)
+
+
+def single_line(value, field, *, label=None):
+    """`value` unchanged; ValidationError on `field` when it holds control characters (see CONTROL_CATEGORIES)."""
+    if has_control_characters(value):
+        raise ValidationError(control_characters_message(label or field), field=field)
+    return value
+
+
+def text(value, field, *, max_length, required=False, label=None, one_line=False):
+    """`value` stripped; ValidationError on `field` when it is missing (if required), longer than `max_length`
+    or, with `one_line` (names that end up in e-mail subjects), holds control characters."""
     value = (value or "").strip()
     if required and not value:
         raise ValidationError(_("Please fill in %(field)s.", field=label or field), field=field)
@@ -22,6 +46,8 @@ def text(value, field, *, max_length, required=False, label=None):
         raise ValidationError(
             _("%(field)s may have at most %(count)d characters.", field=label or field, count=max_length), field=field
         )
+    if one_line:
+        single_line(value, field, label=label)
     return value
 
 

@@ -1,5 +1,6 @@
 """E-mail over SMTP (FLASK_MAIL_* settings): notification mails with HTML and text bodies in the reader's language."""
 import smtplib
+import unicodedata
 from email.message import EmailMessage
 from email.utils import make_msgid
 
@@ -19,13 +20,31 @@ class MailError(Exception):
         self.permanent = permanent
 
 
+def header_text(value):
+    """`value` as one safe header line: line breaks and other controls (Cc, Zl, Zp) become spaces, format
+    characters (Cf: direction controls, zero-width) vanish, runs of spaces shrink to one.
+
+    Older rows may hold such characters although the forms refuse them now (input_checks.CONTROL_CATEGORIES);
+    a bare CR or LF would end the header (RFC 5322 §2.2) and Python refuses to build the message.
+    EmailMessage encodes the rest (non-ASCII as RFC 2047 UTF-8 words)."""
+    characters = []
+    for character in str(value or ""):
+        category = unicodedata.category(character)
+        if category in ("Cc", "Zl", "Zp"):
+            characters.append(" ")
+        elif category != "Cf":
+            characters.append(character)
+    return " ".join("".join(characters).split())
+
+
 def render(template_name, **context):
     """Render a mail template (no request needed)."""
     return current_app.jinja_env.get_template(template_name).render(**context)
 
 
 def build_notification_mail(notification, to, language):
-    """The EmailMessage for one notification, rendered in `language`."""
+    """The EmailMessage for one notification, rendered in `language`; MailError(permanent) when `to` or the
+    sender cannot be a header. The subject goes through `header_text`."""
     with force_locale(language):
         info = describe(notification)
         context = {
@@ -39,9 +58,12 @@ def build_notification_mail(notification, to, language):
         text = render("mail/notification.txt", **context)
         html = render("mail/notification.html", **context)
     message = EmailMessage()
-    message["Subject"] = info["title"]
-    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-    message["To"] = to
+    try:
+        message["Subject"] = header_text(info["title"])
+        message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+        message["To"] = to
+    except ValueError as error:  # an address no header can carry (a line break in it): retrying cannot help
+        raise MailError(f"cannot build the mail headers: {error}"[:300], permanent=True) from None
     message["Message-ID"] = make_msgid(domain="ticketwerk")
     message["Auto-Submitted"] = "auto-generated"
     message.set_content(text)
@@ -83,6 +105,10 @@ def send(message):
             if config.get("MAIL_USERNAME"):
                 smtp.login(config["MAIL_USERNAME"], config.get("MAIL_PASSWORD") or "")
             smtp.send_message(message)
+    except smtplib.SMTPNotSupportedError as error:  # e.g. a non-ASCII address and a server without SMTPUTF8
+        raise MailError(f"SMTP server {host}:{port} cannot take this mail: {error}"[:300], permanent=True) from None
+    except (ValueError, UnicodeError) as error:  # the message cannot be serialised: the same next time
+        raise MailError(f"the mail cannot be sent: {type(error).__name__}: {error}"[:300], permanent=True) from None
     except smtplib.SMTPRecipientsRefused as error:
         raise MailError(f"recipient refused: {error.recipients}", permanent=True) from None
     except smtplib.SMTPResponseException as error:

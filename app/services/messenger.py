@@ -23,7 +23,7 @@ from app.models import (
     Organisation,
     VideoSession,
 )
-from app.services import notifications, uploads
+from app.services import notifications, search, uploads
 from app.services.errors import (
     ConflictError,
     NotFound,
@@ -140,27 +140,17 @@ def _write(ticket, message, *, actor, attachments=()):
     notifications.record(NotificationEvent.MESSAGE_POSTED, ticket, actor=actor, kind=message.kind.value)
     _mark_read_row(ticket, actor, message.id)
     try:
+        db.session.flush()  # the search document reads the message back
+        search.reindex_ticket(ticket.id, commit=False)  # in the message's transaction: stored means indexed
         db.session.commit()
     except Exception:
         _discard(attachments)
         raise
     # The message itself first: everyone in the room waits for it, while the ticket-updated ring (a refetch
-    # hint for the same sockets), the bells and the search index can follow a moment later.
+    # hint for the same sockets) and the bells can follow a moment later.
     realtime.message_posted(ticket, message)
     notifications.after_commit(ticket)
-    _reindex(ticket)
     return message
-
-
-def _reindex(ticket):
-    """Keep the search index current when the search service is installed."""
-    try:
-        from app.services import search
-    except ImportError:
-        return
-    reindex = getattr(search, "reindex_ticket", None)
-    if reindex is not None:
-        reindex(ticket.id)
 
 
 def post_message(ticket, body, *, actor, attachments=(), client_id=None):

@@ -35,7 +35,7 @@ from app.services.ticket_changes import actor_name
 CHAIN_ORDER = (Channel.EMAIL, Channel.PUSH)
 CHAIN_ATTEMPTS = 3
 WAITING = datetime(2999, 1, 1, tzinfo=UTC)  # next_attempt_at of a chain link that waits for its predecessor
-SUBJECT_EVENTS = frozenset({NotificationEvent.ASSIGNED, NotificationEvent.WITHDRAWN})
+SUBJECT_EVENTS = policy.SUBJECT_EVENTS
 
 
 def concerned_employees(event, ticket, *, actor, recipient=None, subject=None):
@@ -54,7 +54,13 @@ def concerned_employees(event, ticket, *, actor, recipient=None, subject=None):
         if event in SUBJECT_EVENTS and policy.is_employee(subject):
             people.setdefault(subject.id, subject)
         candidates = list(people.values())
-    return [employee for employee in candidates if policy.can_receive(employee, ticket, event, actor=actor)]
+    subject_id = subject.id if policy.is_employee(subject) else None
+    return [
+        employee
+        for employee in candidates
+        if policy.can_receive(employee, ticket, event, actor=actor)
+        and policy.is_concerned(employee, ticket, event, subject_id=subject_id)
+    ]
 
 
 def record(event, ticket, *, actor, recipient=None, subject=None, update=None, **detail):
@@ -70,6 +76,8 @@ def record(event, ticket, *, actor, recipient=None, subject=None, update=None, *
     detail = {key: _plain(value) for key, value in detail.items()}
     if subject is not None and hasattr(subject, "name"):
         detail["subject"] = subject.name
+    if policy.is_employee(subject):
+        detail["subject_id"] = subject.id  # the dispatcher asks policy.is_concerned again before sending
     name = str(actor_name(actor))
     actor_id = actor.id if policy.is_employee(actor) else None
     written = []

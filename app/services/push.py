@@ -9,6 +9,8 @@ from flask import current_app
 
 from app.extensions import db
 from app.models import PushSubscription
+from app.services import outbound
+from app.services.errors import ValidationError
 
 _key_lock = threading.Lock()
 
@@ -66,24 +68,60 @@ def application_server_key():
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
+def check_endpoint(endpoint):
+    """None when the server may send to `endpoint`; ValidationError (field "endpoint") otherwise.
+
+    An https URL of a public host (outbound.check_public_url); PUSH_ALLOW_PRIVATE_ENDPOINTS also allows http and
+    private or loopback hosts. Resolves the host through DNS."""
+    allow_private = bool(current_app.config.get("PUSH_ALLOW_PRIVATE_ENDPOINTS"))
+    outbound.check_public_url(endpoint, allow_private=allow_private, field="endpoint")
+
+
+def _session():
+    """A requests session that never follows a redirect: the push service's answer is final."""
+    import requests
+
+    class NoRedirects(requests.Session):
+        def request(self, method, url, **kwargs):
+            """Every request without redirects."""
+            kwargs["allow_redirects"] = False
+            return super().request(method, url, **kwargs)
+
+    return NoRedirects()
+
+
 def send(subscription, payload, *, ttl=24 * 3600):
-    """Encrypt and send one payload to one subscription; PushGone on 404/410, PushError otherwise."""
+    """Encrypt and send one payload to one subscription; PushGone on 404/410, PushError otherwise.
+
+    The endpoint is checked again first (`check_endpoint`: the host may resolve elsewhere now, or the row is
+    older than the check): a refused endpoint is a permanent PushError, one that does not resolve a passing one.
+    Redirects are not followed; a 3xx answer is a permanent PushError."""
     from pywebpush import WebPushException, webpush
 
+    try:
+        check_endpoint(subscription.endpoint)
+    except outbound.HostNotFound as error:
+        raise PushError(f"push endpoint not reachable: {error.message}") from None
+    except ValidationError as error:
+        raise PushError(f"push endpoint refused: {error.message}", permanent=True) from None
     info = {"endpoint": subscription.endpoint, "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}}
     try:
-        webpush(
-            info,
-            data=json.dumps(payload),
-            vapid_private_key=ensure_vapid_keys(),
-            vapid_claims={"sub": current_app.config["VAPID_SUBJECT"]},
-            ttl=ttl,
-            timeout=10,
-        )
+        with _session() as session:
+            webpush(
+                info,
+                data=json.dumps(payload),
+                vapid_private_key=ensure_vapid_keys(),
+                vapid_claims={"sub": current_app.config["VAPID_SUBJECT"]},
+                ttl=ttl,
+                timeout=10,
+                requests_session=session,
+            )
     except WebPushException as error:
         status = error.response.status_code if error.response is not None else None
         if status in (404, 410):
             raise PushGone(f"push service answered {status}") from None
+        if status is not None and 300 <= status < 400:
+            raise PushError(f"push service answered {status}: redirects are not followed", permanent=True) from None
         permanent = status is not None and 400 <= status < 500 and status not in (408, 429)
         raise PushError(f"push service answered {status or 'nothing'}: {error.message[:200]}", permanent) from None
     except Exception as error:  # noqa: BLE001 - network errors of every kind are worth a retry
@@ -98,12 +136,14 @@ def subscriptions_for(employee_id=None, receiver_id=None):
 
 
 def subscribe(endpoint, p256dh, auth, *, employee_id=None, receiver_id=None):
-    """Store (or move) a browser's subscription; the caller commits."""
+    """Store (or move) a browser's subscription; the caller commits. None when it is incomplete; ValidationError
+    (field "endpoint") when the server may not send to the endpoint (`check_endpoint`)."""
     endpoint, p256dh, auth = (str(value or "").strip() for value in (endpoint, p256dh, auth))
     if not endpoint.startswith(("https://", "http://")) or not p256dh or not auth or len(endpoint) > 1000:
         return None
     if len(p256dh) > 255 or len(auth) > 255:
         return None
+    check_endpoint(endpoint)
     row = db.session.scalar(sa.select(PushSubscription).filter_by(endpoint=endpoint))
     if row is None:
         row = PushSubscription(endpoint=endpoint)

@@ -1,7 +1,8 @@
 """Full-text search over tickets: number, title, answers, messages and updates.
 
 One plain table, ``ticket_search_documents(ticket_id, body)``, holds the searchable text of each ticket; the
-services rewrite a ticket's row after every change that adds text (``reindex_ticket``). Each database indexes it
+services rewrite a ticket's row in the same transaction as every change that adds text (``reindex_ticket`` with
+``commit=False`` before their commit): a write that commits is indexed, one that rolls back leaves no trace. Each database indexes it
 its own way: SQLite with an FTS5 external-content table kept in step by triggers on the documents table,
 PostgreSQL with a GIN index on ``to_tsvector('simple', body)``.
 """
@@ -82,16 +83,22 @@ def document_text(ticket_id):
 
 
 def reindex_ticket(ticket_id, *, commit=True):
-    """Rewrite the search document of one ticket (drafts are left out); call after writes that add text.
+    """Rewrite the search document of one ticket (drafts are left out).
 
-    The ticket's row lock (`lock_for_append`) serialises rewrites of one document: two messages posted at the same
-    moment would otherwise both delete and both insert it. A ticket deleted meanwhile has no document to write."""
+    Writes call it with `commit=False` after flushing their rows and before their own commit, so the document
+    is part of the write's transaction. The ticket's row lock (`lock_for_append`, already held by an append)
+    serialises rewrites of one document: two messages posted at the same moment would otherwise both delete and
+    both insert it. A ticket deleted meanwhile has no document to write: with `commit=True` (a rebuild on its
+    own) that is no error; inside a write it raises NotFound, so the write does not commit without its
+    document."""
     ticket = db.session.get(Ticket, ticket_id)
     if ticket is None:
         return
     try:
         lock_for_append(ticket, activity=False)
     except NotFound:
+        if not commit:
+            raise
         db.session.rollback()
         return
     body = document_text(ticket_id)

@@ -14,7 +14,7 @@ from app.ids import parse_ids
 from app.models import Employee, Team
 from app.services import accounts, audit
 from app.services.errors import ValidationError, require
-from app.services.input_checks import email_address
+from app.services.input_checks import email_address, single_line
 
 INVITATION_DAYS = 7
 INVITATION_SALT = "employee-invitation"
@@ -65,6 +65,7 @@ def create_employee(*, name, email, role="member", language="de", password="", a
     name = (name or "").strip()
     if len(name) > 120:
         raise ValidationError(_("The name may have at most 120 characters."), field="name")
+    single_line(name, "name", label=_("the name"))
     employee = accounts.create_employee(name, email, role=role, language=language, password=password or None)
     db.session.commit()
     return employee
@@ -77,6 +78,7 @@ def update_employee(employee, *, name, email, role, language, active, actor):
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise ValidationError(_("Please enter a name (at most 120 characters)."), field="name")
+    single_line(name, "name", label=_("the name"))
     email = email_address(accounts.normalise_email(email), "email", required=True)
     clash = db.session.scalar(sa.select(Employee).filter_by(email=email))
     if clash is not None and clash is not employee:

@@ -52,7 +52,12 @@ def follow_by_push(ticket, endpoint, p256dh, auth, *, actor):
     _require_follower(ticket, actor)
     receiver = _register(ticket, actor)
     db.session.flush()
-    if push.subscribe(endpoint, p256dh, auth, receiver_id=receiver.id) is None:
+    try:
+        subscription = push.subscribe(endpoint, p256dh, auth, receiver_id=receiver.id)
+    except ValidationError:
+        db.session.rollback()
+        raise
+    if subscription is None:
         db.session.rollback()
         raise _incomplete()
     db.session.commit()

@@ -317,8 +317,9 @@ def _append_update(ticket, body, visibility, *, actor, attachments):
         attachment.update_id = update.id
         attachment.ticket_id = ticket.id
     notifications.record(NotificationEvent.UPDATE_POSTED, ticket, actor=actor, update=update)
+    db.session.flush()  # the search document reads the update back
+    search.reindex_ticket(ticket.id, commit=False)  # in the update's transaction: stored means indexed
     commit_ticket(ticket)
-    search.reindex_ticket(ticket.id)
     notifications.after_commit(ticket, update=update)
     return update
 

@@ -37,7 +37,7 @@ from app.services.accounts import MIN_PASSWORD_LENGTH
 from app.services.codes import MAX_CODES_AT_ONCE
 from app.services.errors import ValidationError
 from app.services.flows import EDITABLE_STEP_TYPES
-from app.services.input_checks import is_web_address
+from app.services.input_checks import has_control_characters, is_web_address
 
 LANGUAGES = [("de", "Deutsch"), ("en", "English")]
 
@@ -70,6 +70,18 @@ def required(label):
 def at_most(count, label):
     """A length limit, in the services' words."""
     return checks.Length(max=count, message=_l("%(field)s may have at most %(count)d characters.", field=label, count=count))
+
+
+def one_line(label):
+    """No line breaks or invisible control characters (names go into e-mail subjects), in the services' words."""
+    message = _l("Please remove line breaks and invisible control characters from %(field)s.", field=label)
+
+    def check(form, field):
+        """Refuse text with a Cc, Cf, Zl or Zp character (input_checks.CONTROL_CATEGORIES)."""
+        if isinstance(field.data, str) and has_control_characters(field.data):
+            raise checks.ValidationError(message)
+
+    return check
 
 
 def web_address_check(form, field):
@@ -269,7 +281,8 @@ class ButtonForm(AdminForm):
 class CustomerForm(AdminForm):
     """A customer's name, kind and contact data."""
 
-    name = StringField(_l("Name"), filters=[strip], validators=[required(_l("the name")), at_most(160, _l("Name"))])
+    name = StringField(_l("Name"), filters=[strip],
+                       validators=[required(_l("the name")), at_most(160, _l("Name")), one_line(_l("the name"))])
     kind = SelectField(_l("Kind"), choices=options([("company", _l("Company")), ("private", _l("Private person"))]),
                        default="company", validate_choice=False)
     contact_name = StringField(_l("Contact person"), filters=[strip], validators=[at_most(160, _l("Contact person"))])
@@ -285,7 +298,8 @@ class DeviceForm(AdminForm):
     """A device: its template, name, customer, serial number, location, description and picture."""
 
     template_id = SelectField(_l("Template"), coerce=row_id, validate_choice=False)
-    name = StringField(_l("Name"), filters=[strip], validators=[required(_l("the name")), at_most(160, _l("Name"))])
+    name = StringField(_l("Name"), filters=[strip],
+                       validators=[required(_l("the name")), at_most(160, _l("Name")), one_line(_l("the name"))])
     customer_id = SelectField(_l("Customer"), coerce=row_id, validate_choice=False)
     serial_number = StringField(_l("Serial number"), filters=[strip], validators=[at_most(80, _l("Serial number"))])
     location = StringField(_l("Location"), filters=[strip], validators=[at_most(160, _l("Location"))])
@@ -362,7 +376,7 @@ class PinForm(AdminForm):
 def _employee_name():
     """The checks of an employee's name."""
     message = _l("Please enter a name (at most 120 characters).")
-    return [checks.DataRequired(message=message), checks.Length(max=120, message=message)]
+    return [checks.DataRequired(message=message), checks.Length(max=120, message=message), one_line(_l("the name"))]
 
 
 def _employee_email():
@@ -444,6 +458,7 @@ class OrganisationForm(AdminForm):
     name = StringField(_l("Name"), filters=[strip], validators=[
         checks.DataRequired(message=_l("Please enter the organisation's name (at most 120 characters).")),
         checks.Length(max=120, message=_l("Please enter the organisation's name (at most 120 characters).")),
+        one_line(_l("the name")),
     ])
     logo = FileField(_l("Logo"), description=_l("PNG, JPEG, GIF or WebP, at most 2 MB."),
                      render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp"})
