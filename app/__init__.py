@@ -83,7 +83,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 def _init_extensions(app):
     """Bind the unbound extensions to this app."""
-    from app import identity, locale
+    from app import identity, locale, realtime
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
@@ -95,9 +95,11 @@ def _init_extensions(app):
     babel.init_app(app, locale_selector=locale.select_locale)
     limiter.init_app(app)
     compress.init_app(app)
+    queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")
     socketio.init_app(
         app,
-        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        message_queue=queue,
+        client_manager=realtime.client_manager(queue),  # always passed: the extension object outlives one app
         async_mode="threading",
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS", []),
         manage_session=False,
@@ -127,6 +129,7 @@ def _register_hooks(app):
     from app.htmx import add_vary
 
     app.before_request(security.forget_previous_request)
+    app.before_request(identity.expire_idle_login)
     app.url_defaults(static_files.add_version)
     app.after_request(static_files.cache_static)
     app.after_request(security.security_headers)

@@ -20,6 +20,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False  # True behind HTTPS (set FLASK_SESSION_COOKIE_SECURE=true).
 REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_DURATION = 14 * 24 * 3600  # seconds a "Stay logged in" cookie lasts (Flask-Login), 14 days.
+SESSION_IDLE_MINUTES = 480  # A sign-in unused this long ends (8 h); "Stay logged in" signs the browser in again.
 REMEMBER_COOKIE_SAMESITE = "Lax"
 CODE_USER_COOKIE = "tw_code_user"  # Signed cookie naming an anonymous code-user browser.
 CODE_USER_COOKIE_DAYS = 365  # How long a phone stays recognised.

@@ -70,7 +70,10 @@ def create_employee(*, name, email, role="member", language="de", password="", a
 
 
 def update_employee(employee, *, name, email, role, language, active, actor):
-    """Change name, e-mail, role, language and the active flag; the last active admin stays one."""
+    """Change name, e-mail, role, language and the active flag; the last active admin stays one.
+
+    A new role or a deactivation ends every sign-in of the employee (sessions, remember-me cookies, sockets).
+    """
     _allowed(actor)
     role, language, active = _role(role), _language(language), bool(active)
     name = (name or "").strip()
@@ -81,26 +84,39 @@ def update_employee(employee, *, name, email, role, language, active, actor):
     if clash is not None and clash is not employee:
         raise ValidationError(_("An employee with this e-mail address already exists."), field="email")
     _keep_an_admin(employee, role, active)
+    ends_sessions = role != employee.role or (employee.active and not active)
     employee.name, employee.email, employee.role, employee.language, employee.active = name, email, role, language, active
+    if ends_sessions:
+        accounts.end_sessions_later(employee)
     db.session.commit()
+    if ends_sessions:
+        accounts.sessions_ended(employee)
     return employee
 
 
 def set_employee_active(employee, active, *, actor):
-    """Deactivate (no login, no offers) or reactivate an employee; employees are never deleted."""
+    """Deactivate (no login, no offers, every sign-in ends) or reactivate an employee; employees are never deleted."""
     _allowed(actor)
     _keep_an_admin(employee, employee.role, bool(active))
+    ends_sessions = employee.active and not active
     employee.active = bool(active)
+    if ends_sessions:
+        accounts.end_sessions_later(employee)
     db.session.commit()
+    if ends_sessions:
+        accounts.sessions_ended(employee)
     return employee
 
 
 def set_password(employee, password, *, actor):
-    """An administrator sets a new password (at least 8 characters) for an employee. Raises ValidationError."""
+    """An administrator sets a new password (at least 8 characters) for an employee; every sign-in of the
+    employee ends. Raises ValidationError."""
     _allowed(actor)
     accounts.validate_password(password)
     employee.set_password(password)
+    accounts.end_sessions_later(employee)
     db.session.commit()
+    accounts.sessions_ended(employee)
     return employee
 
 
@@ -139,7 +155,9 @@ def accept_invitation(employee, password, confirmation):
         raise ValidationError(_("The two passwords differ."), field="confirmation")
     accounts.validate_password(password)
     employee.set_password(password)
+    accounts.end_sessions_later(employee)
     db.session.commit()
+    accounts.sessions_ended(employee)
     return employee
 
 

@@ -6,7 +6,7 @@ from flask_login import current_user, login_required, login_user, logout_user
 from app.blueprints.auth.forms import LoginForm
 from app.extensions import limiter
 from app.htmx import render
-from app.services.accounts import authenticate, set_own_language
+from app.services.accounts import authenticate, end_sessions, set_own_language
 
 bp = Blueprint("auth", __name__)
 
@@ -44,7 +44,8 @@ def login():
 @bp.post("/logout")
 @login_required
 def logout():
-    """End the employee session."""
+    """End every sign-in of the employee (this browser, other devices, remember-me cookies, open sockets)."""
+    end_sessions(current_user, actor=current_user)
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
