@@ -130,6 +130,7 @@ def _register_hooks(app):
 
     app.before_request(security.forget_previous_request)
     app.before_request(identity.expire_idle_login)
+    app.before_request(identity.send_to_two_factor_setup)
     app.url_defaults(static_files.add_version)
     app.after_request(static_files.cache_static)
     app.after_request(security.security_headers)

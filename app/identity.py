@@ -93,6 +93,27 @@ def expire_idle_login():
         session["_seen"] = now
 
 
+# What an employee who still has to set up two-factor sign-in may reach: the set-up page and the way out.
+ENROLMENT_ENDPOINTS = frozenset({
+    "static", "health.healthz", "auth.logout", "auth.set_language", "account.two_factor_setup", "account.logo",
+})
+
+
+def send_to_two_factor_setup():
+    """Before each request: an employee whose role the organisation requires to use two-factor sign-in, and who
+    has not set it up, reaches nothing but the set-up page (302 there; 401 with HX-Redirect for htmx)."""
+    from app.services import two_factor
+
+    if "_user_id" not in session or request.endpoint in ENROLMENT_ENDPOINTS or not current_user.is_authenticated:
+        return None
+    if not policy.must_enrol_two_factor(current_user, two_factor.required_roles()):
+        return None
+    target = url_for("account.two_factor_setup")
+    if request.headers.get("HX-Request"):
+        return "", 401, {"HX-Redirect": target}
+    return redirect(target)
+
+
 def _serializer():
     """Signs the code-user cookie with the app secret."""
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="code-user")
