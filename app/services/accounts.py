@@ -100,3 +100,19 @@ def change_own_password(employee, *, current, password, confirmation, actor):
     db.session.commit()
     sessions_ended(employee)
     return employee
+
+
+def update_own_account(employee, *, name, language, actor, languages):
+    """The employee's own name (1..120 characters) and interface language (one of `languages`).
+
+    Raises NotAllowed for anyone but the employee themself, ValidationError (field `name` or `language`).
+    """
+    require(policy.can_manage_own_account(actor, employee))
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise ValidationError(_("Please enter a name (at most 120 characters)."), field="name")
+    if language not in languages:
+        raise ValidationError(_("Please choose a language."), field="language")
+    employee.name, employee.language = name, language
+    db.session.commit()
+    return employee

@@ -478,3 +478,21 @@ class TwoFactorOffForm(AdminForm):
         """One of the two is needed."""
         if not field.data and not self.code.data:
             raise checks.ValidationError(_l("Please confirm with your password or a current code."))
+
+
+class OwnAccountForm(AdminForm):
+    """The employee's own name and interface language."""
+
+    name = StringField(_l("Name"), filters=[strip], validators=_employee_name(), render_kw={"autocomplete": "name"})
+    language = SelectField(_l("Language"), choices=options(LANGUAGES), default="de", validate_choice=False)
+
+
+class OwnPasswordForm(AdminForm):
+    """The employee's current password, then the new one twice."""
+
+    current = PasswordField(_l("Current password"), render_kw={"autocomplete": "current-password"},
+                            validators=[required(_l("the current password"))])
+    password = PasswordField(_l("New password (at least 8 characters)"), validators=[_password_length()],
+                             render_kw={"autocomplete": "new-password"})
+    confirmation = PasswordField(_l("Repeat the new password"), render_kw={"autocomplete": "new-password"},
+                                 validators=[checks.EqualTo("password", message=_l("The two passwords differ."))])
