@@ -99,7 +99,8 @@ def _init_extensions(app):
     socketio.init_app(
         app,
         message_queue=queue,
-        client_manager=realtime.client_manager(queue),  # always passed: the extension object outlives one app
+        # Always passed (None without a queue): the extension object outlives one app and would keep the last one.
+        client_manager=realtime.client_manager(queue, app.config["SOCKETIO_CHANNEL"]),
         async_mode="threading",
         cors_allowed_origins=app.config.get("SOCKETIO_CORS_ORIGINS", []),
         manage_session=False,

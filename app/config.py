@@ -6,6 +6,7 @@ SECRET_KEY = DEV_SECRET_KEY  # Refused outside debug and tests; `make run` write
 SQLALCHEMY_DATABASE_URI = "sqlite:///ticketwerk.sqlite"  # Relative SQLite paths land in instance/.
 SQLALCHEMY_ENGINE_OPTIONS = {}  # Extra engine options; SQLite gets WAL and a busy timeout regardless.
 SOCKETIO_MESSAGE_QUEUE = None  # e.g. redis://127.0.0.1:6379/0 when several app processes share sockets.
+SOCKETIO_CHANNEL = "flask-socketio"  # The queue's channel; installations sharing one Redis need one each.
 RATELIMIT_STORAGE_URI = "memory://"  # Use redis://… when several processes must share the counters.
 RATELIMIT_HEADERS_ENABLED = True  # Tell clients how long to wait.
 LOGIN_RATE_LIMIT = "5 per minute"  # Wrong passwords per address before a pause.

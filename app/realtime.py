@@ -202,9 +202,9 @@ def session_ending_manager(manager_class):
     return SessionEndingManager
 
 
-def client_manager(url, write_only=False):
-    """The Socket.IO client manager for a message-queue URL (None without one), as Flask-SocketIO would choose it,
-    made to end an employee's sockets on every process (see `sessions_ended`)."""
+def client_manager(url, channel="flask-socketio", write_only=False):
+    """The Socket.IO client manager for a message-queue URL and channel (None without a URL), as Flask-SocketIO
+    would choose it, made to end an employee's sockets on every process (see `sessions_ended`)."""
     import socketio as engine
 
     if not url:
@@ -217,7 +217,7 @@ def client_manager(url, write_only=False):
         base = engine.ZmqManager
     else:
         base = engine.KombuManager
-    return session_ending_manager(base)(url, channel="flask-socketio", write_only=write_only)
+    return session_ending_manager(base)(url, channel=channel, write_only=write_only)
 
 
 def forget_identity():
