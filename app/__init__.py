@@ -99,7 +99,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 def _init_extensions(app):
     """Bind the unbound extensions to this app."""
-    from app import identity, locale, socket_guard
+    from app import identity, locale, realtime, socket_guard
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
@@ -112,9 +112,12 @@ def _init_extensions(app):
     limiter.init_app(app)
     compress.init_app(app)
     socket_guard.init_app(app)
+    queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")
     socketio.init_app(
         app,
-        message_queue=app.config.get("SOCKETIO_MESSAGE_QUEUE"),
+        message_queue=queue,
+        # Always passed (None without a queue): the extension object outlives one app and would keep the last one.
+        client_manager=realtime.client_manager(queue, app.config["SOCKETIO_CHANNEL"]),
         async_mode="threading",
         cors_allowed_origins=socket_guard.origin_check(app),
         manage_session=False,
@@ -161,6 +164,8 @@ def _register_hooks(app):
     app.before_request(security.forget_previous_request)
     app.session_interface = static_files.SessionInterface()
     app.view_functions["static"] = static_files.serve
+    app.before_request(identity.expire_idle_login)
+    app.before_request(identity.send_to_two_factor_setup)
     app.url_defaults(static_files.add_version)
     app.after_request(static_files.cache_static)
     app.after_request(security.security_headers)

@@ -11,6 +11,7 @@ SOCKET_CONNECTIONS_PER_ADDRESS = 50  # Open sockets per client address and proce
 SOCKET_EVENT_LIMIT = 30  # Events one socket may send per SOCKET_EVENT_WINDOW_SECONDS; more are refused.
 SOCKET_EVENT_WINDOW_SECONDS = 10
 SOCKET_REFUSALS_BEFORE_DISCONNECT = 30  # Refused events after which a flooding socket is disconnected.
+SOCKETIO_CHANNEL = "flask-socketio"  # The queue's channel; installations sharing one Redis need one each.
 RATELIMIT_STORAGE_URI = "memory://"  # redis://… shares counters; with a Redis SOCKETIO_MESSAGE_QUEUE that is used.
 RATELIMIT_HEADERS_ENABLED = True  # Tell clients how long to wait.
 LOGIN_RATE_LIMIT = "5 per minute"  # Wrong passwords per address before a pause.
@@ -33,6 +34,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SAMESITE = "Lax"
 SESSION_COOKIE_SECURE = False  # True behind HTTPS (set FLASK_SESSION_COOKIE_SECURE=true).
 REMEMBER_COOKIE_HTTPONLY = True
+REMEMBER_COOKIE_DURATION = 14 * 24 * 3600  # seconds a "Stay logged in" cookie lasts (Flask-Login), 14 days.
+SESSION_IDLE_MINUTES = 480  # A sign-in unused this long ends (8 h); "Stay logged in" signs the browser in again.
 REMEMBER_COOKIE_SAMESITE = "Lax"
 CODE_USER_COOKIE = "tw_code_user"  # Signed cookie naming an anonymous code-user browser.
 CODE_USER_COOKIE_DAYS = 365  # How long a phone stays recognised.

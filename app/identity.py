@@ -1,10 +1,12 @@
 """Who is asking: the logged-in employee, or a code visitor known by a signed browser cookie."""
 import functools
 import secrets
+import time
 
 import sqlalchemy as sa
-from flask import abort, current_app, g, request
+from flask import abort, current_app, flash, g, redirect, request, session, url_for
 from flask_login import current_user
+from flask_login.utils import login_url
 from itsdangerous import BadSignature, URLSafeSerializer
 
 from app import policy
@@ -28,14 +30,88 @@ class CodeVisitor:
         return f"<CodeVisitor {self.id} devices={sorted(self.device_ids)}>"
 
 
+LOGIN_SESSION_KEYS = ("_user_id", "_fresh", "_id", "_seen")
+SEEN_RESOLUTION_SECONDS = 60  # `_seen` is rewritten at most once a minute, not on every request
+
+
+def clock():
+    """Seconds since the epoch (UTC); the idle timeout's only clock, so tests can move it."""
+    return time.time()
+
+
+def employee_for_cookie(user_id):
+    """The active employee a session or remember-me cookie value "<id>:<generation>" names, or None.
+
+    The generation must equal the employee's current `session_generation`: raising it (logout, password change,
+    deactivation, role change, "sign out everywhere") refuses every cookie issued before.
+    """
+    employee_id, _, generation = str(user_id or "").partition(":")
+    if not (employee_id.isdigit() and generation.isdigit()):
+        return None
+    employee = db.session.get(Employee, int(employee_id))
+    if employee is None or not employee.active or employee.session_generation != int(generation):
+        return None
+    return employee
+
+
 def init_login_manager(login_manager):
-    """Load employees by id; inactive ones are treated as logged out."""
+    """Load employees by id and session generation; inactive ones and outdated cookies count as logged out."""
 
     @login_manager.user_loader
-    def load_employee(employee_id):
-        """Flask-Login's loader."""
-        employee = db.session.get(Employee, int(employee_id))
-        return employee if employee is not None and employee.active else None
+    def load_employee(user_id):
+        """Flask-Login's loader, for the session and the remember-me cookie alike."""
+        return employee_for_cookie(user_id)
+
+    @login_manager.unauthorized_handler
+    def unauthorized():
+        """Pages go to the login form (302, as Flask-Login does); htmx requests get 401 with HX-Redirect, so the
+        whole page goes there instead of a login form inside a fragment."""
+        if request.headers.get("HX-Request"):
+            return "", 401, {"HX-Redirect": url_for(login_manager.login_view)}
+        flash(login_manager.login_message, login_manager.login_message_category)
+        return redirect(login_url(login_manager.login_view, next_url=request.url))
+
+
+def expire_idle_login():
+    """Before each request: a sign-in unused for SESSION_IDLE_MINUTES ends in this browser.
+
+    Reads and writes the session's `_seen` (seconds since the epoch, via `clock()`). A browser whose employee
+    chose "Stay logged in" is signed in again by its remember-me cookie (REMEMBER_COOKIE_DURATION), as long as
+    the employee's session generation still matches.
+    """
+    if "_user_id" not in session:
+        session.pop("_seen", None)
+        return
+    now = int(clock())
+    seen = session.get("_seen")
+    if isinstance(seen, int) and now - seen > current_app.config["SESSION_IDLE_MINUTES"] * 60:
+        for key in LOGIN_SESSION_KEYS:
+            session.pop(key, None)
+        g.pop("_login_user", None)
+        return
+    if not isinstance(seen, int) or now - seen >= SEEN_RESOLUTION_SECONDS:
+        session["_seen"] = now
+
+
+# What an employee who still has to set up two-factor sign-in may reach: the set-up page and the way out.
+ENROLMENT_ENDPOINTS = frozenset({
+    "static", "health.healthz", "auth.logout", "auth.set_language", "account.two_factor_setup", "account.logo",
+})
+
+
+def send_to_two_factor_setup():
+    """Before each request: an employee whose role the organisation requires to use two-factor sign-in, and who
+    has not set it up, reaches nothing but the set-up page (302 there; 401 with HX-Redirect for htmx)."""
+    from app.services import two_factor
+
+    if "_user_id" not in session or request.endpoint in ENROLMENT_ENDPOINTS or not current_user.is_authenticated:
+        return None
+    if not policy.must_enrol_two_factor(current_user, two_factor.required_roles()):
+        return None
+    target = url_for("account.two_factor_setup")
+    if request.headers.get("HX-Request"):
+        return "", 401, {"HX-Redirect": target}
+    return redirect(target)
 
 
 def _serializer():

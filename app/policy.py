@@ -300,6 +300,26 @@ def can_use_back_office(actor):
     return is_employee(actor)
 
 
+def can_manage_own_account(actor, employee):
+    """Password, two-factor sign-in, language and sign-ins of an account: only the employee themself."""
+    return is_employee(actor) and actor.id == employee.id
+
+
+def can_end_sessions(actor, employee):
+    """Signing an employee out everywhere: the employee themself, or an administrator."""
+    return can_manage_own_account(actor, employee) or is_admin(actor)
+
+
+def needs_two_factor(employee, required_roles):
+    """Whether the organisation requires a second factor of this employee (`required_roles`: role names)."""
+    return is_employee(employee) and employee.role.name in set(required_roles or ())
+
+
+def must_enrol_two_factor(employee, required_roles):
+    """A signed-in employee who is required to have two-factor sign-in and has not set it up yet."""
+    return needs_two_factor(employee, required_roles) and not employee.totp_secret
+
+
 PUBLIC_NAMES = [name for name in dir() if name.startswith(("can_", "is_"))]
 
 

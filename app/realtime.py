@@ -5,7 +5,8 @@ device through that code), ``ticket:<id>`` (employees viewing a ticket) and ``ti
 viewing a PUBLIC ticket; closed at once when the ticket turns INTERNAL).
 
 Events to browsers: ``ticket-updated``, ``ticket-deleted``, ``ticket-hidden``, ``notification-added``,
-``code-access-changed``, ``message-posted``, ``typing``, ``joined``, ``join-refused``.
+``code-access-changed``, ``message-posted``, ``typing``, ``joined``, ``join-refused``, ``session-ended`` (every
+socket of the employee is then disconnected, on every server: see `SessionEndingManager`).
 """
 from typing import NamedTuple
 
@@ -16,6 +17,7 @@ from app import policy
 from app.extensions import socketio
 
 STAFF_ROOM = "staff"
+SESSION_ENDED = "session-ended"
 
 
 class Audience(NamedTuple):
@@ -158,6 +160,64 @@ def code_access_changed(code_id):
         return
     for sid, _eio_sid in list(server.manager.get_participants("/", code_room(code_id))):
         server.disconnect(sid, namespace="/")
+
+
+def _disconnect_local(room, namespace="/"):
+    """Disconnect this server's sockets in `room` (other servers do theirs when the ring reaches them)."""
+    server = getattr(socketio, "server", None)
+    if server is None:
+        return
+    for sid, _eio_sid in list(server.manager.get_participants(namespace, room)):
+        server.disconnect(sid, namespace=namespace, ignore_queue=True)
+
+
+def sessions_ended(employee_id):
+    """Every sign-in of the employee ended: tell their sockets, then disconnect them at once on every server.
+
+    With a message queue the ring travels to every app process, whose `SessionEndingManager` disconnects its
+    own sockets of the room; without one this process holds them all.
+    """
+    _emit(SESSION_ENDED, {}, user_room(employee_id))
+    if not _disabled():
+        _disconnect_local(user_room(employee_id))
+
+
+def session_ending_manager(manager_class):
+    """A pub/sub client manager class (python-socketio's RedisManager, KombuManager, ...) whose every process
+    disconnects its sockets of an employee's room when the `session-ended` ring for that room arrives."""
+
+    class SessionEndingManager(manager_class):
+        """Disconnects the room's local sockets after delivering `session-ended`, for rings from any process."""
+
+        def _handle_emit(self, message):
+            """Deliver as usual; a `session-ended` ring then closes this process's sockets in its room."""
+            super()._handle_emit(message)
+            room = message.get("room")
+            if message.get("event") == SESSION_ENDED and isinstance(room, str) and self.server is not None:
+                namespace = message.get("namespace") or "/"
+                for sid, _eio_sid in list(self.get_participants(namespace, room)):
+                    self.server.disconnect(sid, namespace=namespace, ignore_queue=True)
+
+    SessionEndingManager.__name__ = f"SessionEnding{manager_class.__name__}"
+    return SessionEndingManager
+
+
+def client_manager(url, channel="flask-socketio", write_only=False):
+    """The Socket.IO client manager for a message-queue URL and channel (None without a URL), as Flask-SocketIO
+    would choose it, made to end an employee's sockets on every process (see `sessions_ended`)."""
+    import socketio as engine
+
+    if not url:
+        return None
+    if url.startswith(("redis://", "rediss://")):
+        base = engine.RedisManager
+    elif url.startswith("kafka://"):
+        base = engine.KafkaManager
+    elif url.startswith("zmq"):
+        base = engine.ZmqManager
+    else:
+        base = engine.KombuManager
+    return session_ending_manager(base)(url, channel=channel, write_only=write_only)
 
 
 def forget_identity():

@@ -61,11 +61,11 @@ def post_figures(posts):
             ticket = db.session.get(Ticket, number)
             for index in range(40):
                 messenger.post_message(ticket, f"Nachricht {index}: Druckabfall an der Presse", actor=anna)
-            anna_id = anna.id
+            anna_session_id = anna.get_id()
             db.session.remove()
         client = app.test_client()
         with client.session_transaction() as session:
-            session["_user_id"] = str(anna_id)
+            session["_user_id"] = anna_session_id
             session["_fresh"] = True
         sizes, timings = [], []
         for index in range(posts):

@@ -115,7 +115,7 @@ def login(client):
         """Put the employee's id into the session."""
         target = target or client
         with target.session_transaction() as session:
-            session["_user_id"] = str(employee.id)
+            session["_user_id"] = employee.get_id()
             session["_fresh"] = True
         return target
 

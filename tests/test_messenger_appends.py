@@ -147,7 +147,7 @@ def test_refusal_between_the_check_and_the_write_is_caught_under_the_lock(scene,
 def test_twenty_writers_and_a_flipper_lose_no_acknowledged_message(scene):
     """20 threads post while another flips visibility and priority: every acknowledged post is stored once, no 5xx."""
     app = scene.app
-    ticket_id, member_id = scene.ticket.id, scene.member.id
+    ticket_id, member_id, member_cookie_id = scene.ticket.id, scene.member.id, scene.member.get_id()
     cookie = sign_code_user_key(scene.visitor.code_user.key)
     acknowledged, failures, flips = [], [], []
     start = threading.Barrier(21)
@@ -160,7 +160,7 @@ def test_twenty_writers_and_a_flipper_lose_no_acknowledged_message(scene):
             extra = {"as": "code"}
         else:
             with client.session_transaction() as session:
-                session["_user_id"] = str(member_id)
+                session["_user_id"] = member_cookie_id
                 session["_fresh"] = True
             extra = {}
         start.wait()

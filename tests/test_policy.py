@@ -181,6 +181,8 @@ CASES = [
     ("read audit log", policy.can_read_audit_log, {"admin"}),
     ("use back office", policy.can_use_back_office, STAFF),
     ("see internal", policy.can_see_internal, STAFF),
+    ("manage own account", lambda a: policy.can_manage_own_account(a, ACTORS["member"]), {"member"}),
+    ("end a member's sign-ins", lambda a: policy.can_end_sessions(a, ACTORS["member"]), {"member", "admin"}),
 ]
 MATRIX = [(name, check, actor, actor in allowed) for name, check, allowed in CASES for actor in ACTORS]
 
@@ -265,3 +267,22 @@ def test_who_hears_what_is_decided_by_policy_only(path):
     source = (Path(__file__).parent.parent / path).read_text()
     for rule in ("Visibility.PUBLIC", "visibility.value", "visibility !=", "TicketStatus.DRAFT", ".active", "is_authenticated", "employee_id !="):
         assert rule not in source, f"{path} decides access itself ({rule})"
+
+
+@pytest.mark.parametrize(
+    ("role", "required", "enrolled", "must_enrol"),
+    [
+        (Role.MEMBER, [], False, False),
+        (Role.MEMBER, ["MEMBER", "MODERATOR", "ADMIN"], False, True),
+        (Role.MEMBER, ["MEMBER", "MODERATOR", "ADMIN"], True, False),
+        (Role.MEMBER, ["ADMIN"], False, False),
+        (Role.ADMIN, ["ADMIN"], False, True),
+        (Role.MODERATOR, ["ADMIN", "MODERATOR"], False, True),
+    ],
+)
+def test_two_factor_is_required_per_role(role, required, enrolled, must_enrol):
+    someone = employee(role, 1)
+    someone.totp_secret = "JBSWY3DPEHPK3PXP" if enrolled else None
+    assert policy.needs_two_factor(someone, required) is (role.name in required)
+    assert policy.must_enrol_two_factor(someone, required) is must_enrol
+    assert not policy.must_enrol_two_factor(ACTORS["code_user"], required)

@@ -27,11 +27,11 @@ from app.models.ticket import (
     format_number,
     parse_number,
 )
-from app.models.user import Employee, NotificationPreference, Team
+from app.models.user import Employee, NotificationPreference, RecoveryCode, Team
 
 __all__ = [
     "ActionButton", "Answer", "AssistantElement", "Attachment", "AuditEvent", "Code", "CodeSession", "CodeUser", "Customer",
     "Delivery", "Device", "Employee", "Flow", "Group", "Message", "MessageRead", "Notification",
-    "NotificationPreference", "Offer", "Organisation", "PushSubscription", "Rating", "Step", "Team", "Template",
+    "NotificationPreference", "Offer", "Organisation", "PushSubscription", "Rating", "RecoveryCode", "Step", "Team", "Template",
     "Ticket", "TicketEvent", "TicketReceiver", "Update", "VideoSession", "format_number", "parse_number",
 ]

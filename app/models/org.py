@@ -17,6 +17,8 @@ class Organisation(db.Model):
     video_base_url: Mapped[str | None] = mapped_column(sa.String(255))
     autoclose_days: Mapped[int] = mapped_column(default=14)
     upload_limit_mb: Mapped[int | None] = mapped_column()
+    # Role names ("MEMBER", "MODERATOR", "ADMIN") whose employees must sign in with a second factor.
+    two_factor_roles: Mapped[list] = mapped_column(sa.JSON, default=list)
 
     @classmethod
     def current(cls):

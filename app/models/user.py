@@ -31,8 +31,15 @@ class Employee(UserMixin, db.Model):
     language: Mapped[str] = mapped_column(sa.String(5), default="de")
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    # Raised whenever every sign-in of the employee must end; cookies carry the value they were issued with.
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+    # Base32 TOTP secret (RFC 6238), set once the employee confirmed a first code; None: no two-factor sign-in.
+    totp_secret: Mapped[str | None] = mapped_column(sa.String(64))
+    # The 30 s time step of the last accepted code, so a code is not accepted twice in its window.
+    totp_last_step: Mapped[int | None] = mapped_column()
 
     teams = relationship("Team", secondary=team_members, back_populates="members")
+    recovery_codes = relationship("RecoveryCode", cascade="all, delete-orphan", order_by="RecoveryCode.id")
 
     def set_password(self, password):
         """Store a salted hash of `password`."""
@@ -41,6 +48,15 @@ class Employee(UserMixin, db.Model):
     def check_password(self, password):
         """Whether `password` matches the stored hash."""
         return bool(self.password_hash) and check_password_hash(self.password_hash, password)
+
+    def get_id(self):
+        """Flask-Login's cookie value "<id>:<session generation>": raising the generation voids every issued cookie."""
+        return f"{self.id}:{self.session_generation or 0}"
+
+    @property
+    def has_two_factor(self):
+        """Whether sign-in asks for a TOTP code after the password."""
+        return bool(self.totp_secret)
 
     @property
     def is_active(self):
@@ -59,6 +75,17 @@ class Employee(UserMixin, db.Model):
 
     def __repr__(self):
         return f"<Employee {self.email}>"
+
+
+class RecoveryCode(db.Model):
+    """One of an employee's one-time recovery codes for two-factor sign-in, stored as a salted hash."""
+
+    __tablename__ = "recovery_codes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    employee_id: Mapped[int] = mapped_column(sa.ForeignKey("employees.id", ondelete="CASCADE"), index=True)
+    code_hash: Mapped[str] = mapped_column(sa.String(255))
+    used_at: Mapped[object | None] = mapped_column(UTCDateTime)
 
 
 class Team(db.Model):

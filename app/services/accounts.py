@@ -1,8 +1,8 @@
-"""Employee accounts: authentication, creation and the employee's own language."""
+"""Employee accounts: authentication, creation, the employee's own language and password, and ending sign-ins."""
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app import policy
+from app import policy, realtime
 from app.enums import AuditKind, Role
 from app.extensions import db
 from app.models import Employee
@@ -78,3 +78,61 @@ def set_own_language(employee, language, *, actor, languages):
         raise ValidationError(_("Please choose a language."), field="language")
     employee.language = language
     db.session.commit()
+
+
+def end_sessions_later(employee):
+    """Raise the employee's session generation (not committed): every session and remember-me cookie issued
+    before stops loading the employee. The caller commits, then calls `sessions_ended` for the sockets."""
+    employee.session_generation = (employee.session_generation or 0) + 1
+
+
+def sessions_ended(employee):
+    """After the commit of `end_sessions_later`: disconnect the employee's open sockets on every server."""
+    realtime.sessions_ended(employee.id)
+
+
+def end_sessions(employee, *, actor):
+    """Sign the employee out everywhere: sessions, remember-me cookies and open sockets, at once.
+
+    The employee themself (logout, "sign out everywhere") or an administrator. Raises NotAllowed otherwise.
+    """
+    require(policy.can_end_sessions(actor, employee))
+    end_sessions_later(employee)
+    audit.record(AuditKind.SESSIONS_ENDED, actor=actor, subject=employee)  # commits
+    sessions_ended(employee)
+
+
+def change_own_password(employee, *, current, password, confirmation, actor):
+    """The employee changes their password (current one, then the new one twice); every sign-in ends.
+
+    Raises NotAllowed for anyone but the employee, ValidationError (field `current`, `password` or
+    `confirmation`) for a wrong current password, a short one or two that differ. The caller signs the
+    asking browser in again with the new generation.
+    """
+    require(policy.can_manage_own_account(actor, employee))
+    if not employee.check_password(current or ""):
+        raise ValidationError(_("The current password is wrong."), field="current")
+    validate_password(password)
+    if password != confirmation:
+        raise ValidationError(_("The two passwords differ."), field="confirmation")
+    employee.set_password(password)
+    end_sessions_later(employee)
+    audit.record(AuditKind.PASSWORD_CHANGED, actor=actor, subject=employee)  # commits
+    sessions_ended(employee)
+    return employee
+
+
+def update_own_account(employee, *, name, language, actor, languages):
+    """The employee's own name (1..120 characters) and interface language (one of `languages`).
+
+    Raises NotAllowed for anyone but the employee themself, ValidationError (field `name` or `language`).
+    """
+    require(policy.can_manage_own_account(actor, employee))
+    name = (name or "").strip()
+    if not name or len(name) > 120:
+        raise ValidationError(_("Please enter a name (at most 120 characters)."), field="name")
+    if language not in languages:
+        raise ValidationError(_("Please choose a language."), field="language")
+    employee.name, employee.language = name, language
+    db.session.commit()
+    return employee

@@ -2,6 +2,7 @@
 from flask_babel import gettext as _
 
 from app import policy
+from app.enums import Role
 from app.extensions import db
 from app.models import Organisation
 from app.services import pictures
@@ -28,9 +29,18 @@ def ensure_organisation(*, actor):
     return org
 
 
+def _role_names(values):
+    """Role names ("MEMBER", "MODERATOR", "ADMIN") from a form, in the order of the roles; others are refused."""
+    values = set(values or ())
+    if not values <= set(Role.__members__):
+        raise ValidationError(_("Please choose a role."), field="two_factor_roles")
+    return [role.name for role in Role if role.name in values]
+
+
 def update_settings(*, name, public_base_url="", video_base_url="", autoclose_days=14, upload_limit_mb="",
-                    logo=None, remove_logo=False, actor):
-    """Save name, URLs, auto-close days (1..365), upload limit (1..100 MB or None) and the logo. Raises ValidationError."""
+                    logo=None, remove_logo=False, two_factor_roles=None, actor):
+    """Save name, URLs, auto-close days (1..365), upload limit (1..100 MB or None), the logo and the roles that must
+    sign in with a second factor (role names; None keeps them). Raises ValidationError."""
     require(policy.can_manage_organisation(actor))
     org = Organisation.current()
     name = (name or "").strip()
@@ -43,9 +53,10 @@ def update_settings(*, name, public_base_url="", video_base_url="", autoclose_da
     limit = None
     if str(upload_limit_mb or "").strip():
         limit = _number(upload_limit_mb, "upload_limit_mb", 1, 100, _("Please enter a size from 1 to 100 MB."))
+    roles = org.two_factor_roles if two_factor_roles is None else _role_names(two_factor_roles)
     logo_name = pictures.store_logo(logo)
     org.name, org.public_base_url, org.video_base_url = name, public or None, video or None
-    org.autoclose_days, org.upload_limit_mb = days, limit
+    org.autoclose_days, org.upload_limit_mb, org.two_factor_roles = days, limit, roles
     if logo_name or remove_logo:
         pictures.remove(org.logo_name)
         org.logo_name = logo_name

@@ -143,7 +143,9 @@ def reset_password(token, password, confirmation):
         raise ValidationError(_("The two passwords differ."), field="confirmation")
     accounts.validate_password(password)
     employee.set_password(password)
-    audit.record(AuditKind.PASSWORD_RESET, actor=employee, subject=employee)
+    accounts.end_sessions_later(employee)  # a reset ends every sign-in, as a password change does
+    audit.record(AuditKind.PASSWORD_RESET, actor=employee, subject=employee)  # commits
+    accounts.sessions_ended(employee)
     return employee
 
 

@@ -54,3 +54,10 @@ def svg_data_uri(data):
     import base64
 
     return "data:image/svg+xml;base64," + base64.b64encode(svg(data)).decode("ascii")
+
+
+def png_data_uri(data, box_size=6):
+    """The QR as an inline data: URI (PNG), for a code shown once and never stored as a file."""
+    import base64
+
+    return "data:image/png;base64," + base64.b64encode(png(data, box_size=box_size)).decode("ascii")

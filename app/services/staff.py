@@ -72,7 +72,10 @@ def create_employee(*, name, email, role="member", language="de", password="", a
 
 
 def update_employee(employee, *, name, email, role, language, active, actor):
-    """Change name, e-mail, role, language and the active flag; the last active admin stays one."""
+    """Change name, e-mail, role, language and the active flag; the last active admin stays one.
+
+    A new role or a deactivation ends every sign-in of the employee (sessions, remember-me cookies, sockets).
+    """
     _allowed(actor)
     role, language, active = _role(role), _language(language), bool(active)
     name = (name or "").strip()
@@ -85,9 +88,14 @@ def update_employee(employee, *, name, email, role, language, active, actor):
         raise ValidationError(_("An employee with this e-mail address already exists."), field="email")
     _keep_an_admin(employee, role, active)
     before_role, before_active = employee.role, employee.active
+    ends_sessions = role != employee.role or (employee.active and not active)
     employee.name, employee.email, employee.role, employee.language, employee.active = name, email, role, language, active
+    if ends_sessions:
+        accounts.end_sessions_later(employee)
     db.session.commit()
     _record_role_and_state(employee, before_role, before_active, actor)
+    if ends_sessions:
+        accounts.sessions_ended(employee)
     return employee
 
 
@@ -102,22 +110,30 @@ def _record_role_and_state(employee, before_role, before_active, actor):
 
 
 def set_employee_active(employee, active, *, actor):
-    """Deactivate (no login, no offers) or reactivate an employee; employees are never deleted."""
+    """Deactivate (no login, no offers, every sign-in ends) or reactivate an employee; employees are never deleted."""
     _allowed(actor)
     _keep_an_admin(employee, employee.role, bool(active))
     before_active = employee.active
+    ends_sessions = employee.active and not active
     employee.active = bool(active)
+    if ends_sessions:
+        accounts.end_sessions_later(employee)
     db.session.commit()
     _record_role_and_state(employee, employee.role, before_active, actor)
+    if ends_sessions:
+        accounts.sessions_ended(employee)
     return employee
 
 
 def set_password(employee, password, *, actor):
-    """An administrator sets a new password (at least 8 characters) for an employee. Raises ValidationError."""
+    """An administrator sets a new password (at least 8 characters) for an employee; every sign-in of the
+    employee ends. Raises ValidationError."""
     _allowed(actor)
     accounts.validate_password(password)
     employee.set_password(password)
-    audit.record(AuditKind.PASSWORD_CHANGED, actor=actor, subject=employee)
+    accounts.end_sessions_later(employee)
+    audit.record(AuditKind.PASSWORD_CHANGED, actor=actor, subject=employee)  # commits
+    accounts.sessions_ended(employee)
     return employee
 
 
@@ -156,7 +172,9 @@ def accept_invitation(employee, password, confirmation):
         raise ValidationError(_("The two passwords differ."), field="confirmation")
     accounts.validate_password(password)
     employee.set_password(password)
-    audit.record(AuditKind.INVITATION_ACCEPTED, actor=employee, subject=employee)
+    accounts.end_sessions_later(employee)
+    audit.record(AuditKind.INVITATION_ACCEPTED, actor=employee, subject=employee)  # commits
+    accounts.sessions_ended(employee)
     return employee
 
 

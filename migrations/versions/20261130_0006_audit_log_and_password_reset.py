@@ -1,7 +1,7 @@
 """Security audit log; password reset mails in the outbox
 
 Revision ID: 0006
-Revises: 0004
+Revises: 0005
 Create Date: 2026-11-30 02:00:00
 
 The password reset needs no column: its link is signed with the app secret and bound to a digest of the password
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0006"
-down_revision = "0004"
+down_revision = "0005"
 branch_labels = None
 depends_on = None
 

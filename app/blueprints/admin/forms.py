@@ -474,3 +474,47 @@ class OrganisationForm(AdminForm):
     upload_limit_mb = WholeNumberField(_l("Largest upload in MB"), description=_l("Empty means the server default."),
                                        validators=[checks.Optional(), checks.NumberRange(
                                            1, 100, message=_l("Please enter a size from 1 to 100 MB."))])
+    two_factor_roles = CheckboxListField(
+        _l("Two-factor sign-in required for"), validate_choice=False,
+        choices=options((r.name, labels.ROLE[r]) for r in Role),
+        description=_l("Employees of these roles set up an authenticator app at their next sign-in before they can "
+                       "use anything else."))
+
+
+class TwoFactorSetupForm(AdminForm):
+    """The first code of the authenticator app, proving it holds the new secret."""
+
+    code = StringField(_l("Code from the app"), filters=[strip], validators=[
+        required(_l("the code")), at_most(12, _l("Code from the app"))],
+        render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"})
+
+
+class TwoFactorOffForm(AdminForm):
+    """Turning two-factor sign-in off: the password or a current code confirms it."""
+
+    password = PasswordField(_l("Password"), render_kw={"autocomplete": "current-password"})
+    code = StringField(_l("or a current code from the app"), filters=[strip], validators=[
+        at_most(12, _l("Code from the app"))], render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"})
+
+    def validate_password(self, field):
+        """One of the two is needed."""
+        if not field.data and not self.code.data:
+            raise checks.ValidationError(_l("Please confirm with your password or a current code."))
+
+
+class OwnAccountForm(AdminForm):
+    """The employee's own name and interface language."""
+
+    name = StringField(_l("Name"), filters=[strip], validators=_employee_name(), render_kw={"autocomplete": "name"})
+    language = SelectField(_l("Language"), choices=options(LANGUAGES), default="de", validate_choice=False)
+
+
+class OwnPasswordForm(AdminForm):
+    """The employee's current password, then the new one twice."""
+
+    current = PasswordField(_l("Current password"), render_kw={"autocomplete": "current-password"},
+                            validators=[required(_l("the current password"))])
+    password = PasswordField(_l("New password (at least 8 characters)"), validators=[_password_length()],
+                             render_kw={"autocomplete": "new-password"})
+    confirmation = PasswordField(_l("Repeat the new password"), render_kw={"autocomplete": "new-password"},
+                                 validators=[checks.EqualTo("password", message=_l("The two passwords differ."))])

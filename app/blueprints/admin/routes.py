@@ -1,5 +1,6 @@
 """The administration blueprints; importing the view modules registers their routes."""
 from app.blueprints.admin import (  # noqa: F401
+    account_views,
     audit_views,
     bp,
     devices_views,

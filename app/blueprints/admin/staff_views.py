@@ -24,7 +24,7 @@ from app.blueprints.admin.forms import (
 from app.extensions import db
 from app.models import Employee, Organisation, Team
 from app.refusals import back_on_refusal
-from app.services import organisation, staff, uploads
+from app.services import accounts, organisation, staff, uploads
 
 account_bp = Blueprint("account", __name__)
 
@@ -97,6 +97,17 @@ def employee_password(employee_id):
     form.submitted()
     staff.set_password(employee, form.password.data, actor=current_user)
     flash(_("Password changed."), "success")
+    return redirect(back)
+
+
+@bp.post("/employees/<int:employee_id>/sign-out")
+@admin_only
+def employee_sign_out(employee_id):
+    """End every sign-in of an employee: sessions, remember-me cookies and open sockets."""
+    employee = db.get_or_404(Employee, employee_id)
+    back = back_on_refusal(url_for("admin.employee", employee_id=employee.id))
+    accounts.end_sessions(employee, actor=current_user)
+    flash(_("%(name)s is signed out on every device.", name=employee.name), "success")
     return redirect(back)
 
 

@@ -1,7 +1,7 @@
-"""Login form, and the forms of the self-service password reset."""
+"""Login forms (password, then the second factor) and the forms of the self-service password reset."""
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, EmailField, PasswordField
+from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Length
 
 
@@ -11,6 +11,14 @@ class LoginForm(FlaskForm):
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
     password = PasswordField(_l("Password"), validators=[DataRequired(), Length(max=200)])
     remember = BooleanField(_l("Stay logged in"))
+
+
+class SecondFactorForm(FlaskForm):
+    """The six-digit code of the authenticator app, or a recovery code."""
+
+    code = StringField(_l("Code from the authenticator app, or a recovery code"),
+                       validators=[DataRequired(message=_l("Please enter the code.")), Length(max=40)],
+                       render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"})
 
 
 class ForgotPasswordForm(FlaskForm):

@@ -1,18 +1,34 @@
-"""Employee login and logout, language switch, self-service password reset."""
+"""Employee login (password, then a code for those with two-factor sign-in) and logout, language switch,
+self-service password reset."""
 from flask import Blueprint, current_app, flash, redirect, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import current_user, login_required, login_user, logout_user
 
-from app.blueprints.auth.forms import ForgotPasswordForm, LoginForm, ResetPasswordForm
+from app import identity
+from app.blueprints.auth.forms import (
+    ForgotPasswordForm,
+    LoginForm,
+    ResetPasswordForm,
+    SecondFactorForm,
+)
+from app.enums import AuditKind
 from app.extensions import limiter
 from app.htmx import render
 from app.redirects import referrer_path, safe_next
 from app.refusals import on_refusal
 from app.services import audit, password_reset
-from app.services.accounts import authenticate, record_sign_in, set_own_language
+from app.services.accounts import (
+    authenticate,
+    end_sessions,
+    record_sign_in,
+    set_own_language,
+)
 from app.services.errors import ValidationError
+from app.services.two_factor import check_second_factor, recovery_codes_left
 
 bp = Blueprint("auth", __name__)
+SECOND_FACTOR = "_second_factor"  # session key: who gave the right password and still owes the code
+SECOND_FACTOR_SECONDS = 300  # how long the code step waits after the password
 
 
 def _login_limit():
@@ -31,9 +47,13 @@ def login():
     """Show the form; log in with e-mail and password."""
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
+    if SECOND_FACTOR in session:
+        return _second_factor_step()
     form = LoginForm()
     if form.validate_on_submit():
         employee = authenticate(form.email.data, form.password.data)
+        if employee is not None and employee.has_two_factor:
+            return _ask_for_second_factor(employee, form.remember.data)
         if employee is not None:
             login_user(employee, remember=form.remember.data)
             record_sign_in(employee)
@@ -44,10 +64,56 @@ def login():
     return render("auth/login.html", form=form, status=422 if form.errors else 200)
 
 
+def _ask_for_second_factor(employee, remember):
+    """The password was right and the employee has two-factor sign-in: remember who (not yet signed in), ask for
+    the code on the same URL, so wrong codes count against the same login limit."""
+    session[SECOND_FACTOR] = {
+        "id": employee.id, "generation": employee.session_generation, "remember": bool(remember),
+        "next": request.args.get("next") or "", "since": int(identity.clock()),
+    }
+    return redirect(url_for("auth.login"))
+
+
+def _second_factor_employee():
+    """The employee whose password was right in this browser a moment ago, or None (expired, changed, gone)."""
+    pending = session.get(SECOND_FACTOR)
+    if not isinstance(pending, dict) or identity.clock() - pending.get("since", 0) > SECOND_FACTOR_SECONDS:
+        return None
+    employee = identity.employee_for_cookie(f"{pending.get('id')}:{pending.get('generation')}")
+    return employee if employee is not None and employee.has_two_factor else None
+
+
+def _second_factor_step():
+    """The second step of signing in: a code from the app or a recovery code; wrong ones answer 401."""
+    employee = _second_factor_employee()
+    if employee is None or request.form.get("restart"):
+        session.pop(SECOND_FACTOR, None)
+        return redirect(url_for("auth.login"))
+    form = SecondFactorForm()
+    if form.validate_on_submit():
+        used = check_second_factor(employee, form.code.data)
+        if used is not None:
+            pending = session.pop(SECOND_FACTOR)
+            login_user(employee, remember=pending.get("remember", False))
+            if used == "recovery":
+                audit.record(AuditKind.RECOVERY_CODE_USED, actor=employee, subject=employee)
+            record_sign_in(employee)
+            session.pop("lang", None)
+            if used == "recovery":
+                flash(_("You signed in with a recovery code; it no longer works. %(n)d are left.",
+                        n=recovery_codes_left(employee)), "warning")
+            return redirect(_safe_next(pending.get("next")))
+        audit.record(AuditKind.SIGN_IN_SECOND_FACTOR_FAILED, subject=employee)
+        form.code.errors = [_("The code is wrong or was used already. Please enter the code your app shows now.")]
+        return render("auth/second_factor.html", form=form, status=401)
+    return render("auth/second_factor.html", form=form, status=422 if form.errors else 200)
+
+
 @bp.post("/logout")
 @login_required
 def logout():
-    """End the employee session."""
+    """End every sign-in of the employee (this browser, other devices, remember-me cookies, open sockets)."""
+    end_sessions(current_user, actor=current_user)
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))
