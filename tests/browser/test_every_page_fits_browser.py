@@ -309,6 +309,12 @@ def _staff_paths(app, planted, role):
     return list(dict.fromkeys(paths))
 
 
+# Folded parts (the overview's filters, the danger zone) are opened first: what they hide must fit too.
+OPEN_AND_MEASURE = """() => {
+  document.querySelectorAll('details:not([open])').forEach((details) => { details.open = true; });
+  return [document.documentElement.scrollWidth, window.innerWidth];
+}"""
+
 WIDEST = """() => {
   // The deepest element or text whose right edge lies furthest right, outside every box that scrolls by itself.
   const clipped = (node) => {
@@ -372,7 +378,7 @@ class Visits:
             self.shown.update({self.endpoint(path), endpoint})
             first_visit = endpoint not in checked
             checked.add(endpoint)
-            wide, screen = page.evaluate("() => [document.documentElement.scrollWidth, window.innerWidth]")
+            wide, screen = page.evaluate(OPEN_AND_MEASURE)
             if wide > screen:
                 self.too_wide.append(f"{role}: {path} is {wide} px wide; widest: {page.evaluate(WIDEST)}")
             if endpoint in PLANTED_ON and first_visit and PLANTED_ON[endpoint] not in page.content():
