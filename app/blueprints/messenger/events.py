@@ -59,7 +59,7 @@ def register():
         room = realtime.ticket_room(ticket.id) if policy.is_employee(actor) else realtime.ticket_code_room(ticket.id)
         try:
             join_room(room)
-        except ValueError:  # the socket went away while it asked (a phone losing its connection)
+        except (ValueError, KeyError):  # the socket went away while it asked (a phone losing its connection)
             return {"ok": False}
         emit("joined", {"ticket": ticket.id, "me": realtime.actor_key(actor)})
         return {"ok": True, "ticket": ticket.id}
