@@ -376,17 +376,18 @@ class Visits:
         checked = set()
         for path in paths:
             answer = page.goto(self.base_url + path)
-            html = "text/html" in answer.headers.get("content-type", "")
-            if not answer.ok or not html or urlsplit(page.url).path == "/login" and not path.startswith("/login"):
+            if "text/html" not in answer.headers.get("content-type", ""):
+                continue
+            wide, screen = page.evaluate(OPEN_AND_MEASURE)  # refusals too: an error page must fit as well
+            if wide > screen:
+                self.too_wide.append(f"{role}: {path} ({answer.status}) is {wide} px wide; widest: {page.evaluate(WIDEST)}")
+            if not answer.ok or urlsplit(page.url).path == "/login" and not path.startswith("/login"):
                 continue
             endpoint = self.endpoint(page.url)
             self.count += 1
             self.shown.update({self.endpoint(path), endpoint})
             first_visit = endpoint not in checked
             checked.add(endpoint)
-            wide, screen = page.evaluate(OPEN_AND_MEASURE)
-            if wide > screen:
-                self.too_wide.append(f"{role}: {path} is {wide} px wide; widest: {page.evaluate(WIDEST)}")
             if endpoint in PLANTED_ON and first_visit and PLANTED_ON[endpoint] not in page.content():
                 self.missing.append(f"{role}: {path}")
             if endpoint in AXE_PAGES.get(role, ()) and first_visit:
