@@ -63,7 +63,7 @@ def register():
             if not is_employee:
                 realtime.join_code_rooms(realtime.valid_code_ids(actor.code_user))
             join_room(room)
-        except ValueError:  # the socket went away while it asked (a phone losing its connection)
+        except (ValueError, KeyError):  # the socket went away while it asked (a phone losing its connection)
             return {"ok": False}
         emit("joined", {"ticket": ticket.id, "me": realtime.actor_key(actor)})
         return {"ok": True, "ticket": ticket.id}
