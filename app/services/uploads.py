@@ -6,14 +6,14 @@ import zipfile
 
 from flask import current_app
 from flask_babel import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
+from app import file_names
 from app.extensions import db
 from app.models import Attachment, Organisation
+from app.services import images
 from app.services.errors import ValidationError
 from app.services.ticket_changes import actor_fields
 
-THUMBNAIL_SIZE = (480, 480)
 HEAD_BYTES = 4096
 
 # What we accept, by detected type: (extension on disk, served inline?)
@@ -124,7 +124,7 @@ def folder():
 
 def store_upload(file_storage, *, ticket, actor, audio_hint=False):
     """Check and store one uploaded file for `ticket`; returns the (flushed) Attachment."""
-    original = os.path.basename(file_storage.filename or "").strip()[:255] or _("file")
+    original = file_names.clean(os.path.basename(file_storage.filename or ""))[:255] or _("file")
     limit = upload_limit_bytes()
     data = file_storage.stream.read(limit + 1)
     if len(data) > limit:
@@ -142,7 +142,8 @@ def store_upload(file_storage, *, ticket, actor, audio_hint=False):
     extension = ALLOWED[content_type][0]
     thumbnail = None
     if content_type.startswith("image/") and content_type != "image/heic":
-        thumbnail = _check_image_and_thumbnail(data, original)
+        images.check_readable(data, original)
+        thumbnail = images.scaled_jpeg(data, original)
     stored = f"{secrets.token_urlsafe(24)}.{extension}"
     with open(os.path.join(folder(), stored), "wb") as handle:
         handle.write(data)
@@ -165,30 +166,34 @@ def store_upload(file_storage, *, ticket, actor, audio_hint=False):
     return attachment
 
 
-def _check_image_and_thumbnail(data, original):
-    """Decode the image (refusing broken ones) and return a JPEG thumbnail."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image = ImageOps.exif_transpose(image)
-            image.thumbnail(THUMBNAIL_SIZE)
-            if image.mode not in ("RGB", "L"):
-                image = image.convert("RGB")
-            out = io.BytesIO()
-            image.save(out, "JPEG", quality=80, optimize=True)
-            return out.getvalue()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationError(_("“%(name)s” is not a readable image.", name=original), field="files") from None
+def max_files():
+    """How many files one message, update or media answer may hold (MAX_FILES_PER_MESSAGE)."""
+    return int(current_app.config["MAX_FILES_PER_MESSAGE"])
 
 
-def store_uploads(files, *, ticket, actor, audio_hint=False):
-    """Store several uploads; all or nothing."""
+def check_file_count(count, *, field="files"):
+    """Refuse `count` files for one message, update or media answer when it is over max_files().
+
+    Raises ValidationError (422) on `field`, naming the limit; call it before anything is stored."""
+    limit = max_files()
+    if count > limit:
+        raise ValidationError(
+            _("At most %(limit)d files can be attached here; these are %(count)d.", limit=limit, count=count),
+            field=field,
+        )
+
+
+def store_uploads(files, *, ticket, actor, audio_hint=False, already=0):
+    """Store several uploads; all or nothing.
+
+    `already`: files the message, update or answer holds besides these; together they may be at most
+    max_files(), else ValidationError before any file is read."""
+    files = [file_storage for file_storage in files if file_storage and file_storage.filename]
+    check_file_count(already + len(files))
     stored = []
     try:
         for file_storage in files:
-            if file_storage and file_storage.filename:
-                stored.append(store_upload(file_storage, ticket=ticket, actor=actor, audio_hint=audio_hint))
+            stored.append(store_upload(file_storage, ticket=ticket, actor=actor, audio_hint=audio_hint))
     except ValidationError:
         remove_files(stored)
         for attachment in stored:

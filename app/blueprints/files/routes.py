@@ -4,7 +4,7 @@ import os
 
 from flask import Blueprint, abort, send_file
 
-from app import identity, policy
+from app import file_names, identity, policy
 from app.extensions import db
 from app.models import Attachment, Update
 from app.services import uploads
@@ -53,7 +53,7 @@ def download(attachment_id):
         attachment.stored_name,
         attachment.content_type,
         inline=uploads.is_inline(attachment.content_type),
-        download_name=attachment.original_name,
+        download_name=file_names.clean(attachment.original_name) or "file",
     )
 
 

@@ -61,6 +61,7 @@ def composer_context(ticket, actor):
         "elements": messenger.assistant_elements(ticket) if can_post and is_staff else [],
         "video_enabled": bool(can_post and is_staff and messenger.video_base_url()),
         "max_file_bytes": uploads.upload_limit_bytes() if can_post else 0,
+        "max_files": uploads.max_files(),
         "next": page_path(),
     }
 

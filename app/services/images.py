@@ -1,0 +1,125 @@
+"""Images read within bounds: renditions (thumbnails, device pictures) made without decoding a bomb.
+
+A small file can describe a huge picture: an 11,000 × 11,000 PNG of 344 KB decodes to about 480 MB (Pillow keeps
+most modes at 4 bytes a pixel). So the pixel count is read from the header first (`Image.open` is lazy) and
+anything above MAX_IMAGE_PIXELS is refused before `load()`; Pillow's own decompression-bomb check is set to the
+same limit and counts as a refusal too. JPEGs decode at a reduced scale (`draft`), other formats are reduced by
+whole factors (`reduce`) before the smooth resize, so only the decoded original is ever held at full size.
+"""
+import io
+
+from flask import current_app
+from flask_babel import gettext as _
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from app.services.errors import ValidationError
+
+THUMBNAIL_SIZE = (480, 480)
+READ_ERRORS = (
+    UnidentifiedImageError,
+    OSError,
+    SyntaxError,
+    ValueError,
+    EOFError,
+    Image.DecompressionBombError,
+    Image.DecompressionBombWarning,
+)
+
+
+def max_pixels():
+    """The largest image accepted, in pixels (width × height), from MAX_IMAGE_PIXELS."""
+    return int(current_app.config["MAX_IMAGE_PIXELS"])
+
+
+def unreadable(name, field):
+    """The refusal of a file that is not a readable image."""
+    return ValidationError(_("“%(name)s” is not a readable image.", name=name), field=field)
+
+
+def too_large(name, field):
+    """The refusal of an image with more pixels than max_pixels()."""
+    return ValidationError(
+        _("“%(name)s” is too large an image: at most %(mp)d megapixels are accepted.", name=name, mp=max_pixels() // 1_000_000),
+        field=field,
+    )
+
+
+def check_size(image, name, field):
+    """Refuse an opened (not yet decoded) image whose header names more than max_pixels(); ValidationError on `field`."""
+    width, height = image.size
+    if width * height > max_pixels():
+        raise too_large(name, field)
+
+
+def _open(data, name, field):
+    """Open `data` lazily (header only) and check its pixel count; raises ValidationError on `field`."""
+    Image.MAX_IMAGE_PIXELS = max_pixels()  # Pillow's own check at open: a warning above this, an error at twice it
+    try:
+        image = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning):
+        raise too_large(name, field) from None
+    except READ_ERRORS:
+        raise unreadable(name, field) from None
+    try:
+        check_size(image, name, field)
+    except ValidationError:
+        image.close()
+        raise
+    return image
+
+
+def check_readable(data, name, *, field="files"):
+    """Refuse an image that is too large (from its header) or broken (Pillow's verify), without decoding it.
+
+    Raises ValidationError on `field`."""
+    image = _open(data, name, field)
+    try:
+        with image:
+            image.verify()
+    except READ_ERRORS:
+        raise unreadable(name, field) from None
+
+
+def scaled_jpeg(data, name, *, box=THUMBNAIL_SIZE, quality=80, field="files"):
+    """A JPEG of the image in `data` fitted into `box` (pixels), turned upright by its EXIF orientation.
+
+    No metadata is carried over (no EXIF, so no location). Memory stays near the decoded original of at most
+    max_pixels(). Raises ValidationError on `field` when the image is too large or unreadable."""
+    image = _open(data, name, field)
+    try:
+        with image:
+            small = _fit(image, box)
+        out = io.BytesIO()
+        small.save(out, "JPEG", quality=quality, optimize=True)
+        return out.getvalue()
+    except READ_ERRORS:
+        raise unreadable(name, field) from None
+
+
+def _fit(image, box):
+    """Decode `image` as small as its format allows, fit it into `box`, apply its orientation; an RGB or L image."""
+    if image.format == "JPEG":
+        image.draft("RGB", (box[0] * 2, box[1] * 2))  # the decoder skips detail: 1/2 … 1/8 scale
+    orientation = image.getexif().get(0x0112)
+    image.load()
+    factor = max(1, min(image.width // (box[0] * 2), image.height // (box[1] * 2)))
+    small = _reduced(image, factor, "L" if image.mode in ("1", "L") else "RGB")
+    small.thumbnail(box)
+    if orientation:
+        small.getexif()[0x0112] = orientation
+        small = ImageOps.exif_transpose(small)
+    return small
+
+
+def _reduced(image, factor, mode):
+    """`image` in `mode`, shrunk by the whole `factor` (block averages), made strip by strip.
+
+    Converting or reducing the whole image at once would copy it at full size (and `reduce` premultiplies images
+    with alpha into another full copy); strips keep the extra memory to a few rows."""
+    width, height = image.width // factor, image.height // factor
+    out = Image.new(mode, (width, height))
+    rows = factor * 64
+    for top in range(0, height * factor, rows):
+        strip = image.crop((0, top, width * factor, min(top + rows, height * factor))).convert(mode)
+        out.paste(strip.reduce(factor) if factor > 1 else strip, (0, top // factor))
+    return out
