@@ -5,7 +5,12 @@ most modes at 4 bytes a pixel). So the pixel count is read from the header first
 anything above MAX_IMAGE_PIXELS is refused before `load()`; Pillow's own decompression-bomb check is set to the
 same limit and counts as a refusal too. JPEGs decode at a reduced scale (`draft`), other formats are reduced by
 whole factors (`reduce`) before the smooth resize, so only the decoded original is ever held at full size.
+
+HEIC/HEIF (what iPhones and many Android phones take) is read by pillow-heif (libheif), imported on first use so
+a process that never sees a HEIC does not load it. Browsers other than Safari cannot show HEIC, so such a photo
+gets a JPEG view beside the original (VIEW_SIZE) as well as its thumbnail.
 """
+import functools
 import io
 
 from flask import current_app
@@ -15,6 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from app.services.errors import ValidationError
 
 THUMBNAIL_SIZE = (480, 480)
+VIEW_SIZE = (2048, 2048)  # the JPEG shown instead of a HEIC original: sharp on a phone, a few hundred KB
 READ_ERRORS = (
     UnidentifiedImageError,
     OSError,
@@ -51,8 +57,21 @@ def check_size(image, name, field):
         raise too_large(name, field)
 
 
+@functools.cache
+def register_heif():
+    """Teach Pillow to open HEIC/HEIF (pillow-heif), once per process; imported here, not at module load."""
+    import pillow_heif
+
+    pillow_heif.options.THUMBNAILS = False  # decode only the primary picture; nothing else is used
+    pillow_heif.options.DEPTH_IMAGES = False
+    pillow_heif.options.AUX_IMAGES = False
+    pillow_heif.register_heif_opener()
+
+
 def _open(data, name, field):
     """Open `data` lazily (header only) and check its pixel count; raises ValidationError on `field`."""
+    if data[4:8] == b"ftyp":  # an ISO media file: HEIC is one (sniffing decided it is an image)
+        register_heif()
     Image.MAX_IMAGE_PIXELS = max_pixels()  # Pillow's own check at open: a warning above this, an error at twice it
     try:
         image = Image.open(io.BytesIO(data))

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from app import file_names
 from app.extensions import db
 from app.models import Attachment, Organisation
-from app.services import images
+from app.services import images, photo_metadata
 from app.services.errors import ValidationError
 from app.services.ticket_changes import actor_fields
 
@@ -123,7 +123,12 @@ def folder():
 
 
 def store_upload(file_storage, *, ticket, actor, audio_hint=False):
-    """Check and store one uploaded file for `ticket`; returns the (flushed) Attachment."""
+    """Check and store one uploaded file for `ticket`; returns the (flushed) Attachment.
+
+    Images get a JPEG thumbnail (upright by their EXIF orientation); a HEIC photo also gets a JPEG view beside
+    the original (`Attachment.view_name`), as browsers other than Safari cannot show HEIC. JPEG and HEIC photos
+    are stored without their location (photo_metadata.strip_location). Raises ValidationError on `files` (too large, empty, not an
+    allowed type, an unreadable image, more than MAX_IMAGE_PIXELS)."""
     original = file_names.clean(os.path.basename(file_storage.filename or ""))[:255] or _("file")
     limit = upload_limit_bytes()
     data = file_storage.stream.read(limit + 1)
@@ -139,31 +144,34 @@ def store_upload(file_storage, *, ticket, actor, audio_hint=False):
             _("“%(name)s” is not a supported file type. Allowed: %(types)s.", name=original, types=ALLOWED_DESCRIPTION),
             field="files",
         )
-    extension = ALLOWED[content_type][0]
-    thumbnail = None
-    if content_type.startswith("image/") and content_type != "image/heic":
-        images.check_readable(data, original)
-        thumbnail = images.scaled_jpeg(data, original)
-    stored = f"{secrets.token_urlsafe(24)}.{extension}"
-    with open(os.path.join(folder(), stored), "wb") as handle:
-        handle.write(data)
-    thumbnail_name = None
-    if thumbnail is not None:
-        thumbnail_name = f"{secrets.token_urlsafe(24)}.thumb.jpg"
-        with open(os.path.join(folder(), thumbnail_name), "wb") as handle:
-            handle.write(thumbnail)
     attachment = Attachment(
         ticket_id=ticket.id,
-        stored_name=stored,
-        thumbnail_name=thumbnail_name,
+        stored_name=f"{secrets.token_urlsafe(24)}.{ALLOWED[content_type][0]}",
         original_name=original,
         content_type=content_type,
-        size=len(data),
         **actor_fields(actor, "uploader"),
     )
+    if content_type.startswith("image/"):
+        images.check_readable(data, original)
+        data = photo_metadata.strip_location(data, content_type)
+        view = images.scaled_jpeg(data, original, box=images.VIEW_SIZE, quality=85) if attachment.view_name else None
+        thumbnail = images.scaled_jpeg(view or data, original)  # from the view: a HEIC is decoded once
+        attachment.thumbnail_name = f"{secrets.token_urlsafe(24)}.thumb.jpg"
+    attachment.size = len(data)
+    _write(attachment.stored_name, data)
+    if attachment.thumbnail_name:
+        _write(attachment.thumbnail_name, thumbnail)
+    if attachment.view_name:
+        _write(attachment.view_name, view)
     db.session.add(attachment)
     db.session.flush()
     return attachment
+
+
+def _write(name, content):
+    """Write one stored file into the upload folder."""
+    with open(os.path.join(folder(), name), "wb") as handle:
+        handle.write(content)
 
 
 def max_files():
@@ -204,9 +212,9 @@ def store_uploads(files, *, ticket, actor, audio_hint=False, already=0):
 
 
 def remove_files(attachments):
-    """Delete stored files (after their rows are gone)."""
+    """Delete stored files (after their rows are gone): the original, its thumbnail and its JPEG view."""
     for attachment in attachments:
-        for name in (attachment.stored_name, attachment.thumbnail_name):
+        for name in (attachment.stored_name, attachment.thumbnail_name, attachment.view_name):
             if name:
                 try:
                     os.remove(os.path.join(folder(), name))

@@ -57,6 +57,16 @@ def download(attachment_id):
     )
 
 
+@bp.get("/files/<int:attachment_id>/view")
+def view(attachment_id):
+    """The picture for the browser to show: the JPEG view of a HEIC photo, else the file as `download` sends it."""
+    attachment = _visible_attachment(attachment_id)
+    if attachment.view_name and os.path.isfile(os.path.join(uploads.folder(), attachment.view_name)):
+        name = os.path.splitext(file_names.clean(attachment.original_name))[0] or "photo"
+        return _send(attachment.view_name, "image/jpeg", inline=True, download_name=f"{name}.jpg")
+    return download(attachment_id)
+
+
 @bp.get("/files/<int:attachment_id>/thumb")
 def thumb(attachment_id):
     """The JPEG thumbnail made at upload time."""
