@@ -20,6 +20,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 from app.services.errors import ValidationError
 
 THUMBNAIL_SIZE = (480, 480)
+STRIP_PIXELS = 1_000_000  # pixels converted and reduced at a time (about 4 MB)
 VIEW_SIZE = (2048, 2048)  # the JPEG shown instead of a HEIC original: sharp on a phone, a few hundred KB
 READ_ERRORS = (
     UnidentifiedImageError,
@@ -107,7 +108,7 @@ def scaled_jpeg(data, name, *, box=THUMBNAIL_SIZE, quality=80, field="files"):
     image = _open(data, name, field)
     try:
         with image:
-            small = _fit(image, box)
+            small = _fit(image, box, data)
         out = io.BytesIO()
         small.save(out, "JPEG", quality=quality, optimize=True)
         return out.getvalue()
@@ -115,30 +116,63 @@ def scaled_jpeg(data, name, *, box=THUMBNAIL_SIZE, quality=80, field="files"):
         raise unreadable(name, field) from None
 
 
-def _fit(image, box):
+def _fit(image, box, data):
     """Decode `image` as small as its format allows, fit it into `box`, apply its orientation; an RGB or L image."""
+    if image.format == "HEIF":
+        return _fit_heif(data, box)
     if image.format == "JPEG":
-        image.draft("RGB", (box[0] * 2, box[1] * 2))  # the decoder skips detail: 1/2 … 1/8 scale
+        image.draft("RGB", box)  # the decoder skips detail (1/2 … 1/8 scale) while the result still covers box
     orientation = image.getexif().get(0x0112)
     image.load()
-    factor = max(1, min(image.width // (box[0] * 2), image.height // (box[1] * 2)))
-    small = _reduced(image, factor, "L" if image.mode in ("1", "L") else "RGB")
-    small.thumbnail(box)
+    width, height = image.size
+    mode = "L" if image.mode in ("1", "L") else "RGB"
+    if image.mode == mode and _factor(width, height, box) == 1:
+        small = image  # small enough already: no copy before the resize
+        small.thumbnail(box)
+    else:
+        small = _reduced(lambda top, bottom: image.crop((0, top, width, bottom)), width, height, box, mode)
     if orientation:
         small.getexif()[0x0112] = orientation
         small = ImageOps.exif_transpose(small)
     return small
 
 
-def _reduced(image, factor, mode):
-    """`image` in `mode`, shrunk by the whole `factor` (block averages), made strip by strip.
+def _fit_heif(data, box):
+    """A HEIC/HEIF fitted into `box`, read strip by strip from libheif's decoded buffer.
 
-    Converting or reducing the whole image at once would copy it at full size (and `reduce` premultiplies images
-    with alpha into another full copy); strips keep the extra memory to a few rows."""
-    width, height = image.width // factor, image.height // factor
-    out = Image.new(mode, (width, height))
-    rows = factor * 64
-    for top in range(0, height * factor, rows):
-        strip = image.crop((0, top, width * factor, min(top + rows, height * factor))).convert(mode)
+    Pillow's plugin copies the decoded picture into an image of its own (4 bytes a pixel beside libheif's 3);
+    strips of the buffer avoid that copy. libheif has already applied the HEIF rotation and mirroring (EXIF
+    orientation does not apply to HEIF)."""
+    import pillow_heif
+
+    heif = pillow_heif.open_heif(data, convert_hdr_to_8bit=True)
+    width, height = heif.size
+    mode, stride, pixels = heif.mode, heif.stride, memoryview(heif.data)
+
+    def rows(top, bottom):
+        """Rows top…bottom of the decoded buffer as an image sharing its memory."""
+        return Image.frombuffer(mode, (width, bottom - top), pixels[top * stride : bottom * stride], "raw", mode, stride, 1)
+
+    return _reduced(rows, width, height, box, "RGB")
+
+
+def _factor(width, height, box):
+    """The whole factor a picture can be shrunk by and still cover `box`."""
+    return max(1, min(width // box[0], height // box[1]))
+
+
+def _reduced(rows, width, height, box, mode):
+    """The picture `rows(top, bottom)` yields strip by strip, in `mode`, fitted into `box`.
+
+    It is first shrunk by a whole factor (block averages) strip by strip: converting or reducing the whole picture
+    at once would copy it at full size (and `reduce` premultiplies images with alpha into another full copy);
+    strips keep the extra memory to a few rows. The smooth resize then works on the small picture."""
+    factor = _factor(width, height, box)
+    out = Image.new(mode, (width // factor, height // factor))
+    step = max(factor, STRIP_PIXELS // width // factor * factor)  # whole blocks of about STRIP_PIXELS pixels
+    for top in range(0, out.height * factor, step):
+        bottom = min(top + step, out.height * factor)
+        strip = rows(top, bottom).crop((0, 0, out.width * factor, bottom - top)).convert(mode)
         out.paste(strip.reduce(factor) if factor > 1 else strip, (0, top // factor))
+    out.thumbnail(box)
     return out
