@@ -12,7 +12,7 @@ from flask_babel import (
 )
 from flask_login import current_user
 
-from app import identity, labels, policy
+from app import file_names, identity, labels, policy
 from app.enums import SYSTEM_STEP_TYPES
 from app.markup import render_message, render_page
 from app.models import format_number
@@ -74,6 +74,7 @@ def register(app):
         date=_date,
         iso=_iso,
         decimal=format_decimal,
+        file_name=file_names.clean,
     )
 
     @app.context_processor

@@ -179,6 +179,15 @@ class Attachment(db.Model):
         major = self.content_type.split("/")[0]
         return major if major in ("image", "video", "audio") else "file"
 
+    @property
+    def view_name(self):
+        """The stored JPEG shown instead of an original browsers cannot display (HEIC), else None.
+
+        It lies beside the original: "<stem>.view.jpg" for "<stem>.heic" (made at upload; older rows have none)."""
+        if self.content_type != "image/heic":
+            return None
+        return self.stored_name.rsplit(".", 1)[0] + ".view.jpg"
+
 
 class TicketEvent(db.Model):
     """Audit trail entry: what changed on a ticket, by whom, before and after."""

@@ -44,7 +44,8 @@ def answer_step(ticket, position, data, files=(), *, actor, going_back=False):
     if answer.type == StepType.MEDIA:
         removed_ids = {str(item) for item in data.get("remove") or ()}
         dropped = [attachment for attachment in answer.attachments if str(attachment.id) in removed_ids]
-        uploaded = uploads.store_uploads(files, ticket=ticket, actor=actor)
+        kept = len(answer.attachments) - len(dropped)
+        uploaded = uploads.store_uploads(files, ticket=ticket, actor=actor, already=kept)
         raw = [attachment.id for attachment in answer.attachments if attachment not in dropped]
     elif answer.type == StepType.REQUESTER:
         raw = {key: data.get(key) or "" for key in ("name", "email", "phone")}

@@ -157,13 +157,15 @@ def post_message(ticket, body, *, actor, attachments=(), client_id=None):
     """A text message, optionally with already stored attachments (photos, videos, documents).
 
     `client_id`: the id the sender's browser made (see `clean_client_id`); a repeat answers the stored message
-    and writes and notifies nothing. Raises ValidationError (empty, longer than MAX_BODY characters), NotAllowed,
+    and writes and notifies nothing. Raises ValidationError (empty, longer than MAX_BODY characters, more than
+    MAX_FILES_PER_MESSAGE files), NotAllowed,
     NotFound, ConflictError (the id belongs to someone else)."""
     attachments = list(attachments)
     try:
         require_writer(actor, ticket)
         body = _clean_body(body)
         client_id = clean_client_id(client_id)
+        uploads.check_file_count(len(attachments))
         if not body and not attachments:
             raise ValidationError(_("Write a message or attach a file."), field="body")
     except ServiceError:
@@ -175,7 +177,9 @@ def post_message(ticket, body, *, actor, attachments=(), client_id=None):
 
 
 def post_files_message(ticket, body, files, *, actor, client_id=None):
-    """Check the uploads, store them and post them with the text in one message (a repeat stores no file)."""
+    """Check the uploads, store them and post them with the text in one message (a repeat stores no file).
+
+    Raises ValidationError before anything is stored when there are more than MAX_FILES_PER_MESSAGE files."""
     require_writer(actor, ticket)
     body = _clean_body(body)
     client_id = clean_client_id(client_id)

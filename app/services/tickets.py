@@ -287,13 +287,14 @@ def post_update(ticket, body, visibility, *, actor, attachments=(), files=()):
     An update is an append, not an edit: it takes the ticket's row lock without moving its version, so a
     concurrent status, visibility or priority change never refuses it; the policy is checked on the ticket as
     committed now, so an update on a ticket that was just closed is refused with a clear message. Raises
-    NotAllowed, ValidationError (empty, too long, a refused file).
+    NotAllowed, ValidationError (empty, too long, a refused file, more than MAX_FILES_PER_MESSAGE files).
     """
     from app.services import uploads
 
     visibility = _enum(Visibility, visibility, _("Please choose internal or public."))
     require_update_allowed(ticket, visibility, actor=actor)
-    attachments = list(attachments) + uploads.store_uploads(files, ticket=ticket, actor=actor)
+    attachments = list(attachments)
+    attachments += uploads.store_uploads(files, ticket=ticket, actor=actor, already=len(attachments))
     try:
         return _append_update(ticket, body, visibility, actor=actor, attachments=attachments)
     except ServiceError:

@@ -6,14 +6,14 @@ import zipfile
 
 from flask import current_app
 from flask_babel import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
+from app import file_names
 from app.extensions import db
 from app.models import Attachment, Organisation
+from app.services import images, photo_metadata
 from app.services.errors import ValidationError
 from app.services.ticket_changes import actor_fields
 
-THUMBNAIL_SIZE = (480, 480)
 HEAD_BYTES = 4096
 
 # What we accept, by detected type: (extension on disk, served inline?)
@@ -123,8 +123,13 @@ def folder():
 
 
 def store_upload(file_storage, *, ticket, actor, audio_hint=False):
-    """Check and store one uploaded file for `ticket`; returns the (flushed) Attachment."""
-    original = os.path.basename(file_storage.filename or "").strip()[:255] or _("file")
+    """Check and store one uploaded file for `ticket`; returns the (flushed) Attachment.
+
+    Images get a JPEG thumbnail (upright by their EXIF orientation); a HEIC photo also gets a JPEG view beside
+    the original (`Attachment.view_name`), as browsers other than Safari cannot show HEIC. JPEG and HEIC photos
+    are stored without their location (photo_metadata.strip_location). Raises ValidationError on `files` (too large, empty, not an
+    allowed type, an unreadable image, more than MAX_IMAGE_PIXELS)."""
+    original = file_names.clean(os.path.basename(file_storage.filename or ""))[:255] or _("file")
     limit = upload_limit_bytes()
     data = file_storage.stream.read(limit + 1)
     if len(data) > limit:
@@ -139,56 +144,64 @@ def store_upload(file_storage, *, ticket, actor, audio_hint=False):
             _("“%(name)s” is not a supported file type. Allowed: %(types)s.", name=original, types=ALLOWED_DESCRIPTION),
             field="files",
         )
-    extension = ALLOWED[content_type][0]
-    thumbnail = None
-    if content_type.startswith("image/") and content_type != "image/heic":
-        thumbnail = _check_image_and_thumbnail(data, original)
-    stored = f"{secrets.token_urlsafe(24)}.{extension}"
-    with open(os.path.join(folder(), stored), "wb") as handle:
-        handle.write(data)
-    thumbnail_name = None
-    if thumbnail is not None:
-        thumbnail_name = f"{secrets.token_urlsafe(24)}.thumb.jpg"
-        with open(os.path.join(folder(), thumbnail_name), "wb") as handle:
-            handle.write(thumbnail)
     attachment = Attachment(
         ticket_id=ticket.id,
-        stored_name=stored,
-        thumbnail_name=thumbnail_name,
+        stored_name=f"{secrets.token_urlsafe(24)}.{ALLOWED[content_type][0]}",
         original_name=original,
         content_type=content_type,
-        size=len(data),
         **actor_fields(actor, "uploader"),
     )
+    if content_type.startswith("image/"):
+        images.check_readable(data, original)
+        data = photo_metadata.strip_location(data, content_type)
+        view = images.scaled_jpeg(data, original, box=images.VIEW_SIZE, quality=85) if attachment.view_name else None
+        thumbnail = images.scaled_jpeg(view or data, original)  # from the view: a HEIC is decoded once
+        attachment.thumbnail_name = f"{secrets.token_urlsafe(24)}.thumb.jpg"
+    attachment.size = len(data)
+    _write(attachment.stored_name, data)
+    if attachment.thumbnail_name:
+        _write(attachment.thumbnail_name, thumbnail)
+    if attachment.view_name:
+        _write(attachment.view_name, view)
     db.session.add(attachment)
     db.session.flush()
     return attachment
 
 
-def _check_image_and_thumbnail(data, original):
-    """Decode the image (refusing broken ones) and return a JPEG thumbnail."""
-    try:
-        with Image.open(io.BytesIO(data)) as image:
-            image.verify()
-        with Image.open(io.BytesIO(data)) as image:
-            image = ImageOps.exif_transpose(image)
-            image.thumbnail(THUMBNAIL_SIZE)
-            if image.mode not in ("RGB", "L"):
-                image = image.convert("RGB")
-            out = io.BytesIO()
-            image.save(out, "JPEG", quality=80, optimize=True)
-            return out.getvalue()
-    except (UnidentifiedImageError, OSError, SyntaxError, ValueError, Image.DecompressionBombError):
-        raise ValidationError(_("“%(name)s” is not a readable image.", name=original), field="files") from None
+def _write(name, content):
+    """Write one stored file into the upload folder."""
+    with open(os.path.join(folder(), name), "wb") as handle:
+        handle.write(content)
 
 
-def store_uploads(files, *, ticket, actor, audio_hint=False):
-    """Store several uploads; all or nothing."""
+def max_files():
+    """How many files one message, update or media answer may hold (MAX_FILES_PER_MESSAGE)."""
+    return int(current_app.config["MAX_FILES_PER_MESSAGE"])
+
+
+def check_file_count(count, *, field="files"):
+    """Refuse `count` files for one message, update or media answer when it is over max_files().
+
+    Raises ValidationError (422) on `field`, naming the limit; call it before anything is stored."""
+    limit = max_files()
+    if count > limit:
+        raise ValidationError(
+            _("At most %(limit)d files can be attached here; these are %(count)d.", limit=limit, count=count),
+            field=field,
+        )
+
+
+def store_uploads(files, *, ticket, actor, audio_hint=False, already=0):
+    """Store several uploads; all or nothing.
+
+    `already`: files the message, update or answer holds besides these; together they may be at most
+    max_files(), else ValidationError before any file is read."""
+    files = [file_storage for file_storage in files if file_storage and file_storage.filename]
+    check_file_count(already + len(files))
     stored = []
     try:
         for file_storage in files:
-            if file_storage and file_storage.filename:
-                stored.append(store_upload(file_storage, ticket=ticket, actor=actor, audio_hint=audio_hint))
+            stored.append(store_upload(file_storage, ticket=ticket, actor=actor, audio_hint=audio_hint))
     except ValidationError:
         remove_files(stored)
         for attachment in stored:
@@ -199,9 +212,9 @@ def store_uploads(files, *, ticket, actor, audio_hint=False):
 
 
 def remove_files(attachments):
-    """Delete stored files (after their rows are gone)."""
+    """Delete stored files (after their rows are gone): the original, its thumbnail and its JPEG view."""
     for attachment in attachments:
-        for name in (attachment.stored_name, attachment.thumbnail_name):
+        for name in (attachment.stored_name, attachment.thumbnail_name, attachment.view_name):
             if name:
                 try:
                     os.remove(os.path.join(folder(), name))

@@ -1,7 +1,9 @@
 """Two browsers on one ticket: a code user on /c/demo-press and Anna exchange messages, a photo and a voice message live."""
 import io
 
+import pillow_heif
 from PIL import Image
+from playwright.sync_api import expect
 
 from tests.browser.conftest import (
     DESKTOP,
@@ -27,6 +29,14 @@ def _png():
     """A small real photo."""
     out = io.BytesIO()
     Image.new("RGB", (640, 480), (30, 120, 200)).save(out, "PNG")
+    return out.getvalue()
+
+
+def _heic():
+    """A phone photo as iPhones store it (HEIC), which Chromium cannot show itself."""
+    pillow_heif.register_heif_opener()
+    out = io.BytesIO()
+    Image.new("RGB", (640, 480), (200, 120, 30)).save(out, "HEIF")
     return out.getvalue()
 
 
@@ -57,16 +67,18 @@ def test_code_user_and_anna_chat_live(live_server, new_page):
     assert anna.locator(".message.mine").count() == 3
 
     anna.get_by_test_id("message-files").set_input_files(
-        files=[{"name": "manometer.png", "mimeType": "image/png", "buffer": _png()}]
+        files=[
+            {"name": "manometer.png", "mimeType": "image/png", "buffer": _png()},
+            {"name": "IMG_0815.HEIC", "mimeType": "image/heic", "buffer": _heic()},
+        ]
     )
     anna.get_by_test_id("message-input").fill("Foto vom Manometer")
     anna.get_by_test_id("message-send").click()
-    thumbnail = customer.get_by_test_id("message-thumbnail").first
-    thumbnail.wait_for(timeout=5000)
-    customer.wait_for_function(
-        "() => { const img = document.querySelector('[data-testid=message-thumbnail]'); "
-        "return img && img.complete && img.naturalWidth > 0; }"
-    )
+    thumbnails = customer.get_by_test_id("message-thumbnail")
+    expect(thumbnails).to_have_count(2, timeout=5000)
+    for index in range(2):  # the PNG and the HEIC (shown through its JPEG thumbnail) both decode
+        expect(thumbnails.nth(index)).to_have_js_property("complete", True)
+        assert thumbnails.nth(index).evaluate("img => img.naturalWidth") > 0
 
     _joined(customer)
     customer.get_by_test_id("voice-record").click()

@@ -4,7 +4,7 @@ import os
 
 from flask import Blueprint, abort, send_file
 
-from app import identity, policy
+from app import file_names, identity, policy
 from app.extensions import db
 from app.models import Attachment, Update
 from app.services import uploads
@@ -53,8 +53,18 @@ def download(attachment_id):
         attachment.stored_name,
         attachment.content_type,
         inline=uploads.is_inline(attachment.content_type),
-        download_name=attachment.original_name,
+        download_name=file_names.clean(attachment.original_name) or "file",
     )
+
+
+@bp.get("/files/<int:attachment_id>/view")
+def view(attachment_id):
+    """The picture for the browser to show: the JPEG view of a HEIC photo, else the file as `download` sends it."""
+    attachment = _visible_attachment(attachment_id)
+    if attachment.view_name and os.path.isfile(os.path.join(uploads.folder(), attachment.view_name)):
+        name = os.path.splitext(file_names.clean(attachment.original_name))[0] or "photo"
+        return _send(attachment.view_name, "image/jpeg", inline=True, download_name=f"{name}.jpg")
+    return download(attachment_id)
 
 
 @bp.get("/files/<int:attachment_id>/thumb")

@@ -26,6 +26,11 @@ def thumbnail_url(attachment):
     return file_url(attachment)
 
 
+def view_url(attachment):
+    """The picture a browser can show for an image attachment (a HEIC photo's JPEG view)."""
+    return url_for("files.view", attachment_id=attachment.id)
+
+
 def speaks_as_code_user():
     """Whether this request acts for the browser's code user (code-user pages and their messenger posts)."""
     return request.blueprint == "public" or request.values.get("as") == "code"
@@ -61,6 +66,7 @@ def composer_context(ticket, actor):
         "elements": messenger.assistant_elements(ticket) if can_post and is_staff else [],
         "video_enabled": bool(can_post and is_staff and messenger.video_base_url()),
         "max_file_bytes": uploads.upload_limit_bytes() if can_post else 0,
+        "max_files": uploads.max_files(),
         "next": page_path(),
     }
 
@@ -92,6 +98,7 @@ def messenger_helpers():
         "messenger_panel": panel_context,
         "message_file_url": file_url,
         "message_thumbnail_url": thumbnail_url,
+        "message_view_url": view_url,
         "message_author_key": realtime.author_key,
     }
 

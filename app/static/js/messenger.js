@@ -506,6 +506,11 @@
       input.focus();
       return;
     }
+    var most = parseInt(form.getAttribute("data-max-files"), 10) || 0;
+    if (most && files.length > most) {
+      composerError(form, label(panel, "too-many").replace("{limit}", String(most)).replace("{count}", String(files.length)));
+      return;
+    }
     var limit = parseInt(form.getAttribute("data-max-file-bytes"), 10) || 0;
     var large = files.filter(function (file) { return limit && file.size > limit; })[0];
     if (large) {

@@ -16,7 +16,9 @@
     Array.prototype.forEach.call(input.files || [], function (file) {
       var item = document.createElement("li");
       var media = null;
-      if (/^image\//.test(file.type)) {
+      // HEIC/HEIF (phone photos) show in Safari only: elsewhere the name stands alone until the server's JPEG.
+      var heif = /^image\/hei[cf]/.test(file.type) || /\.hei[cf]$/i.test(file.name);
+      if (/^image\//.test(file.type) && !heif) {
         media = document.createElement("img");
         media.alt = file.name;
       } else if (/^video\//.test(file.type)) {
