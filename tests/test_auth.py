@@ -121,3 +121,12 @@ def test_an_employees_language_is_kept_on_the_account_for_every_device(app, clie
     other_device = app.test_client()
     post_login(other_device, "anna@example.com", PASSWORD)
     assert b"Log out" in other_device.get("/", headers={"Accept-Language": "de"}).data
+
+
+def test_every_back_office_page_offers_the_account_and_sign_out(demo, client, login):
+    from app.services.offers import employee_by_email
+
+    login(employee_by_email("admin@example.com"))
+    for url in ("/", "/tickets", "/admin/devices", "/notifications", "/account"):
+        html = client.get(url).get_data(as_text=True)
+        assert 'data-testid="logout"' in html and 'data-testid="nav-account"' in html, url

@@ -36,11 +36,11 @@ def server(tmp_path_factory):
         moderator = db.session.scalar(sa.select(Employee).filter_by(email="moderator@example.com"))
         code = db.session.scalar(sa.select(Code).filter_by(token="demo-press"))
         flow = db.session.scalar(sa.select(Flow).filter_by(template_id=code.device.template_id, active=True))
-        employee_id, ticket_id = moderator.id, make_ticket(flow, code.device, moderator, visibility=Visibility.PUBLIC).id
+        cookie_id, ticket_id = moderator.get_id(), make_ticket(flow, code.device, moderator, visibility=Visibility.PUBLIC).id
         db.session.remove()
     http = app.test_client()
     with http.session_transaction() as session:
-        session["_user_id"] = str(employee_id)
+        session["_user_id"] = cookie_id
         session["_fresh"] = True
     cookie = f"session={http.get_cookie('session').value}"
     live = make_server("127.0.0.1", 0, app, threaded=True)

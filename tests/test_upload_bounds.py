@@ -100,6 +100,8 @@ def test_composer_tells_the_browser_the_file_limit(scene, client):
 
 @pytest.mark.parametrize("app", [{"MAX_FILES_PER_MESSAGE": 2}], indirect=True)
 def test_update_with_too_many_files_is_refused(scene, client, login, app):
+    scene.member.language = "en"  # staff read their account's language
+    db.session.commit()
     login(scene.member)
     files = [(io.BytesIO(png_bytes()), f"p{i}.png") for i in range(3)]
     response = client.post(
