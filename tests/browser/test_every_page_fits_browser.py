@@ -27,6 +27,7 @@ from app.services import (
     notification_links,
     offers,
     organisation,
+    password_reset,
     staff,
     subscriptions,
     templates,
@@ -38,13 +39,17 @@ from tests.browser.conftest import assert_accessible, log_in
 SMALL_PHONE = {"width": 360, "height": 740}
 STAFF = {"member": "anna@example.com", "moderator": "moderator@example.com", "administrator": "admin@example.com"}
 # Pages for people without an account; a staff browser would see the same pages (or be sent on to its home page).
-CODE_USER_PAGES = ("public.", "notifications.code_user_link", "account.accept_invitation", "auth.login")
+CODE_USER_PAGES = (
+    "public.", "notifications.code_user_link", "account.accept_invitation", "auth.login", "auth.forgot_password",
+    "auth.reset_password",
+)
 
 # GET endpoints that are not pages a person reads on a phone, each with the reason.
 SKIPPED = {
     "static": "the app's own CSS, JavaScript and icons",
     "files.download": "a file download",
     "files.thumb": "an image",
+    "files.view": "an image (the JPEG shown for a HEIC photo)",
     "admin.code_qr_png": "an image",
     "admin.code_qr_svg": "an image",
     "admin.device_picture": "an image",
@@ -259,6 +264,7 @@ def _plant(visitor_key):
         "other_device": demo["demo-pin"].device_id,
         "codes": [new_code.id, demo["demo-press"].id, demo["demo-pin"].id],
         "invitation": staff.invitation_token(invited),
+        "reset_link": password_reset.token_for(offers.employee_by_email("anna@example.com")),
         "receiver_link": notification_links.sign_receiver_link(receiver),
     }
 
@@ -291,7 +297,7 @@ def _code_user_paths(app, planted):
     paths += [f"/c/demo-press/a/{element}" for element in planted["elements"][1:]]
     paths += [f"/c/demo-press/t/{number}/step/{position}" for position in range(1, steps)]
     paths += [f"/c/demo-press/t/{number}" for number in planted["tickets"]]
-    paths += [f"/r/{planted['receiver_link']}", f"/invite/{planted['invitation']}"]
+    paths += [f"/r/{planted['receiver_link']}", f"/invite/{planted['invitation']}", f"/password/reset/{planted['reset_link']}"]
     return list(dict.fromkeys(paths))
 
 
