@@ -20,10 +20,11 @@ run: venv translations database
 demo: venv translations database
 	$(FLASK) demo $(if $(TICKETS),--tickets $(TICKETS))
 
-# Unit, route and service tests on two processes; the browser tests after them, one at a time.
+# Unit, route and service tests on two processes; then the browser tests, two at a time too (each has its own
+# server, database and browser context).
 test: venv translations chromium
 	$(PYTHON) -m pytest -n $(TEST_JOBS) --ignore=tests/browser $(PYTEST_ARGS)
-	$(PYTHON) -m pytest tests/browser $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n $(TEST_JOBS) tests/browser $(PYTEST_ARGS)
 
 bench: venv translations
 	$(PYTHON) benchmarks/run_all.py
