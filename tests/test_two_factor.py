@@ -255,3 +255,23 @@ def test_an_administrator_requires_two_factor_per_role_in_the_settings(app, clie
                                                         "two_factor_roles": ["ADMIN", "MEMBER", "MODERATOR"]})
     assert everyone.status_code == 302 and Organisation.current().two_factor_roles == ["MEMBER", "MODERATOR", "ADMIN"]
     assert client.get("/").headers["Location"] == "/account/two-factor"
+
+
+def test_every_two_factor_change_and_sign_in_lands_in_the_security_log(app, client, login, clock):
+    import sqlalchemy as sa
+
+    from app.enums import AuditKind
+    from app.extensions import db
+    from app.models import AuditEvent
+
+    anna = make_employee(language="en")
+    secret, codes = set_up(client, login, anna, clock)  # enables, then logs out (ends her sessions)
+    password_step(client, anna)
+    assert code_step(client, "000000" if code_at(secret, clock["t"]) != "000000" else "111111").status_code == 401
+    assert code_step(client, codes[0]).status_code == 302
+    client.post("/account/two-factor/off", data={"password": PASSWORD})
+    kinds = list(db.session.scalars(sa.select(AuditEvent.kind).where(AuditEvent.subject_id == anna.id).order_by(AuditEvent.id)))
+    assert kinds == [
+        AuditKind.TWO_FACTOR_ENABLED, AuditKind.SESSIONS_ENDED, AuditKind.SIGN_IN_SECOND_FACTOR_FAILED,
+        AuditKind.RECOVERY_CODE_USED, AuditKind.SIGN_IN, AuditKind.TWO_FACTOR_DISABLED,
+    ], kinds
