@@ -1,9 +1,11 @@
-"""Row ids and numbers from outside (URLs, query strings, forms, Socket.IO payloads), read one way.
+"""Row ids, numbers and days from outside (URLs, query strings, forms, Socket.IO payloads), read one way.
 
 Every table's id is a 32-bit integer on PostgreSQL (`INTEGER`, largest 2,147,483,647); a larger number can name no
 row, and handed to the database it fails with an error instead of finding nothing. Digits must be ASCII 0–9:
 `"²".isdigit()` is true, and `int("²")` raises.
 """
+from datetime import date
+
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
 
@@ -23,6 +25,14 @@ def parse_id(value):
         return None
     number = int(text)
     return number if 0 < number <= MAX_ID else None
+
+
+def parse_day(value):
+    """The date a YYYY-MM-DD text (ISO 8601) names, or None for anything else."""
+    try:
+        return date.fromisoformat(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
 
 
 def parse_ids(values):

@@ -11,24 +11,13 @@ from app import labels, policy
 from app.blueprints.admin import bp
 from app.enums import AuditKind, Role
 from app.extensions import db
-from app.ids import parse_id
+from app.ids import parse_day, parse_id
 from app.models import Employee
 from app.services import audit
 
 USER_AGENT_SHOWN = 60  # characters of the User-Agent in the table; the full text is the cell's title
 
 
-def _int(value):
-    """A positive id from the URL, or None (`app.ids.parse_id`)."""
-    return parse_id(value)
-
-
-def _date(value):
-    """A date from the URL (YYYY-MM-DD), or None."""
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 @dataclass
@@ -48,11 +37,11 @@ class AuditFilters:
         kind = args.get("kind", "")
         return cls(
             kind=AuditKind(kind) if kind in {k.value for k in AuditKind} else None,
-            employee_id=_int(args.get("employee")),
-            start=_date(args.get("start")),
-            end=_date(args.get("end")),
+            employee_id=parse_id(args.get("employee")),
+            start=parse_day(args.get("start")),
+            end=parse_day(args.get("end")),
             address=(args.get("address") or "").strip()[:64],
-            before=_int(args.get("before")),
+            before=parse_id(args.get("before")),
         )
 
     def to_args(self, **changes):

@@ -9,7 +9,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 
 from app.enums import RESPONSIBLE_STATES, OfferState, Priority, Visibility
 from app.extensions import db
-from app.ids import parse_id
+from app.ids import parse_day, parse_id
 from app.models import Offer, Ticket
 from app.services import search
 from app.workflow import FINAL_STATUSES, TicketStatus
@@ -38,17 +38,6 @@ def _enum_values(enum_cls, raw_values):
     return [by_value[value] for value in raw_values if value in by_value]
 
 
-def _int(value):
-    """A positive integer (an id or a page) from the URL, or None (`app.ids.parse_id`)."""
-    return parse_id(value)
-
-
-def _date(value):
-    """A date from the URL (YYYY-MM-DD), or None."""
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
 
 
 @dataclass
@@ -80,7 +69,7 @@ class Filters:
         if sort.lstrip("-") not in SORTS:
             sort = DEFAULT_SORT
         responsible = args.get("responsible", "")
-        if responsible not in ("me", "none") and _int(responsible) is None:
+        if responsible not in ("me", "none") and parse_id(responsible) is None:
             responsible = ""
         rating = args.get("rating", "")
         if rating not in ("1", "2", "3", "4", "5", "none"):
@@ -89,18 +78,18 @@ class Filters:
             statuses=[s for s in _enum_values(TicketStatus, args.getlist("status")) if s != TicketStatus.DRAFT],
             visibility=visibility[0] if visibility else None,
             priority=priority[0] if priority else None,
-            template_id=_int(args.get("template")),
-            flow_id=_int(args.get("flow")),
-            device_id=_int(args.get("device")),
-            customer_id=_int(args.get("customer")),
+            template_id=parse_id(args.get("template")),
+            flow_id=parse_id(args.get("flow")),
+            device_id=parse_id(args.get("device")),
+            customer_id=parse_id(args.get("customer")),
             responsible=responsible,
             offers_for_me=args.get("offers") == "me",
             rating=rating,
-            created_from=_date(args.get("created_from")),
-            created_to=_date(args.get("created_to")),
+            created_from=parse_day(args.get("created_from")),
+            created_to=parse_day(args.get("created_to")),
             q=(args.get("q") or "").strip()[:200],
             sort=sort,
-            page=max(1, min(_int(args.get("page")) or 1, 100000)),
+            page=max(1, min(parse_id(args.get("page")) or 1, 100000)),
         )
 
     @property
