@@ -169,3 +169,37 @@ def public_dns(monkeypatch):
 
     monkeypatch.setattr(outbound, "resolve", resolve)
     return names
+
+
+@pytest.fixture
+def scene(app):
+    """A PUBLIC ticket with a code user, a moderator, a responsible member and a bystander
+    (tests/messenger_helpers.Scene)."""
+    from tests.messenger_helpers import Scene
+
+    return Scene(app)
+
+
+@pytest.fixture
+def sockets(app, login):
+    """Open Socket.IO test clients as an employee, a code user or anonymous, with extra handshake `headers`;
+    all closed at the end."""
+    from app.extensions import socketio
+
+    opened = []
+
+    def connect(employee=None, scene=None, headers=None):
+        """A socket with the cookies of a fresh HTTP client."""
+        http = app.test_client()
+        if employee is not None:
+            login(employee, http)
+        if scene is not None:
+            scene.code_client(http)
+        client = socketio.test_client(app, flask_test_client=http, headers=headers)
+        opened.append(client)
+        return client
+
+    yield connect
+    for client in opened:
+        if client.is_connected():
+            client.disconnect()

@@ -4,7 +4,6 @@ from html.parser import HTMLParser
 import pytest
 
 from app.markup import render_message, render_page
-from tests.messenger_helpers import Scene
 
 TYPED_TEXT = "Fehlercode <E-17/3> erscheint"
 TYPED_TEXT_HTML = "Fehlercode &lt;E-17/3&gt; erscheint"
@@ -148,12 +147,6 @@ def test_page_markdown_still_renders():
     html = str(render_page("## Schritte\n\n1. Öffnen\n2. Prüfen\n\n> Hinweis\n\n`code`"))
     for piece in ("<h2>Schritte</h2>", "<ol>", "<li>Öffnen</li>", "<blockquote>", "<code>code</code>"):
         assert piece in html
-
-
-@pytest.fixture
-def scene(app):
-    """A PUBLIC ticket with its code user and responsible member."""
-    return Scene(app)
 
 
 def _pages(scene, client, login):

@@ -12,13 +12,6 @@ from app.models import Message, Organisation
 from app.services import messenger, tickets
 from app.services.errors import NotAllowed, NotFound, ValidationError
 from app.workflow import TicketStatus
-from tests.messenger_helpers import Scene
-
-
-@pytest.fixture
-def scene(app):
-    """A ticket with people around it."""
-    return Scene(app)
 
 
 def _png():

@@ -16,16 +16,9 @@ from app.models import Attachment, Message, MessageRead, Notification, Ticket
 from app.services import messenger, tickets
 from app.services.errors import ConflictError, NotAllowed, ValidationError
 from app.workflow import TicketStatus
-from tests.messenger_helpers import Scene
 
 RUN_ON_POSTGRES = True
 HTMX = {"HX-Request": "true"}
-
-
-@pytest.fixture
-def scene(app):
-    """A PUBLIC ticket with a code user, a moderator and a responsible member."""
-    return Scene(app)
 
 
 def _count(model, **filters):

@@ -11,7 +11,6 @@ from PIL import Image
 from app.extensions import db
 from app.models import Attachment, Ticket
 from app.services import photo_metadata
-from tests.messenger_helpers import Scene
 from tests.test_uploads import MEDIA_STEP, draft, upload  # noqa: F401  (the draft fixture)
 
 pillow_heif.register_heif_opener()
@@ -53,12 +52,6 @@ def gps_of(data):
     with Image.open(io.BytesIO(data)) as image:
         exif = image.getexif()
         return exif.get_ifd(0x8825), 0x8825 in exif
-
-
-@pytest.fixture
-def scene(app):
-    """A PUBLIC ticket of a code user with a responsible member."""
-    return Scene(app)
 
 
 def post_files(client, ticket, *files):

@@ -1,38 +1,8 @@
 """Socket.IO: who may connect, which rooms they join, policy on every event, evictions."""
-import pytest
 
 from app.enums import Visibility
 from app.extensions import socketio
 from app.services import code_access, messenger, tickets
-from tests.messenger_helpers import Scene
-
-
-@pytest.fixture
-def scene(app):
-    """A PUBLIC ticket with a code user, a moderator, a responsible member and a bystander."""
-    return Scene(app)
-
-
-@pytest.fixture
-def sockets(app, login):
-    """Open Socket.IO test clients as an employee, a code user or anonymous; all closed at the end."""
-    opened = []
-
-    def connect(employee=None, scene=None):
-        """A socket with the cookies of a fresh HTTP client."""
-        http = app.test_client()
-        if employee is not None:
-            login(employee, http)
-        if scene is not None:
-            scene.code_client(http)
-        client = socketio.test_client(app, flask_test_client=http)
-        opened.append(client)
-        return client
-
-    yield connect
-    for client in opened:
-        if client.is_connected():
-            client.disconnect()
 
 
 def _names(client):

@@ -9,7 +9,6 @@ from PIL import Image
 from app.extensions import db
 from app.models import Attachment
 from app.request_limits import BUDGETS
-from tests.messenger_helpers import Scene
 
 pytestmark = pytest.mark.usefixtures("english")
 
@@ -21,12 +20,6 @@ TIGHT = {
     "RECEIVER_SIGNUP_RATE_LIMIT": "2 per minute",
 }
 HERE, ELSEWHERE = {"REMOTE_ADDR": "203.0.113.1"}, {"REMOTE_ADDR": "203.0.113.2"}
-
-
-@pytest.fixture
-def scene(app):
-    """A PUBLIC ticket with a code user, a moderator, a responsible member and a bystander."""
-    return Scene(app)
 
 
 def _png():

@@ -7,35 +7,6 @@ from app.identity import sign_code_user_key
 from app.models import CodeSession
 from app.services import code_access, codes, messenger
 from tests.factories import make_code, make_device, make_public_ticket
-from tests.messenger_helpers import Scene
-
-
-@pytest.fixture
-def scene(app):
-    """A PUBLIC ticket with a code user, a moderator, a responsible member and a bystander."""
-    return Scene(app)
-
-
-@pytest.fixture
-def sockets(app, login):
-    """Open Socket.IO test clients as an employee or a code user; all closed at the end."""
-    opened = []
-
-    def connect(employee=None, scene=None, headers=None):
-        """A socket with the cookies of a fresh HTTP client."""
-        http = app.test_client()
-        if employee is not None:
-            login(employee, http)
-        if scene is not None:
-            scene.code_client(http)
-        client = socketio.test_client(app, flask_test_client=http, headers=headers)
-        opened.append(client)
-        return client
-
-    yield connect
-    for client in opened:
-        if client.is_connected():
-            client.disconnect()
 
 
 def _join(client, ticket, as_code=False):

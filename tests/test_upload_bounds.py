@@ -15,7 +15,6 @@ from app.extensions import db
 from app.models import Attachment, Message, Ticket, Update
 from app.services import pictures, uploads
 from app.services.errors import ValidationError
-from tests.messenger_helpers import Scene
 from tests.test_uploads import MEDIA_STEP, draft, upload  # noqa: F401  (the draft fixture)
 
 pytestmark = pytest.mark.usefixtures("english")
@@ -45,12 +44,6 @@ def huge_png():
     data = b"".join(compressor.compress(row) for _ in range(height)) + compressor.flush()
     header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
     return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", data) + _chunk(b"IEND", b"")
-
-
-@pytest.fixture
-def scene(app):
-    """A PUBLIC ticket of a code user with a responsible member."""
-    return Scene(app)
 
 
 def stored_files(app):

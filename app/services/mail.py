@@ -57,12 +57,18 @@ def build_notification_mail(notification, to, language):
         }
         text = render("mail/notification.txt", **context)
         html = render("mail/notification.html", **context)
+    return _message(info["title"], to, text, html, language)
+
+
+def _message(subject, to, text, html, language):
+    """An automatic mail (text and HTML) from the configured sender; the subject goes through `header_text`.
+    MailError(permanent) when `to` or the sender cannot be a header (a line break in it): retrying cannot help."""
     message = EmailMessage()
     try:
-        message["Subject"] = header_text(info["title"])
+        message["Subject"] = header_text(subject)
         message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
         message["To"] = to
-    except ValueError as error:  # an address no header can carry (a line break in it): retrying cannot help
+    except ValueError as error:
         raise MailError(f"cannot build the mail headers: {error}"[:300], permanent=True) from None
     message["Message-ID"] = make_msgid(domain="ticketwerk")
     message["Auto-Submitted"] = "auto-generated"
@@ -79,16 +85,7 @@ def build_password_reset_mail(employee, link, language, minutes):
         context = {"employee": employee, "link": link, "minutes": minutes, "language": language, "subject": subject}
         text = render("mail/password_reset.txt", **context)
         html = render("mail/password_reset.html", **context)
-    message = EmailMessage()
-    message["Subject"] = subject
-    message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-    message["To"] = employee.email
-    message["Message-ID"] = make_msgid(domain="ticketwerk")
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    message["Content-Language"] = language  # after the bodies: set_content clears Content-* headers
-    return message
+    return _message(subject, employee.email, text, html, language)
 
 
 def send(message):
