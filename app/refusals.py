@@ -90,9 +90,30 @@ def _error_page(status, title, text):
     return handler
 
 
+CONTROL_BYTES = ("\x00",)  # no text of ours holds them, and PostgreSQL cannot store NUL in a text column
+
+
+def refuse_control_bytes():
+    """`before_request`: a path, query string or form field holding a NUL byte answers 400 with a message, before
+    any view runs or any text reaches the database (DESIGN.md: bad input changes nothing, never a 500)."""
+    values = [request.path]
+    values += [value for _, items in request.args.lists() for value in items]
+    if request.mimetype in ("application/x-www-form-urlencoded", "multipart/form-data"):
+        values += [value for _, items in request.form.lists() for value in items]
+    if any(byte in value for value in values for byte in CONTROL_BYTES):
+        return _message_page(
+            400, _("Please check your input"), _("The request holds a control character (NUL) that no field may contain.")
+        )
+    return None
+
+
 def register(app):
-    """Install the service-error handler and the friendly 403/404/413/429 pages."""
+    """Install the service-error handler, the NUL guard and the friendly 400/403/404/413/429 pages."""
     app.register_error_handler(ServiceError, answer_refusal)
+    app.before_request(refuse_control_bytes)
+    app.register_error_handler(
+        400, _error_page(400, lambda: _("Please check your input"), lambda: _("The request could not be read."))
+    )
     app.register_error_handler(403, _error_page(403, lambda: _("Not allowed"), lambda: _("You may not open this page.")))
     app.register_error_handler(
         404, _error_page(404, lambda: _("Not found"), lambda: _("This page does not exist or is not available to you."))
