@@ -58,6 +58,7 @@ MAIL_PASSWORD = None
 MAIL_USE_TLS = False
 MAIL_DEFAULT_SENDER = "ticketwerk@localhost"
 CODE_USER_LINK_DAYS = 30  # How long the signed ticket link in a code user's e-mail works.
+RECEIVER_EMAIL_CONFIRMATION_HOURS = 72  # How long the link confirming a code user's e-mail address works.
 VAPID_SUBJECT = "mailto:admin@localhost"  # Contact for push services.
 PUSH_ALLOW_PRIVATE_ENDPOINTS = False  # True lets push endpoints be http or on private/loopback hosts (tests, closed networks).
 NOTIFICATION_DISPATCHER_THREAD = True  # Send the outbox from a thread of the web process (off with a separate dispatcher).
