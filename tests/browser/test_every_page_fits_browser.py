@@ -27,6 +27,7 @@ from app.services import (
     notification_links,
     offers,
     organisation,
+    receiver_emails,
     staff,
     subscriptions,
     templates,
@@ -38,7 +39,10 @@ from tests.browser.conftest import assert_accessible, log_in
 SMALL_PHONE = {"width": 360, "height": 740}
 STAFF = {"member": "anna@example.com", "moderator": "moderator@example.com", "administrator": "admin@example.com"}
 # Pages for people without an account; a staff browser would see the same pages (or be sent on to its home page).
-CODE_USER_PAGES = ("public.", "notifications.code_user_link", "account.accept_invitation", "auth.login")
+CODE_USER_PAGES = (
+    "public.", "notifications.code_user_link", "notifications.confirm_receiver_email", "account.accept_invitation",
+    "auth.login",
+)
 
 # GET endpoints that are not pages a person reads on a phone, each with the reason.
 SKIPPED = {
@@ -260,6 +264,7 @@ def _plant(visitor_key):
         "codes": [new_code.id, demo["demo-press"].id, demo["demo-pin"].id],
         "invitation": staff.invitation_token(invited),
         "receiver_link": notification_links.sign_receiver_link(receiver),
+        "confirmation_link": urlsplit(receiver_emails.confirmation_url(receiver)).path,
     }
 
 
@@ -284,14 +289,15 @@ def _rule_paths(app, values, *, code_user_pages, drafts):
 
 def _code_user_paths(app, planted):
     """Every page a code user reaches: the device tabs, assistant pages, the new-ticket choice, each wizard step,
-    their tickets, the PIN page, an unknown code, the e-mailed ticket link, the login and invitation pages."""
+    their tickets, the PIN page, an unknown code, the e-mailed ticket link, the page confirming their e-mail address
+    (and a forged link to it), the login and invitation pages."""
     number, steps = planted["code_draft"]
     paths = list(_rule_paths(app, planted["values"], code_user_pages=True, drafts=number).values())
     paths += ["/c/demo-press?tab=tickets", "/c/demo-press?tab=history", "/c/demo-pin", "/c/no-such-code"]
     paths += [f"/c/demo-press/a/{element}" for element in planted["elements"][1:]]
     paths += [f"/c/demo-press/t/{number}/step/{position}" for position in range(1, steps)]
     paths += [f"/c/demo-press/t/{number}" for number in planted["tickets"]]
-    paths += [f"/r/{planted['receiver_link']}", f"/invite/{planted['invitation']}"]
+    paths += [f"/r/{planted['receiver_link']}", f"/invite/{planted['invitation']}", planted["confirmation_link"]]
     return list(dict.fromkeys(paths))
 
 
