@@ -100,6 +100,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 def _init_extensions(app):
     """Bind the unbound extensions to this app."""
     from app import identity, locale, realtime, socket_guard
+    from app.services import attempts
 
     db.init_app(app)
     migrate.init_app(app, db, directory=MIGRATIONS, render_as_batch=True)
@@ -110,6 +111,7 @@ def _init_extensions(app):
     csrf.init_app(app)
     babel.init_app(app, locale_selector=locale.select_locale)
     limiter.init_app(app)
+    attempts.init_app(app)
     compress.init_app(app)
     socket_guard.init_app(app)
     queue = app.config.get("SOCKETIO_MESSAGE_QUEUE")

@@ -107,10 +107,12 @@ class NotificationEvent(enum.Enum):
     RATED = "rated"
     REOPENED = "reopened"
     PASSWORD_RESET = "password_reset"
+    EMAIL_CONFIRMATION = "email_confirmation"  # a code user's address for ticket news, confirmed by a link
 
 
-# Mails about an employee's own account: always sent by e-mail, never listed among the notification choices.
-ACCOUNT_EVENTS = frozenset({NotificationEvent.PASSWORD_RESET})
+# Mails about an account or an address (an employee's password, a code user's e-mail address): always sent by
+# e-mail, never listed among the notification choices.
+ACCOUNT_EVENTS = frozenset({NotificationEvent.PASSWORD_RESET, NotificationEvent.EMAIL_CONFIRMATION})
 PREFERENCE_EVENTS = tuple(event for event in NotificationEvent if event not in ACCOUNT_EVENTS)
 
 

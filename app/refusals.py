@@ -2,8 +2,9 @@
 
 Views keep no try/except for service errors. A view that shows a form says first how a refusal is answered
 (`on_refusal(renderer)`); the service then raises `NotAllowed`, `NotFound`, `ConflictError`, `InvalidTransition`
-or `ValidationError`, and `answer_refusal` rolls the session back, logs the refusal and answers 403/404/409/422
-with the renderer's page or fragment (the form re-rendered with what was typed), or with the message alone.
+`ValidationError` or `TooManyAttempts`, and `answer_refusal` rolls the session back, logs the refusal and answers
+403/404/409/422/429 with the renderer's page or fragment (the form re-rendered with what was typed), or with the
+message alone; a 429 says in Retry-After how many seconds to wait.
 """
 from flask import (
     current_app,
@@ -51,16 +52,19 @@ def answer_refusal(error):
     )
     renderer = g.pop("refusal_renderer", None)
     if renderer is None:
-        return _message_page(error.status_code, _refusal_title(error), error.message)
-    response = make_response(renderer(error))
-    if response.status_code == 200:
-        response.status_code = error.status_code
+        response = make_response(_message_page(error.status_code, _refusal_title(error), error.message))
+    else:
+        response = make_response(renderer(error))
+        if response.status_code == 200:
+            response.status_code = error.status_code
+    if getattr(error, "retry_after", None):
+        response.headers["Retry-After"] = str(error.retry_after)
     return response
 
 
 def _refusal_title(error):
     """The heading of a refusal shown without its form."""
-    return {403: _("Not allowed"), 404: _("Not found"), 409: _("Changed meanwhile")}.get(
+    return {403: _("Not allowed"), 404: _("Not found"), 409: _("Changed meanwhile"), 429: _("Too many attempts")}.get(
         error.status_code, _("Please check your input")
     )
 

@@ -1,6 +1,7 @@
 """Per-client request budgets (flask-limiter) on what one client could flood: ticket creation, messages, uploads,
 file downloads and receiver sign-ups. The code pages have their own budget on the whole `public` blueprint
-(PUBLIC_RATE_LIMIT), sign-in and PIN theirs in their views.
+(PUBLIC_RATE_LIMIT); failed sign-ins and PINs are counted per account, code and address by
+`app.services.attempts` in the same store.
 
 Every budget is keyed on the client's address as the trusted proxies tell it (`TRUSTED_PROXIES`, werkzeug's
 ProxyFix), shared by the endpoints of one kind, and counted in RATELIMIT_STORAGE_URI (Redis when several

@@ -26,6 +26,7 @@ OPEN_ENDPOINTS = {
     "notifications.manifest": "the web-app manifest browsers fetch before any login",
     "notifications.service_worker": "the service worker script, same for everyone",
     "notifications.push_key": "the public VAPID key (RFC 8292), public by definition",
+    "notifications.confirm_receiver_email": "the signed, expiring confirmation token in the URL is the access",
 }
 
 

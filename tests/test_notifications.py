@@ -20,6 +20,7 @@ from app.services import (
     notification_preferences,
     notifications,
     offers,
+    receiver_emails,
     tickets,
 )
 from app.services.notification_wording import describe
@@ -52,9 +53,14 @@ class World:
         self.code = make_code(self.device)
         self.visitor = make_code_visitor(self.code)
 
-    def code_user_ticket(self):
-        """A PUBLIC ticket submitted by the code user (who left max@example.com)."""
-        return make_ticket(self.flow, self.device, self.visitor)
+    def code_user_ticket(self, confirmed=True):
+        """A PUBLIC ticket submitted by the code user, who left max@example.com and (unless `confirmed` is False)
+        confirmed it through the link of the confirmation mail before anything was sent."""
+        ticket = make_ticket(self.flow, self.device, self.visitor)
+        if confirmed:
+            receiver = db.session.scalar(sa.select(TicketReceiver).filter_by(ticket_id=ticket.id))
+            receiver_emails.confirm_email(receiver_emails.confirmation_url(receiver).rsplit("/", 1)[1])
+        return ticket
 
 
 def of(ticket, person=None, event=None):
@@ -130,7 +136,10 @@ def test_origin_filter_own_actions(world):
 
 
 def _receiver_notifications(ticket):
-    return list(db.session.scalars(sa.select(Notification).filter(Notification.ticket_id == ticket.id, Notification.receiver_id.is_not(None))))
+    """News for the ticket's code users (not the mail that confirms their address)."""
+    return list(db.session.scalars(sa.select(Notification).filter(
+        Notification.ticket_id == ticket.id, Notification.receiver_id.is_not(None),
+        Notification.event != NotificationEvent.EMAIL_CONFIRMATION)))
 
 
 def test_code_user_hears_public_never_internal(app, world):

@@ -5,7 +5,7 @@ from app import create_app
 from tests.conftest import base_config
 from tests.factories import make_employee
 
-STRICT = {"LOGIN_RATE_LIMIT": "2 per minute"}
+STRICT = {"LOGIN_ADDRESS_RATE_LIMIT": "2 per minute"}
 
 
 def _wrong_password(client, forwarded_for, proto="http"):

@@ -157,8 +157,8 @@ def test_stay_logged_in_survives_the_code_step(app, client, login, clock):
     assert client.get_cookie("remember_token") is not None
 
 
-@pytest.mark.parametrize("app", [{"LOGIN_RATE_LIMIT": "3 per minute"}], indirect=True)
-def test_wrong_codes_count_against_the_login_limit(app, client, login, clock):
+@pytest.mark.parametrize("app", [{"LOGIN_FREE_FAILURES": 3}], indirect=True)
+def test_wrong_codes_count_against_the_account(app, client, login, clock):
     anna = make_employee(language="en")
     secret, _codes = set_up(client, login, anna, clock)
     clock["t"] += 60
@@ -166,6 +166,8 @@ def test_wrong_codes_count_against_the_login_limit(app, client, login, clock):
     for _attempt in range(3):
         assert code_step(client, "999999" if code_at(secret, clock["t"]) != "999999" else "888888").status_code == 401
     assert code_step(client, code_at(secret, clock["t"])).status_code == 429
+    # The account waits in every browser, the password step included.
+    assert app.test_client().post("/login", data={"email": anna.email, "password": PASSWORD}).status_code == 429
 
 
 def test_turning_it_off_needs_the_password_or_a_current_code(app, client, login, clock):

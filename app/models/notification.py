@@ -77,6 +77,7 @@ class TicketReceiver(db.Model):
     ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), index=True)
     code_user_id: Mapped[int] = mapped_column(sa.ForeignKey("code_users.id", ondelete="CASCADE"))
     email: Mapped[str | None] = mapped_column(sa.String(254))
+    email_confirmed_at: Mapped[object | None] = mapped_column(UTCDateTime)  # None: no news by e-mail yet
     language: Mapped[str] = mapped_column(sa.String(5), default="de")
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
 

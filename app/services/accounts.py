@@ -6,11 +6,12 @@ from app import policy, realtime
 from app.enums import AuditKind, Role
 from app.extensions import db
 from app.models import Employee
-from app.services import audit
+from app.services import audit, sign_in_attempts
 from app.services.answers import EMAIL
 from app.services.errors import ValidationError, require
 from app.services.input_checks import single_line
 from app.services.login_timing import password_matches
+from app.services.two_factor import check_second_factor
 
 MIN_PASSWORD_LENGTH = 8
 
@@ -22,12 +23,35 @@ def normalise_email(email):
 
 def authenticate(email, password):
     """The active employee with these credentials, or None; the same work whether the e-mail is known or not
-    (one password hash check either way), and a refusal is recorded in the audit log."""
+    (one password hash check either way), and a refusal is recorded in the audit log and counted against the
+    account and the client address (`sign_in_attempts`).
+
+    Raises TooManyAttempts (429) without checking anything while the account or the address must wait. An
+    employee with two-factor sign-in is not signed in yet: `check_sign_in_code`, then `record_sign_in`.
+    """
+    sign_in_attempts.begin(email)
     employee = db.session.scalar(sa.select(Employee).filter_by(email=normalise_email(email)))
     if not password_matches(employee, password) or not employee.active:
         _record_failed_sign_in(employee, email)
+        sign_in_attempts.failed(email)
         return None
+    if employee.has_two_factor:
+        sign_in_attempts.pending(email)
     return employee
+
+
+def check_sign_in_code(employee, code):
+    """The second step of signing in (`two_factor.check_second_factor`): "totp", "recovery" or None for a wrong
+    code, which is audited and counted against the account and address like a wrong password.
+
+    Raises TooManyAttempts (429) without checking the code while the account or the address must wait.
+    """
+    sign_in_attempts.begin(employee.email)
+    used = check_second_factor(employee, code)
+    if used is None:
+        audit.record(AuditKind.SIGN_IN_SECOND_FACTOR_FAILED, subject=employee)
+        sign_in_attempts.failed(employee.email)
+    return used
 
 
 def _record_failed_sign_in(employee, email):
@@ -40,8 +64,9 @@ def _record_failed_sign_in(employee, email):
 
 
 def record_sign_in(employee):
-    """Audit that `employee` signed in (after every factor the sign-in needs)."""
+    """Audit that `employee` signed in (after every factor the sign-in needs); the account's failures are forgotten."""
     audit.record(AuditKind.SIGN_IN, actor=employee, subject=employee)
+    sign_in_attempts.succeeded(employee.email)
 
 
 def validate_password(password):

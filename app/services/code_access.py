@@ -1,7 +1,14 @@
-"""Code-user access through a code: sessions, PIN check, enabling, logging code users out."""
+"""Code-user access through a code: sessions, PIN check, enabling, logging code users out.
+
+Wrong PINs are counted per code and client address (`app.services.attempts.Backoff`: PIN_FREE_FAILURES, then a
+delay from PIN_FIRST_DELAY_SECONDS doubling up to PIN_MAX_DELAY_SECONDS), so one client guessing locks out
+only itself, and per code from all clients together (PIN_CODE_RATE_LIMIT, a high budget against guessing from
+many addresses at once).
+"""
 import secrets
 
 import sqlalchemy as sa
+from flask import has_request_context, request
 from flask_babel import gettext as _
 
 from app import policy, realtime
@@ -9,7 +16,11 @@ from app.enums import AuditKind
 from app.extensions import db
 from app.models import Code, CodeSession
 from app.services import audit
+from app.services.attempts import Backoff, Budget, wait_text
 from app.services.errors import NotFound, ValidationError, require
+
+PIN_CLIENTS = Backoff("pin-client", "PIN")
+PIN_CODES = Budget("pin-code", "PIN_CODE_RATE_LIMIT")
 
 
 def find_usable_code(token):
@@ -27,12 +38,33 @@ def session_for(code, code_user):
 
 
 def open_code_session(code, code_user, *, pin=None):
-    """Grant access through `code`: at once without a PIN, after the right PIN otherwise."""
+    """Grant access through `code`: at once without a PIN, after the right PIN otherwise.
+
+    Raises NotFound for an unusable code, ValidationError for a wrong PIN, and TooManyAttempts (429, with the
+    seconds to wait) without checking the PIN while this client or the code as a whole has too many wrong ones.
+    """
     if code is None or not code.is_usable:
         raise NotFound(_("This code is not active."))
-    if code.has_pin and not code.check_pin((pin or "").strip()):
-        raise ValidationError(_("This PIN is not correct."), field="pin")
+    if code.has_pin:
+        client = f"{code.id}/{request.remote_addr if has_request_context() else ''}"
+        PIN_CODES.check(code.id, refusal=_code_refusal)
+        PIN_CLIENTS.take_turn(client, refusal=_client_refusal)
+        if not code.check_pin((pin or "").strip()):
+            PIN_CODES.failed(code.id)
+            PIN_CLIENTS.failed(client)
+            raise ValidationError(_("This PIN is not correct."), field="pin")
+        PIN_CLIENTS.clear(client)
     return _grant_session(code, code_user)
+
+
+def _client_refusal(seconds):
+    """The message for a client that typed too many wrong PINs on this code."""
+    return _("Too many wrong PINs. Please try again in %(wait)s.", wait=wait_text(seconds))
+
+
+def _code_refusal(seconds):
+    """The message while the code as a whole has had too many wrong PINs."""
+    return _("This code has had too many wrong PINs. Please try again in %(wait)s.", wait=wait_text(seconds))
 
 
 def open_code_session_by_link(code, *, actor):

@@ -24,6 +24,7 @@ from app.services import (
     notifications,
     password_reset,
     push,
+    receiver_emails,
 )
 from app.services.notification_links import external_url
 from app.services.notification_wording import describe
@@ -108,7 +109,7 @@ def dispatch_due(now=None, limit=BATCH):
 def process(delivery, now, config):
     """Send one claimed delivery and record the outcome (and the chain's next step) in one commit."""
     try:
-        check_recipient(delivery.notification, now)
+        check_recipient(delivery.notification, now, channel=delivery.channel)
         send(delivery, now)
     except Cancelled as reason:
         _finish(delivery, DeliveryStatus.CANCELLED, str(reason), now)
@@ -159,14 +160,16 @@ def _finish(delivery, status, error, now):
         nearest.next_attempt_at = now
 
 
-def check_recipient(notification, now=None):
+def check_recipient(notification, now=None, channel=None):
     """Raise Cancelled when the notified person may no longer hear of it, asked just before each send (a
-    password-reset mail: the employee is still active and the link would not have expired yet).
+    password-reset mail: the employee is still active and the link would not have expired yet; a code user's
+    e-mail confirmation: the address is still the one it was sent for, still unconfirmed, the link still good).
 
     The same rules as when the notification was recorded (policy.can_receive, policy.is_concerned), applied
     to the rows as they are now: the ticket still exists; an employee is still active and still concerned
     (fleet group or responsible, notify group for a new ticket); a code user's ticket is still PUBLIC and its
-    device's code still usable. Minutes or hours can pass between the two while a channel is down.
+    device's code still usable; news by e-mail (`channel` EMAIL) goes only to a confirmed address. Minutes or
+    hours can pass between the two while a channel is down.
     """
     if notification.event == NotificationEvent.PASSWORD_RESET:  # about an account, not a ticket
         if password_reset.recipient_of(notification) is None:
@@ -191,6 +194,13 @@ def check_recipient(notification, now=None):
     receiver = notification.receiver
     if receiver is None:
         raise Cancelled("the recipient no longer exists")
+    if event == NotificationEvent.EMAIL_CONFIRMATION:
+        reason = receiver_emails.cancel_reason(notification, now)
+        if reason:
+            raise Cancelled(reason)
+        event = None  # about the address, not news: only whether the ticket may still be followed counts
+    elif channel == Channel.EMAIL and not receiver_emails.is_confirmed(receiver):
+        raise Cancelled("the e-mail address is not confirmed yet")
     if not policy.can_receive(receiver, ticket, event, internal=bool(detail.get("internal"))):
         raise Cancelled("the ticket is no longer public")
     if notification_links.ticket_code(ticket) is None:
@@ -227,6 +237,8 @@ def _send_email(notification, now=None):
     """Render and send the notification mail."""
     if notification.event == NotificationEvent.PASSWORD_RESET:
         return _send_password_reset(notification, now)
+    if notification.event == NotificationEvent.EMAIL_CONFIRMATION:
+        return _send_email_confirmation(notification)
     address, language = _recipient(notification)
     if not address:
         raise Skip("no e-mail address")
@@ -248,6 +260,19 @@ def _send_password_reset(notification, now):
     link = password_reset.reset_url(employee, issued_at=notification.created_at.timestamp())
     try:
         mail.send(mail.build_password_reset_mail(employee, link, language, password_reset.lifetime_minutes()))
+    except mail.MailError as error:
+        raise Failure(str(error), error.permanent) from None
+
+
+def _send_email_confirmation(notification):
+    """Send a code user the link that confirms their address, in their language, signed at the time it was left."""
+    from flask import current_app
+
+    receiver = notification.receiver  # still the address it was asked for: check_recipient asked just now
+    language = receiver.language if receiver.language in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+    link = receiver_emails.confirmation_url(receiver, issued_at=notification.created_at.timestamp())
+    try:
+        mail.send(mail.build_email_confirmation_mail(receiver, link, language, receiver_emails.lifetime_hours()))
     except mail.MailError as error:
         raise Failure(str(error), error.permanent) from None
 

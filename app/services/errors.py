@@ -1,7 +1,12 @@
 """Errors services raise; views, sockets and the CLI turn them into answers."""
+import math
+
 from flask_babel import gettext as _
 
-__all__ = ["ConflictError", "InvalidTransition", "NotAllowed", "NotFound", "ServiceError", "ValidationError", "require"]
+__all__ = [
+    "ConflictError", "InvalidTransition", "NotAllowed", "NotFound", "ServiceError", "TooManyAttempts", "ValidationError",
+    "require",
+]
 
 
 class ServiceError(Exception):
@@ -57,3 +62,13 @@ def require(allowed, message=None):
     """Raise NotAllowed unless the policy said yes; `allowed` is the answer of a `policy.can_*` function."""
     if not allowed:
         raise NotAllowed(message or _("You are not allowed to do this."))
+
+
+class TooManyAttempts(ServiceError):
+    """Too many failed attempts (sign-ins, PINs): refused without checking; `retry_after` is the wait in seconds."""
+
+    status_code = 429
+
+    def __init__(self, message, retry_after):
+        super().__init__(message)
+        self.retry_after = max(math.ceil(retry_after), 1)

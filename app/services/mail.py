@@ -88,6 +88,31 @@ def build_password_reset_mail(employee, link, language, minutes):
     return _message(subject, employee.email, text, html, language)
 
 
+def build_email_confirmation_mail(receiver, link, language, hours):
+    """The EmailMessage asking a code user to confirm `receiver`'s address for news about its ticket with `link`
+    (valid `hours`), rendered in `language`; MailError(permanent) when the address cannot be a header."""
+    with force_locale(language):
+        number = receiver.ticket.display_number if receiver.ticket is not None else ""
+        subject = _("Please confirm your e-mail address for %(number)s", number=number)
+        context = {"receiver": receiver, "number": number, "link": link, "hours": hours, "language": language,
+                   "subject": subject}
+        text = render("mail/email_confirmation.txt", **context)
+        html = render("mail/email_confirmation.html", **context)
+    message = EmailMessage()
+    try:
+        message["Subject"] = header_text(subject)
+        message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
+        message["To"] = receiver.email
+    except ValueError as error:
+        raise MailError(f"cannot build the mail headers: {error}"[:300], permanent=True) from None
+    message["Message-ID"] = make_msgid(domain="ticketwerk")
+    message["Auto-Submitted"] = "auto-generated"
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
+    message["Content-Language"] = language  # after the bodies: set_content clears Content-* headers
+    return message
+
+
 def send(message):
     """Deliver through the configured SMTP server; MailError on failure."""
     config = current_app.config

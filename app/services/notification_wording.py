@@ -48,6 +48,8 @@ def _headline(event, detail, number, who):
         if detail.get("internal"):
             return _("New internal update on %(number)s", number=number)
         return _("New update on %(number)s", number=number)
+    if event == NotificationEvent.EMAIL_CONFIRMATION:
+        return _("E-mail address to confirm for news about %(number)s", number=number)
     if event == NotificationEvent.RATED:
         return _("%(number)s was rated %(score)s of 5", number=number, score=detail.get("score", "?"))
     return number

@@ -7,6 +7,7 @@ from app import policy
 from app.enums import StepType
 from app.extensions import db
 from app.models import TicketReceiver
+from app.services import receiver_emails
 
 
 def code_user_receivers(event, ticket, *, actor, update=None, internal=False):
@@ -29,7 +30,7 @@ def register_receiver(ticket, code_user, *, email=None, language=None):
         receiver.ticket = ticket
         db.session.add(receiver)
     if email:
-        receiver.email = email
+        receiver_emails.set_email(receiver, email)  # unconfirmed until its link is opened
     receiver.language = language or code_user.language or receiver.language or current_app.config["BABEL_DEFAULT_LOCALE"]
     return receiver
 

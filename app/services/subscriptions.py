@@ -5,7 +5,7 @@ from flask_babel import gettext as _
 from app import policy
 from app.extensions import db
 from app.models import TicketReceiver
-from app.services import push, receivers
+from app.services import push, receiver_emails, receivers
 from app.services.answers import EMAIL
 from app.services.errors import NotFound, ValidationError, require
 
@@ -74,12 +74,13 @@ def unfollow_by_push(ticket, endpoint, *, actor):
 
 
 def set_follow_email(ticket, email, *, actor):
-    """A code user leaves (or, with an empty address, removes) an e-mail address to hear back about one ticket."""
+    """A code user leaves (or, with an empty address, removes) an e-mail address to hear back about one ticket;
+    news goes to it once it is confirmed through the link mailed to it (`receiver_emails`)."""
     _require_follower(ticket, actor)
     email = (email or "").strip()
     if email and (len(email) > 254 or not EMAIL.match(email)):
         raise ValidationError(_("Please enter a valid e-mail address or leave it empty."), field="email")
     receiver = _register(ticket, actor)
-    receiver.email = email or None
+    receiver_emails.set_email(receiver, email)  # a new address gets a confirmation link first
     db.session.commit()
     return receiver

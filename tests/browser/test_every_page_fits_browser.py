@@ -28,6 +28,7 @@ from app.services import (
     offers,
     organisation,
     password_reset,
+    receiver_emails,
     staff,
     subscriptions,
     templates,
@@ -40,8 +41,8 @@ SMALL_PHONE = {"width": 360, "height": 740}
 STAFF = {"member": "anna@example.com", "moderator": "moderator@example.com", "administrator": "admin@example.com"}
 # Pages for people without an account; a staff browser would see the same pages (or be sent on to its home page).
 CODE_USER_PAGES = (
-    "public.", "notifications.code_user_link", "account.accept_invitation", "auth.login", "auth.forgot_password",
-    "auth.reset_password",
+    "public.", "notifications.code_user_link", "notifications.confirm_receiver_email", "account.accept_invitation",
+    "auth.login", "auth.forgot_password", "auth.reset_password",
 )
 
 # GET endpoints that are not pages a person reads on a phone, each with the reason.
@@ -266,6 +267,7 @@ def _plant(visitor_key):
         "invitation": staff.invitation_token(invited),
         "reset_link": password_reset.token_for(offers.employee_by_email("anna@example.com")),
         "receiver_link": notification_links.sign_receiver_link(receiver),
+        "confirmation_link": urlsplit(receiver_emails.confirmation_url(receiver)).path,
     }
 
 
@@ -290,14 +292,16 @@ def _rule_paths(app, values, *, code_user_pages, drafts):
 
 def _code_user_paths(app, planted):
     """Every page a code user reaches: the device tabs, assistant pages, the new-ticket choice, each wizard step,
-    their tickets, the PIN page, an unknown code, the e-mailed ticket link, the login and invitation pages."""
+    their tickets, the PIN page, an unknown code, the e-mailed ticket link, the page confirming their e-mail address
+    (and a forged link to it), the login and invitation pages."""
     number, steps = planted["code_draft"]
     paths = list(_rule_paths(app, planted["values"], code_user_pages=True, drafts=number).values())
     paths += ["/c/demo-press?tab=tickets", "/c/demo-press?tab=history", "/c/demo-pin", "/c/no-such-code"]
     paths += [f"/c/demo-press/a/{element}" for element in planted["elements"][1:]]
     paths += [f"/c/demo-press/t/{number}/step/{position}" for position in range(1, steps)]
     paths += [f"/c/demo-press/t/{number}" for number in planted["tickets"]]
-    paths += [f"/r/{planted['receiver_link']}", f"/invite/{planted['invitation']}", f"/password/reset/{planted['reset_link']}"]
+    paths += [f"/r/{planted['receiver_link']}", f"/invite/{planted['invitation']}", planted["confirmation_link"]]
+    paths += [f"/password/reset/{planted['reset_link']}"]
     return list(dict.fromkeys(paths))
 
 

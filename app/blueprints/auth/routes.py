@@ -19,21 +19,17 @@ from app.refusals import on_refusal
 from app.services import audit, password_reset
 from app.services.accounts import (
     authenticate,
+    check_sign_in_code,
     end_sessions,
     record_sign_in,
     set_own_language,
 )
 from app.services.errors import ValidationError
-from app.services.two_factor import check_second_factor, recovery_codes_left
+from app.services.two_factor import recovery_codes_left
 
 bp = Blueprint("auth", __name__)
 SECOND_FACTOR = "_second_factor"  # session key: who gave the right password and still owes the code
 SECOND_FACTOR_SECONDS = 300  # how long the code step waits after the password
-
-
-def _login_limit():
-    """Configured wrong-password budget per address."""
-    return current_app.config["LOGIN_RATE_LIMIT"]
 
 
 def _safe_next(target):
@@ -42,14 +38,14 @@ def _safe_next(target):
 
 
 @bp.route("/login", methods=["GET", "POST"])
-@limiter.limit(_login_limit, methods=["POST"], deduct_when=lambda response: response.status_code != 302)
 def login():
-    """Show the form; log in with e-mail and password."""
+    """Show the form; log in with e-mail and password (too many failures: 429 with the wait, nothing checked)."""
     if current_user.is_authenticated:
         return redirect(url_for("home.index"))
     if SECOND_FACTOR in session:
         return _second_factor_step()
     form = LoginForm()
+    on_refusal(lambda error: _login_refused(form, error))
     if form.validate_on_submit():
         employee = authenticate(form.email.data, form.password.data)
         if employee is not None and employee.has_two_factor:
@@ -64,9 +60,15 @@ def login():
     return render("auth/login.html", form=form, status=422 if form.errors else 200)
 
 
+def _login_refused(form, error):
+    """Too many failures: the form again, the wait said at the password field."""
+    form.password.errors = [error.message]
+    return render("auth/login.html", form=form)
+
+
 def _ask_for_second_factor(employee, remember):
     """The password was right and the employee has two-factor sign-in: remember who (not yet signed in), ask for
-    the code on the same URL, so wrong codes count against the same login limit."""
+    the code on the same URL; wrong codes count against the account like wrong passwords."""
     session[SECOND_FACTOR] = {
         "id": employee.id, "generation": employee.session_generation, "remember": bool(remember),
         "next": request.args.get("next") or "", "since": int(identity.clock()),
@@ -90,8 +92,9 @@ def _second_factor_step():
         session.pop(SECOND_FACTOR, None)
         return redirect(url_for("auth.login"))
     form = SecondFactorForm()
+    on_refusal(lambda error: _code_refused(form, error))
     if form.validate_on_submit():
-        used = check_second_factor(employee, form.code.data)
+        used = check_sign_in_code(employee, form.code.data)
         if used is not None:
             pending = session.pop(SECOND_FACTOR)
             login_user(employee, remember=pending.get("remember", False))
@@ -103,10 +106,15 @@ def _second_factor_step():
                 flash(_("You signed in with a recovery code; it no longer works. %(n)d are left.",
                         n=recovery_codes_left(employee)), "warning")
             return redirect(_safe_next(pending.get("next")))
-        audit.record(AuditKind.SIGN_IN_SECOND_FACTOR_FAILED, subject=employee)
         form.code.errors = [_("The code is wrong or was used already. Please enter the code your app shows now.")]
         return render("auth/second_factor.html", form=form, status=401)
     return render("auth/second_factor.html", form=form, status=422 if form.errors else 200)
+
+
+def _code_refused(form, error):
+    """Too many failures: the code form again, the wait said at the code field."""
+    form.code.errors = [error.message]
+    return render("auth/second_factor.html", form=form)
 
 
 @bp.post("/logout")
@@ -128,14 +136,6 @@ def set_language():
         if current_user.is_authenticated:
             set_own_language(current_user, language, actor=current_user, languages=current_app.config["LANGUAGES"])
     return redirect(_safe_next(request.form.get("next") or referrer_path()))
-
-
-@bp.after_request
-def record_lockout(response):
-    """The login limit's 429 is a lockout: the audit log keeps one per address and minute."""
-    if response.status_code == 429 and request.endpoint == "auth.login":
-        audit.record_lockout(request.form.get("email"))
-    return response
 
 
 def _reset_request_limit():

@@ -28,6 +28,7 @@ from app.services import (
     notification_links,
     notification_preferences,
     push,
+    receiver_emails,
     subscriptions,
 )
 
@@ -236,6 +237,25 @@ def receiver_email(number):
             email_removed=not email,
         )
     return redirect(url_for("public.ticket", token=notification_links.ticket_code(ticket).token, number=ticket.id))
+
+
+@bp.route("/receivers/confirm/<token>", methods=["GET", "POST"])
+def confirm_receiver_email(token):
+    """The link in a code user's confirmation mail: a page with one button (so a mail scanner that opens links
+    confirms nothing), which confirms the address; a forged, changed or expired link gets a clear page."""
+    on_refusal(_refused_confirmation)
+    if request.method == "POST":
+        receiver_emails.confirm_email(token)
+        return redirect(url_for("notifications.confirm_receiver_email", token=token))
+    receiver = receiver_emails.receiver_for_token(token)
+    ticket_url = notification_links.code_user_ticket_url(receiver) if policy.can_receive(receiver, receiver.ticket) else None
+    return render("notifications/confirm_email.html", receiver=receiver, ticket_url=ticket_url)
+
+
+def _refused_confirmation(error):
+    """An expired link (410) or a forged, changed or withdrawn one (404), with what to do instead."""
+    title = _("This link has expired") if isinstance(error, receiver_emails.LinkExpired) else _("Link not valid")
+    return render("errors/error.html", title=title, text=error.message)
 
 
 @bp.get("/service-worker.js")
