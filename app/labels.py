@@ -86,7 +86,7 @@ AUDIT_KIND = {
     AuditKind.SIGN_IN_LOCKED: _l("Sign-in locked (too many attempts)"),
     AuditKind.SIGN_IN_SECOND_FACTOR_FAILED: _l("Second factor wrong"),
     AuditKind.SESSIONS_ENDED: _l("Sessions ended"),
-    AuditKind.PASSWORD_CHANGED: _l("Password set by an administrator"),
+    AuditKind.PASSWORD_CHANGED: _l("Password changed"),
     AuditKind.PASSWORD_RESET_REQUESTED: _l("Password reset requested"),
     AuditKind.PASSWORD_RESET: _l("Password reset"),
     AuditKind.INVITATION_ACCEPTED: _l("Invitation accepted"),

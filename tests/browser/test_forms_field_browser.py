@@ -177,3 +177,22 @@ def test_admin_form_sent_offline_keeps_what_was_typed(live_server, new_page):
     admin.get_by_test_id("customer-save").click()
     admin.wait_for_url(re.compile(r"/admin/customers/\d+$"))
     expect(admin.get_by_text("Müller Hydraulik GmbH").first).to_be_visible()
+
+
+def test_an_update_typed_but_not_sent_waits_for_the_person_after_leaving_the_page(live_server, new_page):
+    number = _ticket_for_anna(live_server.app)
+    anna = _anna_on(new_page, live_server, number)
+    anna.get_by_test_id("update-input").fill("Halb geschrieben: Dichtung prüfen und")
+    anna.goto(f"{live_server.url}/tickets")  # away, before sending
+    anna.goto(f"{live_server.url}/tickets/{number}")
+    field = anna.get_by_test_id("update-input")
+    expect(field).to_have_value("Halb geschrieben: Dichtung prüfen und")
+    field.fill("Dichtung geprüft und getauscht.")
+    anna.get_by_test_id("update-submit").click()
+    expect(anna.get_by_test_id("update").filter(has_text="Dichtung geprüft")).to_have_count(1)
+    anna.reload()
+    expect(anna.get_by_test_id("update-input")).to_have_value("")  # sent: no draft comes back
+    anna.get_by_test_id("update-input").fill("Noch ein Entwurf")
+    anna.get_by_test_id("logout").click()  # signing out leaves no draft for the next person
+    anna.wait_for_url("**/login")
+    assert anna.evaluate("() => Object.keys(localStorage).filter((key) => key.startsWith('ticketwerk-draft:'))") == []

@@ -84,7 +84,7 @@ def detail_lines(event):
         elif key == "email":
             lines.append((_("E-mail"), str(value)))
         elif key == "sent":
-            lines.append((_("E-mail sent"), _("yes") if value else _("no")))
+            lines.append((_("Reset e-mail queued"), _("yes") if value else _("no")))
         else:
             lines.append((str(key), str(value)))
     return lines

@@ -12,7 +12,7 @@ from app.extensions import db
 from app.ids import parse_day, parse_id
 from app.models import Offer, Ticket
 from app.services import search
-from app.workflow import FINAL_STATUSES, TicketStatus
+from app.workflow import FINAL_STATUSES, OPEN_STATUSES, TicketStatus
 
 LISTED_STATUSES = [status for status in TicketStatus if status != TicketStatus.DRAFT]
 DEFAULT_STATUSES = [status for status in LISTED_STATUSES if status not in FINAL_STATUSES]
@@ -148,10 +148,11 @@ class Filters:
                     Offer.ticket_id == Ticket.id, Offer.employee_id == employee_id, Offer.state.in_(responsible_states)
                 )
             )
-        if self.offers_for_me:
+        if self.offers_for_me:  # offers that can still be taken (policy.can_accept_offer): on tickets still in work
             clauses.append(
                 sa.exists().where(Offer.ticket_id == Ticket.id, Offer.employee_id == me.id, Offer.state == OfferState.PENDING)
             )
+            clauses.append(Ticket.status.in_(OPEN_STATUSES))
         if self.rating == "none":
             clauses.append(Ticket.rating_score.is_(None))
         elif self.rating:

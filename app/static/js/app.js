@@ -105,10 +105,70 @@
     }
   });
 
+  // Drafts: a textarea marked data-draft-key keeps what is typed in this browser (localStorage) until its form
+  // is sent with success, so leaving the page, a reload or a crash loses nothing.
+  function keepDraft(field) {
+    try {
+      var key = "ticketwerk-draft:" + field.getAttribute("data-draft-key");
+      if (field.value) {
+        localStorage.setItem(key, field.value);
+      } else {
+        localStorage.removeItem(key);
+      }
+    } catch (error) {
+      // Private mode or a full storage: the field itself still holds the text.
+    }
+  }
+
+  function restoreDrafts() {
+    document.querySelectorAll("textarea[data-draft-key]").forEach(function (field) {
+      try {
+        var saved = localStorage.getItem("ticketwerk-draft:" + field.getAttribute("data-draft-key"));
+        if (saved && !field.value) {
+          field.value = saved;
+        }
+      } catch (error) {
+        // See keepDraft.
+      }
+    });
+  }
+
+  // Signing out leaves no draft behind for the next person at this browser.
+  document.addEventListener("submit", function (event) {
+    if (event.target.hasAttribute && event.target.hasAttribute("data-clears-drafts")) {
+      try {
+        Object.keys(localStorage).forEach(function (key) {
+          if (key.indexOf("ticketwerk-draft:") === 0) {
+            localStorage.removeItem(key);
+          }
+        });
+      } catch (error) {
+        // See keepDraft.
+      }
+    }
+  });
+
+  document.addEventListener("input", function (event) {
+    if (event.target.matches && event.target.matches("textarea[data-draft-key]")) {
+      keepDraft(event.target);
+    }
+  });
+  if (document.readyState === "loading") {
+    document.addEventListener("DOMContentLoaded", restoreDrafts);
+  } else {
+    restoreDrafts();
+  }
+
   document.addEventListener("htmx:finally:request", function (event) {
     var ctx = event.detail.ctx;
     if (ctx.sentFields && (!ctx.response || ctx.response.status >= 400)) {
       putBack(ctx.sentFields);
+    } else if (ctx.sentFields) {
+      ctx.sentFields.forEach(function (item) {
+        if (item.field.hasAttribute("data-draft-key")) {
+          keepDraft(item.field);  // sent: the draft is what was typed since, or nothing
+        }
+      });
     }
   });
 })();
