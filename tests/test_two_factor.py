@@ -39,6 +39,7 @@ def set_up(client, login, employee, clock):
     html = page.get_data(as_text=True)
     secret = re.search(r'data-testid="totp-secret">([A-Z2-7]+)<', html).group(1)
     assert 'src="data:image/png;base64,' in html and 'data-testid="totp-code"' in html and 'data-testid="totp-submit"' in html
+    assert 'href="otpauth://totp/' in html and f"secret={secret}" in html  # a phone opens its own authenticator app
     done = client.post("/account/two-factor", data={"code": code_at(secret, clock["t"])})
     assert done.status_code == 200, done.data[:400]
     codes = re.findall(r'data-testid="recovery-code">([a-z0-9-]+)<', done.get_data(as_text=True))

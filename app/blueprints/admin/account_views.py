@@ -27,7 +27,7 @@ def _setup_page(form, off_form=None):
         secret = session[NEW_SECRET] = two_factor.new_secret()
     uri = two_factor.provisioning_uri(current_user, secret)
     return render_template("account/two_factor.html", form=form, secret=secret, qr_uri=qr.png_data_uri(uri),
-                           required=two_factor.required_roles())
+                           otpauth_uri=uri, required=two_factor.required_roles())
 
 
 @account_bp.route("/account/two-factor", methods=["GET", "POST"])
