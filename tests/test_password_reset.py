@@ -238,3 +238,8 @@ def test_known_and_unknown_addresses_cost_the_same_statements(app, client, monke
         "INSERT INTO audit_events", "INSERT INTO deliveries", "INSERT INTO notifications"
     ]
     assert len(signed) == 2 and signed[1] is None
+
+
+def test_an_address_without_an_at_sign_is_refused_with_a_message(app, client):
+    page = client.post("/password/forgot", data={"email": "kein-at-zeichen"})
+    assert page.status_code == 422 and "valid e-mail address" in page.get_data(as_text=True)

@@ -2,7 +2,7 @@
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Email, Length
 
 
 class LoginForm(FlaskForm):
@@ -24,7 +24,9 @@ class SecondFactorForm(FlaskForm):
 class ForgotPasswordForm(FlaskForm):
     """The e-mail address a reset link goes to."""
 
-    email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
+    email = EmailField(_l("E-mail"), filters=[lambda value: value.strip() if isinstance(value, str) else value], validators=[
+        DataRequired(), Email(message=_l("Please enter a valid e-mail address.")), Length(max=254),
+    ])
 
 
 class ResetPasswordForm(FlaskForm):
