@@ -29,6 +29,7 @@ PUBLIC_RATE_LIMIT = "300 per minute"  # Requests per address on the public code 
 TICKET_CREATE_RATE_LIMIT = "30 per 10 minutes"  # New tickets and drafts per address (code users and staff).
 MESSAGE_RATE_LIMIT = "120 per minute"  # Messages posted over HTTP per address.
 UPLOAD_RATE_LIMIT = "60 per minute"  # Files uploaded per address (a request with 5 files counts 5).
+UPLOAD_BYTES_RATE_LIMIT = "2000000000 per hour"  # Bytes uploaded per address (2 GB: a day's photos of a busy site).
 DOWNLOAD_RATE_LIMIT = "1200 per minute"  # Files and thumbnails fetched per address (a thread shows many).
 RECEIVER_SIGNUP_RATE_LIMIT = "20 per hour"  # Code users' e-mail or push sign-ups per address (each may send mail).
 TRUSTED_PROXIES = 0  # Proxies in front that set X-Forwarded-For/-Proto/-Host (Caddy or nginx: 1); 0 trusts none.

@@ -1,5 +1,5 @@
 """Per-client request budgets (flask-limiter) on what one client could flood: ticket creation, messages, uploads,
-file downloads and receiver sign-ups. The code pages have their own budget on the whole `public` blueprint
+upload bytes per hour, file downloads and receiver sign-ups. The code pages have their own budget on the whole `public` blueprint
 (PUBLIC_RATE_LIMIT); failed sign-ins and PINs are counted per account, code and address by
 `app.services.attempts` in the same store.
 
@@ -41,6 +41,10 @@ UPLOADS = limiter.shared_limit(
     _config("UPLOAD_RATE_LIMIT"), "uploads", key_func=get_remote_address, methods=["POST"],
     exempt_when=_no_files, cost=lambda: max(files_in_request(), 1), override_defaults=False,
 )
+UPLOAD_BYTES = limiter.shared_limit(
+    _config("UPLOAD_BYTES_RATE_LIMIT"), "upload-bytes", key_func=get_remote_address, methods=["POST"],
+    exempt_when=_no_files, cost=lambda: max(request.content_length or 0, 1), override_defaults=False,
+)
 DOWNLOADS = limiter.shared_limit(
     _config("DOWNLOAD_RATE_LIMIT"), "downloads", key_func=get_remote_address, methods=["GET"], override_defaults=False
 )
@@ -53,13 +57,13 @@ RECEIVER_SIGNUPS = limiter.shared_limit(
 BUDGETS = {
     "public.start_flow": (TICKET_CREATION,),
     "tickets.start": (TICKET_CREATION,),
-    "messenger.post": (MESSAGES, UPLOADS),
-    "messenger.voice": (MESSAGES, UPLOADS),
+    "messenger.post": (MESSAGES, UPLOADS, UPLOAD_BYTES),
+    "messenger.voice": (MESSAGES, UPLOADS, UPLOAD_BYTES),
     "messenger.assistant_link": (MESSAGES,),
-    "public.post_update": (UPLOADS,),
-    "tickets.post_update": (UPLOADS,),
-    "public.wizard_step": (UPLOADS,),
-    "tickets.draft_step": (UPLOADS,),
+    "public.post_update": (UPLOADS, UPLOAD_BYTES),
+    "tickets.post_update": (UPLOADS, UPLOAD_BYTES),
+    "public.wizard_step": (UPLOADS, UPLOAD_BYTES),
+    "tickets.draft_step": (UPLOADS, UPLOAD_BYTES),
     "files.download": (DOWNLOADS,),
     "files.thumb": (DOWNLOADS,),
     "notifications.receiver_email": (RECEIVER_SIGNUPS,),

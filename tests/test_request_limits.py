@@ -65,6 +65,17 @@ def test_uploads_count_files_not_requests(scene, client, login):
     assert _post_message(client, scene, "", files=2, address=ELSEWHERE) == 200
 
 
+@pytest.mark.parametrize("app", [{**TIGHT, "UPLOAD_RATE_LIMIT": "100 per minute", "MESSAGE_RATE_LIMIT": "100 per minute",
+                                  "UPLOAD_BYTES_RATE_LIMIT": "1500 per hour"}], indirect=True)
+def test_upload_bytes_per_address_and_hour(scene, client, login):
+    """A byte budget per address: small photos pass until their sizes add up past it; another address still posts."""
+    login(scene.member)
+    statuses = [_post_message(client, scene, "", files=1) for _ in range(12)]
+    assert statuses[0] == 200 and statuses[-1] == 429 and statuses == sorted(statuses)  # passes, then refused
+    assert _post_message(client, scene, "", files=1, address=ELSEWHERE) == 200
+    assert _post_message(client, scene, "nur Text") == 200  # text spends nothing of the byte budget
+
+
 @pytest.mark.parametrize("app", [TIGHT], indirect=True)
 def test_downloads_per_address(scene, client, login):
     """File and thumbnail fetches share one budget."""
