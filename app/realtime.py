@@ -18,6 +18,8 @@ from app.extensions import socketio
 
 STAFF_ROOM = "staff"
 SESSION_ENDED = "session-ended"
+CODE_ACCESS_CHANGED = "code-access-changed"
+CLOSING_RINGS = frozenset({SESSION_ENDED, CODE_ACCESS_CHANGED})  # rings after which every server closes the room's sockets
 
 
 class Audience(NamedTuple):
@@ -151,15 +153,11 @@ def message_posted(ticket, message):
 
 
 def code_access_changed(code_id):
-    """Ring: access through a code ended; its code users' sockets are told and disconnected."""
-    _emit("code-access-changed", {"code": code_id}, code_room(code_id))
-    if _disabled():
-        return
-    server = getattr(socketio, "server", None)
-    if server is None:
-        return
-    for sid, _eio_sid in list(server.manager.get_participants("/", code_room(code_id))):
-        server.disconnect(sid, namespace="/")
+    """Ring: access through a code ended; its code users' sockets are told and disconnected at once on every server
+    (with a message queue each process's `SessionEndingManager` closes its own sockets of the code's room)."""
+    _emit(CODE_ACCESS_CHANGED, {"code": code_id}, code_room(code_id))
+    if not _disabled():
+        _disconnect_local(code_room(code_id))
 
 
 def _disconnect_local(room, namespace="/"):
@@ -184,16 +182,17 @@ def sessions_ended(employee_id):
 
 def session_ending_manager(manager_class):
     """A pub/sub client manager class (python-socketio's RedisManager, KombuManager, ...) whose every process
-    disconnects its sockets of an employee's room when the `session-ended` ring for that room arrives."""
+    disconnects its sockets of a room when a closing ring (CLOSING_RINGS: an employee's sessions ended, a code's
+    access ended) for that room arrives."""
 
     class SessionEndingManager(manager_class):
-        """Disconnects the room's local sockets after delivering `session-ended`, for rings from any process."""
+        """Disconnects the room's local sockets after delivering a closing ring, for rings from any process."""
 
         def _handle_emit(self, message):
-            """Deliver as usual; a `session-ended` ring then closes this process's sockets in its room."""
+            """Deliver as usual; a closing ring then closes this process's sockets in its room."""
             super()._handle_emit(message)
             room = message.get("room")
-            if message.get("event") == SESSION_ENDED and isinstance(room, str) and self.server is not None:
+            if message.get("event") in CLOSING_RINGS and isinstance(room, str) and self.server is not None:
                 namespace = message.get("namespace") or "/"
                 for sid, _eio_sid in list(self.get_participants(namespace, room)):
                     self.server.disconnect(sid, namespace=namespace, ignore_queue=True)

@@ -88,6 +88,35 @@ def test_ending_a_codes_access_closes_every_socket_that_holds_it(scene, sockets,
     assert not any(item["name"] == "message-posted" for item in again.get_received())
 
 
+def test_a_codes_end_rung_from_another_process_closes_this_process_sockets(scene, sockets):
+    """With a message queue the change often happens on another app process: the ring arrives through the queue and
+    this process's manager closes its own sockets in the code's room."""
+    import socketio as engine
+
+    from app.realtime import CODE_ACCESS_CHANGED, code_room, session_ending_manager
+
+    class LoopbackQueue(engine.PubSubManager):
+        """A queue whose messages are only delivered when the test hands them over."""
+
+        def _publish(self, data):
+            pass
+
+        def _listen(self):
+            return iter(())
+
+    code, ticket = _second_code(scene)
+    _grant(scene, code)
+    customer = sockets(scene=scene)
+    assert _join(customer, ticket, as_code=True)["ok"]
+    manager = session_ending_manager(LoopbackQueue)(write_only=True)
+    manager.set_server(socketio.server)
+    manager.rooms = socketio.server.manager.rooms  # the same sockets, seen through the queue's manager
+    manager.eio_sid_from_sid = socketio.server.manager.eio_sid_from_sid
+    manager._handle_emit({"method": "emit", "event": CODE_ACCESS_CHANGED, "data": [{"code": code.id}], "namespace": "/",
+                          "room": code_room(code.id), "host_id": "another-process"})
+    assert not customer.is_connected()
+
+
 @pytest.mark.parametrize(
     "app",
     [{"SOCKET_EVENT_LIMIT": 5, "SOCKET_EVENT_WINDOW_SECONDS": 10, "SOCKET_REFUSALS_BEFORE_DISCONNECT": 4}],
