@@ -38,7 +38,8 @@ KNOWN_KEYS = {
     "device", "download", "element", "email", "employee", "endpoint", "event", "flow", "go", "have", "ids",
     "internal", "kind", "language", "message", "name", "next", "p256dh", "page", "part", "password", "pin",
     "priority", "q", "responsible", "restart", "score", "tab", "template", "template_id", "timeline", "updates",
-    "v", "version", "visibility",
+    "v", "version", "visibility", "rating", "sort", "direction", "count", "status", "code", "remember", "label",
+    "position", "answer", "value", "before_id",
 }
 asked = {}  # endpoint -> keys its view read from args, form or values (grows while the test runs)
 
@@ -317,4 +318,26 @@ def test_an_expired_form_is_answered_with_a_message_not_werkzeugs_page(app, clie
     response = client.post("/login", data={"email": "a@example.com", "password": "x"})
     assert response.status_code == 400
     assert "This form has expired. Please reload the page and try again." in response.get_data(as_text=True)
+
+
+FOUND = [  # (role, method, url, request arguments, status): server errors this test found, answered clearly now
+    ("member", "POST", "/login", {"data": b"[1, 2]", "content_type": "application/json"}, (200, 302, 422)),
+    ("member", "POST", "/account", {"data": b"1", "content_type": "application/json"}, (422,)),
+    ("member", "POST", "/account/two-factor/off", {"data": {}}, (422,)),
+    ("member", "POST", "/push/subscribe", {"data": b"[1]", "content_type": "application/json"}, (422,)),
+    ("member", "POST", "/push/subscribe", {"data": b'{"endpoint": [], "keys": 5}', "content_type": "application/json"}, (422,)),
+    ("member", "POST", "/push/unsubscribe", {"data": b'"x"', "content_type": "application/json"}, (200,)),
+    ("moderator", "POST", "/tickets/1/assign", {"data": {"version": "internal", "employee": "ben@example.com"}}, (409,)),
+    ("moderator", "POST", "/tickets/1/priority", {"data": {"version": "١", "priority": "low"}}, (409,)),
+    ("member", "POST", "/tickets/1/messages/assistant-link", {"data": {"element": "9" * 40}}, (303, 422)),
+    ("admin", "GET", "/admin/codes/labels?ids=%C2%B2,99999999999999999999", {}, (200, 302)),
+]
+
+
+@pytest.mark.parametrize(("role", "method", "url", "arguments", "statuses"), FOUND)
+def test_requests_that_once_failed_are_answered_clearly(world, role, method, url, arguments, statuses):
+    """Each request that once answered 500 (a TypeError, AttributeError, ValueError or OverflowError inside)."""
+    client = _sign_in_again(world, role)
+    response = client.open(url, method=method, **arguments)
+    assert response.status_code in statuses, (url, response.status_code)
 
