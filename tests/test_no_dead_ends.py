@@ -39,7 +39,7 @@ KNOWN_KEYS = {
     "internal", "kind", "language", "message", "name", "next", "p256dh", "page", "part", "password", "pin",
     "priority", "q", "responsible", "restart", "score", "tab", "template", "template_id", "timeline", "updates",
     "v", "version", "visibility", "rating", "sort", "direction", "count", "status", "code", "remember", "label",
-    "position", "answer", "value", "before_id",
+    "position", "answer", "value", "before_id", "created_from", "created_to", "start", "end",
 }
 asked = {}  # endpoint -> keys its view read from args, form or values (grows while the test runs)
 
@@ -50,7 +50,7 @@ TEXT_VALUES = [
     "", " ", "0", "-1", "1", "2", "3", "2147483648", "9" * 40, "1e309", "NaN", "-0", "3.5", "true", "on", "yes",
     "public", "internal", "PUBLIC", "high", "start", "finish", "close", "reopen", "de", "en", "xx", "\x00",
     "a\x00b", "\x1b[31m\x07", "\r\n\t", "\u202e", "١٢", "²", "x" * 10_000, "<script>", "{}", "[]",
-    "null", "/\\evil.example", "//evil.example", "https://evil.example/", "mailto:x", "a@b", "💥" * 50,
+    "null", "9999-12-31", "0001-01-01", "2026-02-30", "/\\evil.example", "//evil.example", "https://evil.example/", "mailto:x", "a@b", "💥" * 50,
 ]
 RAW_ESCAPES = ["%ff", "%fe%ff", "%c3%28", "%00", "%", "%zz", "%ed%a0%80"]  # non-UTF-8 and broken percent-escapes
 JSON_BODIES = [
@@ -330,6 +330,8 @@ FOUND = [  # (role, method, url, request arguments, status): server errors this 
     ("moderator", "POST", "/tickets/1/assign", {"data": {"version": "internal", "employee": "ben@example.com"}}, (409,)),
     ("moderator", "POST", "/tickets/1/priority", {"data": {"version": "١", "priority": "low"}}, (409,)),
     ("member", "POST", "/tickets/1/messages/assistant-link", {"data": {"element": "9" * 40}}, (303, 422)),
+    ("member", "GET", "/tickets?created_from=0001-01-01&created_to=9999-12-31", {}, (200,)),
+    ("admin", "GET", "/admin/audit?start=0001-01-01&end=9999-12-31", {}, (200,)),
     ("admin", "GET", "/admin/codes/labels?ids=%C2%B2,99999999999999999999", {}, (200, 302)),
 ]
 

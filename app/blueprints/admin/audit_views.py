@@ -11,7 +11,7 @@ from app import labels, policy
 from app.blueprints.admin import bp
 from app.enums import AuditKind, Role
 from app.extensions import db
-from app.ids import parse_id
+from app.ids import parse_date, parse_id
 from app.models import Employee
 from app.services import audit
 
@@ -24,11 +24,8 @@ def _int(value):
 
 
 def _date(value):
-    """A date from the URL (YYYY-MM-DD), or None."""
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    """A date from the URL (YYYY-MM-DD) with a day before and after it, or None (`app.ids.parse_date`)."""
+    return parse_date(value)
 
 
 @dataclass

@@ -9,7 +9,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 
 from app.enums import RESPONSIBLE_STATES, OfferState, Priority, Visibility
 from app.extensions import db
-from app.ids import parse_id
+from app.ids import parse_date, parse_id
 from app.models import Offer, Ticket
 from app.services import search
 from app.workflow import FINAL_STATUSES, TicketStatus
@@ -44,11 +44,8 @@ def _int(value):
 
 
 def _date(value):
-    """A date from the URL (YYYY-MM-DD), or None."""
-    try:
-        return date.fromisoformat(value) if value else None
-    except ValueError:
-        return None
+    """A date from the URL (YYYY-MM-DD) with a day before and after it, or None (`app.ids.parse_date`)."""
+    return parse_date(value)
 
 
 @dataclass
