@@ -109,8 +109,8 @@ def _http_error_text(error):
 def answer_http_error(error):
     """The app-wide handler for every werkzeug HTTP error (4xx) without its own page: werkzeug's English page
     becomes ours, in the reader's language, with the same status and headers (Allow of a 405, Content-Range of a
-    416). Redirects and 5xx pass through unchanged."""
-    if error.code is None or not 400 <= error.code < 500:
+    416). Redirects, 5xx and errors that carry a response of their own pass through unchanged."""
+    if error.code is None or not 400 <= error.code < 500 or error.response is not None:
         return error
     title, text = _http_error_text(error)
     body, status = _message_page(error.code, title, text)
