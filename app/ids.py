@@ -1,10 +1,10 @@
-"""Row ids, numbers and days from outside (URLs, query strings, forms, Socket.IO payloads), read one way.
+"""Row ids, numbers and dates from outside (URLs, query strings, forms, Socket.IO payloads), read one way.
 
 Every table's id is a 32-bit integer on PostgreSQL (`INTEGER`, largest 2,147,483,647); a larger number can name no
 row, and handed to the database it fails with an error instead of finding nothing. Digits must be ASCII 0–9:
 `"²".isdigit()` is true, and `int("²")` raises.
 """
-from datetime import date
+from datetime import date, timedelta
 
 from werkzeug.exceptions import NotFound
 from werkzeug.routing import IntegerConverter
@@ -27,14 +27,6 @@ def parse_id(value):
     return number if 0 < number <= MAX_ID else None
 
 
-def parse_day(value):
-    """The date a YYYY-MM-DD text (ISO 8601) names, or None for anything else."""
-    try:
-        return date.fromisoformat(value) if isinstance(value, str) and value else None
-    except ValueError:
-        return None
-
-
 def parse_ids(values):
     """[int] of the valid ids among `values` (a list of str or int), in order, without repeats."""
     seen = []
@@ -43,6 +35,20 @@ def parse_ids(values):
         if number is not None and number not in seen:
             seen.append(number)
     return seen
+
+
+def parse_date(value):
+    """The date (datetime.date) that `value` spells as YYYY-MM-DD, or None for anything else.
+
+    Only days with a day before and after them (0001-01-02 … 9999-12-30): filters compute the next day (an
+    inclusive end) or the day before, which overflow for the first and last date Python knows."""
+    if not isinstance(value, str) or not value:
+        return None
+    try:
+        day = date.fromisoformat(value.strip())
+    except ValueError:
+        return None
+    return day if date.min + timedelta(days=1) <= day <= date.max - timedelta(days=1) else None
 
 
 class IdConverter(IntegerConverter):

@@ -91,12 +91,21 @@ def _viewers(ticket):
     return _rooms_hearing(ticket, _employees_on(ticket.id), _code_users_on(ticket.id))
 
 
-def ticket_changed(ticket, **changes):
-    """Ring: the ticket changed; pages refetch what they show through permission-checked views."""
+def ticket_changed(ticket, *, update=None, internal=False, visibility_changed=False):
+    """Ring: the ticket changed; pages refetch what they show through permission-checked views.
+
+    Staff rooms hear of every change. The code users' room hears only of changes their page shows
+    (`policy.can_receive`): never of an INTERNAL `update`, nor of a change the service marks `internal` (one only
+    staff see: priority, an offer that leaves the status as it was), so the timing of internal work stays unknown.
+    """
     payload = {"ticket": ticket.id, "version": ticket.version}
-    if changes.get("visibility_changed") and not policy.can_receive(_code_users_on(ticket.id), ticket):
+    code_users = _code_users_on(ticket.id)
+    if visibility_changed and not policy.can_receive(code_users, ticket):
         ticket_hidden(ticket.id)
-    _emit("ticket-updated", payload, _rooms_hearing(ticket, _employees_on(ticket.id), _code_users_on(ticket.id), STAFF))
+    rooms = _rooms_hearing(ticket, _employees_on(ticket.id), STAFF)
+    if policy.can_receive(code_users, ticket, update=update, internal=internal):
+        rooms.insert(1, code_users.room)
+    _emit("ticket-updated", payload, rooms)
 
 
 def ticket_hidden(ticket_id):

@@ -17,6 +17,8 @@ from flask import (
 )
 from flask_babel import format_decimal
 from flask_babel import gettext as _
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
 from app.htmx import is_htmx
@@ -111,13 +113,41 @@ def refuse_control_bytes():
     return None
 
 
+def _http_error_text(error):
+    """Title and text (in the reader's language) for an HTTP error without a page of its own."""
+    if isinstance(error, CSRFError):
+        return _("Page expired"), _("This form has expired. Please reload the page and try again.")
+    return {
+        400: (_("Please check your input"), _("The request could not be read. Please reload the page and try again.")),
+        401: (_("Please sign in"), _("Please sign in to open this page.")),
+        405: (_("Not possible"), _("This address cannot be used this way.")),
+        409: (_("Changed meanwhile"), _("Someone changed this meanwhile. Please reload the page.")),
+        416: (_("Not available"), _("This part of the file is not available.")),
+        422: (_("Please check your input"), _("The request could not be processed.")),
+    }.get(error.code, (_("Not possible"), _("This request cannot be answered.")))
+
+
+def answer_http_error(error):
+    """The app-wide handler for every werkzeug HTTP error (4xx) without its own page: werkzeug's English page
+    becomes ours, in the reader's language, with the same status and headers (Allow of a 405, Content-Range of a
+    416). Redirects, 5xx and errors that carry a response of their own pass through unchanged."""
+    if error.code is None or not 400 <= error.code < 500 or error.response is not None:
+        return error
+    title, text = _http_error_text(error)
+    body, status = _message_page(error.code, title, text)
+    response = make_response(body, status)
+    for name, value in error.get_headers():
+        if name.lower() != "content-type":
+            response.headers[name] = value
+    return response
+
+
 def register(app):
-    """Install the service-error handler, the NUL guard and the friendly 400/403/404/413/429 pages."""
+    """Install the service-error handler, the NUL guard, the friendly 403/404/413/429 pages and one page for every
+    other 4xx."""
     app.register_error_handler(ServiceError, answer_refusal)
     app.before_request(refuse_control_bytes)
-    app.register_error_handler(
-        400, _error_page(400, lambda: _("Please check your input"), lambda: _("The request could not be read."))
-    )
+    app.register_error_handler(HTTPException, answer_http_error)
     app.register_error_handler(403, _error_page(403, lambda: _("Not allowed"), lambda: _("You may not open this page.")))
     app.register_error_handler(
         404, _error_page(404, lambda: _("Not found"), lambda: _("This page does not exist or is not available to you."))

@@ -236,7 +236,10 @@ def test_names_that_go_into_mail_subjects_refuse_control_characters(app, admin_c
         admin_client.post("/admin/devices/new", data={"name": name, "template_id": str(make_template().id)}),
     ]
     for response in refusals:
-        assert response.status_code == 422 and message in response.get_data(as_text=True)
+        if "\x00" in name:  # refused before any view runs (refusals.refuse_control_bytes)
+            assert response.status_code == 400 and "NUL" in response.get_data(as_text=True)
+        else:
+            assert response.status_code == 422 and message in response.get_data(as_text=True)
     db.session.refresh(eva)
     assert eva.name == "Eva" and Organisation.current().name != name
     assert db.session.scalar(db.select(db.func.count()).select_from(Customer)) == 0

@@ -7,6 +7,7 @@ from flask_babel import gettext as _
 
 from app import policy, realtime
 from app.extensions import db
+from app.ids import parse_ids
 from app.models import Code, Device
 from app.services import code_access
 from app.services.errors import ValidationError, require
@@ -78,11 +79,7 @@ def set_code_pin(code, pin, *, actor):
 
 def codes_by_ids(ids):
     """Codes for a list of ids (strings, ints or comma-separated strings), in list order, unknown ids skipped."""
-    wanted = []
-    for value in ids:
-        for part in str(value).split(","):
-            if part.strip().isdigit():
-                wanted.append(int(part))
+    wanted = parse_ids([part for value in ids for part in str(value).split(",")])
     if not wanted:
         return []
     found = {c.id: c for c in db.session.scalars(sa.select(Code).where(Code.id.in_(wanted)))}

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from app import policy, realtime
 from app.enums import MessageKind, NotificationEvent
 from app.extensions import db
+from app.ids import parse_id
 from app.models import (
     AssistantElement,
     Message,
@@ -224,10 +225,8 @@ def send_assistant_link(ticket, element_id, *, actor):
     """A link to a page of the device's assistant, opened on the code user's device page."""
     require_writer(actor, ticket)
     require(policy.is_employee(actor), _("Only employees can send assistant links."))
-    try:
-        element = db.session.get(AssistantElement, int(element_id))
-    except (TypeError, ValueError):
-        element = None
+    number = parse_id(element_id)  # beyond the database's range or not digits: names no page
+    element = db.session.get(AssistantElement, number) if number is not None else None
     if element is None or element.template_id != ticket.template_id:
         raise ValidationError(_("Choose a page of this device's assistant."), field="element")
     message = Message(

@@ -30,9 +30,10 @@ def send_offers(ticket, *, actor):
 
 
 def _follow_responsibility(ticket, *, actor):
-    """First responsible ⇒ ASSIGNED; last responsible gone ⇒ back to OPEN."""
+    """First responsible ⇒ ASSIGNED; last responsible gone ⇒ back to OPEN. Returns whether the status moved."""
     from app.services.tickets import _fire
 
+    status = ticket.status
     responsible = bool(ticket.responsible_employee_ids)
     if responsible and ticket.status == TicketStatus.OPEN:
         _fire(ticket, "assign", actor=actor)
@@ -41,6 +42,7 @@ def _follow_responsibility(ticket, *, actor):
         _fire(ticket, "unassign", actor=actor)
     elif not responsible and ticket.status == TicketStatus.ASSIGNED:
         _fire(ticket, "unassign", actor=actor)
+    return ticket.status != status
 
 
 @guards_conflicts
@@ -51,10 +53,10 @@ def accept_offer(ticket, *, actor, expected_version=None):
     offer = ticket.offer_for(actor.id)
     offer.state = OfferState.ACCEPTED
     record_event(ticket, "offer", actor=actor, before=OfferState.PENDING.name, after=OfferState.ACCEPTED.name, subject=actor)
-    _follow_responsibility(ticket, actor=actor)
+    moved = _follow_responsibility(ticket, actor=actor)
     notifications.record(NotificationEvent.OFFER_ACCEPTED, ticket, actor=actor, subject=actor)
     commit_ticket(ticket)
-    notifications.after_commit(ticket)
+    notifications.after_commit(ticket, internal=not moved)
     return offer
 
 
@@ -68,7 +70,7 @@ def decline_offer(ticket, *, actor, expected_version=None):
     record_event(ticket, "offer", actor=actor, before=OfferState.PENDING.name, after=OfferState.DECLINED.name, subject=actor)
     notifications.record(NotificationEvent.OFFER_DECLINED, ticket, actor=actor, subject=actor)
     commit_ticket(ticket)
-    notifications.after_commit(ticket)
+    notifications.after_commit(ticket, internal=True)  # code users' page shows no offers
     return offer
 
 
@@ -90,10 +92,10 @@ def assign_employee(ticket, employee, *, actor, expected_version=None):
         ticket.offers.append(offer)
     offer.state = OfferState.ASSIGNED
     record_event(ticket, "assignment", actor=actor, before=before, after=OfferState.ASSIGNED.name, subject=employee)
-    _follow_responsibility(ticket, actor=actor)
+    moved = _follow_responsibility(ticket, actor=actor)
     notifications.record(NotificationEvent.ASSIGNED, ticket, actor=actor, subject=employee)
     commit_ticket(ticket)
-    notifications.after_commit(ticket)
+    notifications.after_commit(ticket, internal=not moved)
     return offer
 
 
@@ -108,11 +110,12 @@ def withdraw_employee(ticket, employee, *, actor, expected_version=None):
     before = offer.state.name
     offer.state = OfferState.WITHDRAWN
     record_event(ticket, "assignment", actor=actor, before=before, after=OfferState.WITHDRAWN.name, subject=employee)
+    moved = False
     if ticket.status not in workflow.FINAL_STATUSES and ticket.status != TicketStatus.DONE:
-        _follow_responsibility(ticket, actor=actor)
+        moved = _follow_responsibility(ticket, actor=actor)
     notifications.record(NotificationEvent.WITHDRAWN, ticket, actor=actor, subject=employee)
     commit_ticket(ticket)
-    notifications.after_commit(ticket)
+    notifications.after_commit(ticket, internal=not moved)
     return offer
 
 

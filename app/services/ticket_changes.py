@@ -7,6 +7,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from app import policy
 from app.extensions import db
+from app.ids import parse_id
 from app.models import Employee, Ticket, TicketEvent
 from app.models._types import utcnow
 from app.services.errors import ConflictError, NotFound
@@ -69,8 +70,14 @@ def lock_for_append(ticket, *, activity=True):
 
 
 def check_version(ticket, expected_version):
-    """Refuse a change made on an outdated view of the ticket."""
-    if expected_version is not None and int(expected_version) != ticket.version:
+    """Refuse a change made on an outdated view of the ticket.
+
+    `expected_version`: the version the person saw (int, or the form's str); None or blank skips the check. A
+    value that names no version (not ASCII digits, out of range) is an outdated view too: ConflictError (409),
+    like a version that moved on, never a ValueError."""
+    if expected_version is None or (isinstance(expected_version, str) and not expected_version.strip()):
+        return
+    if parse_id(expected_version) != ticket.version:
         raise ConflictError(conflict_message(ticket), ticket_id=ticket.id)
 
 

@@ -257,7 +257,7 @@ def set_priority(ticket, priority, *, actor, expected_version=None):
     ticket.priority = priority
     record_event(ticket, "priority", actor=actor, before=before.name, after=priority.name)
     commit_ticket(ticket)
-    notifications.after_commit(ticket)
+    notifications.after_commit(ticket, internal=True)  # code users' page shows no priority
     return ticket
 
 

@@ -26,6 +26,8 @@ def _setup_page(form, off_form=None):
     if not secret:
         secret = session[NEW_SECRET] = two_factor.new_secret()
     uri = two_factor.provisioning_uri(current_user, secret)
+    # A refused "turn off" while it is already off comes here without a set-up form: show a fresh one.
+    form = form or TwoFactorSetupForm(formdata=None)
     return render_template("account/two_factor.html", form=form, secret=secret, qr_uri=qr.png_data_uri(uri),
                            otpauth_uri=uri, required=two_factor.required_roles())
 

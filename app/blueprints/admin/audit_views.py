@@ -11,7 +11,7 @@ from app import labels, policy
 from app.blueprints.admin import bp
 from app.enums import AuditKind, Role
 from app.extensions import db
-from app.ids import parse_day, parse_id
+from app.ids import parse_date, parse_id
 from app.models import Employee
 from app.services import audit
 
@@ -38,8 +38,8 @@ class AuditFilters:
         return cls(
             kind=AuditKind(kind) if kind in {k.value for k in AuditKind} else None,
             employee_id=parse_id(args.get("employee")),
-            start=parse_day(args.get("start")),
-            end=parse_day(args.get("end")),
+            start=parse_date(args.get("start")),
+            end=parse_date(args.get("end")),
             address=(args.get("address") or "").strip()[:64],
             before=parse_id(args.get("before")),
         )

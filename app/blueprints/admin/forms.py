@@ -8,7 +8,6 @@ import sqlalchemy as sa
 from flask import render_template
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
@@ -30,6 +29,7 @@ from wtforms.widgets import CheckboxInput, ListWidget
 from app import labels
 from app.enums import ButtonTarget, GroupKind, Role
 from app.extensions import db
+from app.forms import HtmlForm
 from app.ids import parse_id
 from app.models import Customer, Device, Employee, Team, Template
 from app.refusals import on_refusal
@@ -108,7 +108,7 @@ class CheckboxListField(SelectMultipleField):
     option_widget = CheckboxInput()
 
 
-class AdminForm(FlaskForm):
+class AdminForm(HtmlForm):
     """A form of the administration: ids as the pages always had them (`f-name`), one way to show refusals."""
 
     class Meta:

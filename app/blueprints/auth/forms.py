@@ -1,11 +1,12 @@
 """Login forms (password, then the second factor) and the forms of the self-service password reset."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, EmailField, PasswordField, StringField
 from wtforms.validators import DataRequired, Email, Length
 
+from app.forms import HtmlForm
 
-class LoginForm(FlaskForm):
+
+class LoginForm(HtmlForm):
     """E-mail and password."""
 
     email = EmailField(_l("E-mail"), validators=[DataRequired(), Length(max=254)])
@@ -13,7 +14,7 @@ class LoginForm(FlaskForm):
     remember = BooleanField(_l("Stay logged in"))
 
 
-class SecondFactorForm(FlaskForm):
+class SecondFactorForm(HtmlForm):
     """The six-digit code of the authenticator app, or a recovery code."""
 
     code = StringField(_l("Code from the authenticator app, or a recovery code"),
@@ -21,7 +22,7 @@ class SecondFactorForm(FlaskForm):
                        render_kw={"autocomplete": "one-time-code", "autocapitalize": "off", "spellcheck": "false"})
 
 
-class ForgotPasswordForm(FlaskForm):
+class ForgotPasswordForm(HtmlForm):
     """The e-mail address a reset link goes to."""
 
     email = EmailField(_l("E-mail"), filters=[lambda value: value.strip() if isinstance(value, str) else value], validators=[
@@ -29,7 +30,7 @@ class ForgotPasswordForm(FlaskForm):
     ])
 
 
-class ResetPasswordForm(FlaskForm):
+class ResetPasswordForm(HtmlForm):
     """A new password, twice; the account rules (services/accounts.validate_password) are checked by the service."""
 
     password = PasswordField(_l("New password (at least 8 characters)"), validators=[DataRequired(), Length(max=200)])

@@ -1,10 +1,10 @@
 """The notification settings form: per event, a checkbox per channel and a choice of origin and strategy."""
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import BooleanField, SelectField
 from wtforms.fields.choices import SelectChoice
 
 from app.enums import PREFERENCE_EVENTS, Channel, Origin, Strategy
+from app.forms import HtmlForm
 
 CHANNELS = (Channel.WEBSOCKET, Channel.PUSH, Channel.EMAIL)
 CHANNEL_LABELS = {Channel.WEBSOCKET: _l("Live in the browser"), Channel.PUSH: _l("Web push"), Channel.EMAIL: _l("E-mail")}
@@ -20,7 +20,7 @@ def _or(default):
     return lambda value: value or default
 
 
-class PreferencesForm(FlaskForm):
+class PreferencesForm(HtmlForm):
     """Fields named `<event>-<channel>`, `<event>-origin` and `<event>-strategy` for every event an employee chooses channels for
     (PREFERENCE_EVENTS: account mails such as a password reset are always sent)."""
 

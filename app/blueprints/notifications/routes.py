@@ -149,14 +149,27 @@ def _settings_page(form, status=200):
 
 
 def _subscription_fields():
-    """endpoint, p256dh and auth from a PushSubscription.toJSON() body (or a form)."""
-    data = request.get_json(silent=True) or {}
-    keys = data.get("keys") or {}
+    """endpoint, p256dh and auth (str or None each) from a PushSubscription.toJSON() body (or a form).
+
+    A body of another shape (a list, a number, `keys` that is no object, values that are no strings) counts as
+    missing those fields, which the subscription service refuses with its message."""
+    data = _json_object(request.get_json(silent=True))
+    keys = _json_object(data.get("keys"))
     return (
-        data.get("endpoint") or request.form.get("endpoint"),
-        keys.get("p256dh") or request.form.get("p256dh"),
-        keys.get("auth") or request.form.get("auth"),
+        _json_text(data.get("endpoint")) or request.form.get("endpoint"),
+        _json_text(keys.get("p256dh")) or request.form.get("p256dh"),
+        _json_text(keys.get("auth")) or request.form.get("auth"),
     )
+
+
+def _json_object(value):
+    """`value` when it is a JSON object (dict), else {}."""
+    return value if isinstance(value, dict) else {}
+
+
+def _json_text(value):
+    """`value` when it is a JSON string, else None."""
+    return value if isinstance(value, str) else None
 
 
 @bp.get("/push/key")

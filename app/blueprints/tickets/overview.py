@@ -9,7 +9,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 
 from app.enums import RESPONSIBLE_STATES, OfferState, Priority, Visibility
 from app.extensions import db
-from app.ids import parse_day, parse_id
+from app.ids import parse_date, parse_id
 from app.models import Offer, Ticket
 from app.services import search
 from app.workflow import FINAL_STATUSES, OPEN_STATUSES, TicketStatus
@@ -85,8 +85,8 @@ class Filters:
             responsible=responsible,
             offers_for_me=args.get("offers") == "me",
             rating=rating,
-            created_from=parse_day(args.get("created_from")),
-            created_to=parse_day(args.get("created_to")),
+            created_from=parse_date(args.get("created_from")),
+            created_to=parse_date(args.get("created_to")),
             q=(args.get("q") or "").strip()[:200],
             sort=sort,
             page=max(1, min(parse_id(args.get("page")) or 1, 100000)),

@@ -5,7 +5,6 @@ refusal lands on the field it names (`show_refusal`), so the messages are the se
 """
 from flask import request
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from flask_wtf.file import MultipleFileField
 from markupsafe import Markup
 from wtforms import (
@@ -20,6 +19,7 @@ from wtforms.widgets import CheckboxInput, DateInput, FileInput, html_params
 
 from app.enums import StepType
 from app.formatting import question_of
+from app.forms import HtmlForm
 from app.services import uploads
 
 
@@ -34,7 +34,7 @@ class MultipleFileInput(FileInput):
         return Markup('<input type="file" name="{}" multiple {}>').format(field.name, html_params(**kwargs))
 
 
-class StepForm(FlaskForm):
+class StepForm(HtmlForm):
     """The answer of one step; `value` carries it unless a subclass says otherwise."""
 
     question_field = "value"
