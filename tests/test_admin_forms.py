@@ -218,6 +218,9 @@ def test_refused_one_click_actions_flash_the_reason_and_go_back(app, admin_clien
     assert created.status_code == 302 and code is not None
     page = admin_client.post(f"/admin/codes/{code.id}/pin", data={"pin": "12a4"}, follow_redirects=True)
     assert "Die PIN muss 4 bis 12 Ziffern haben." in page.get_data(as_text=True) and not code.has_pin
+    for foreign_digits in ("٤٧١١", "４７１１"):  # Arabic-Indic and full-width digits are not what a code user types in
+        page = admin_client.post(f"/admin/codes/{code.id}/pin", data={"pin": foreign_digits}, follow_redirects=True)
+        assert "Die PIN muss 4 bis 12 Ziffern haben." in page.get_data(as_text=True) and not code.has_pin
 
 
 @pytest.mark.parametrize("name", ["Eve\nEvil", "Eve\r\nBcc: x@example.com", "Eve\u202elivE", "Eve\x00", "Eve\u2028Evil"])

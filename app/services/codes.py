@@ -66,7 +66,7 @@ def set_code_pin(code, pin, *, actor):
     """Set a PIN (4 to 12 digits) or remove it (empty); a new PIN logs code users out. Raises ValidationError."""
     require(policy.can_manage_catalog(actor))
     pin = (pin or "").strip()
-    if pin and (not pin.isdigit() or not 4 <= len(pin) <= 12):
+    if pin and (not pin.isascii() or not pin.isdigit() or not 4 <= len(pin) <= 12):  # 0-9 only: "٤٧١١" is no PIN
         raise ValidationError(_("The PIN must have 4 to 12 digits."), field="pin")
     code.set_pin(pin or None)
     if pin:

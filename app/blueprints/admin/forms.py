@@ -369,7 +369,7 @@ class PinForm(AdminForm):
             return
         if not field.data:
             raise checks.ValidationError(_l("Please enter a PIN of 4 to 12 digits."))
-        if not field.data.isdigit() or not 4 <= len(field.data) <= 12:
+        if not field.data.isascii() or not field.data.isdigit() or not 4 <= len(field.data) <= 12:
             raise checks.ValidationError(_l("The PIN must have 4 to 12 digits."))
 
 
