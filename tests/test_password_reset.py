@@ -5,6 +5,7 @@ import time
 
 import pytest
 import sqlalchemy as sa
+from itsdangerous import URLSafeTimedSerializer
 
 from app.enums import Channel, DeliveryStatus, NotificationEvent
 from app.extensions import db
@@ -171,7 +172,7 @@ def test_token_signed_for_someone_else_or_with_an_edited_payload_is_refused(clie
     ben = make_employee(email="ben@example.com")
     forged = password_reset.token_for(ben).split(".")[0] + f".{timestamp}.{signature}"
     assert client.get(password_reset.RESET_PATH + forged).status_code == 404
-    other_salt = password_reset.URLSafeTimedSerializer("test-secret", salt="employee-invitation").dumps({"id": anna.id, "pw": ""})
+    other_salt = URLSafeTimedSerializer("test-secret", salt="employee-invitation").dumps({"id": anna.id, "pw": ""})
     assert client.get(password_reset.RESET_PATH + other_salt).status_code == 404
 
 

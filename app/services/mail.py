@@ -98,19 +98,7 @@ def build_email_confirmation_mail(receiver, link, language, hours):
                    "subject": subject}
         text = render("mail/email_confirmation.txt", **context)
         html = render("mail/email_confirmation.html", **context)
-    message = EmailMessage()
-    try:
-        message["Subject"] = header_text(subject)
-        message["From"] = current_app.config["MAIL_DEFAULT_SENDER"]
-        message["To"] = receiver.email
-    except ValueError as error:
-        raise MailError(f"cannot build the mail headers: {error}"[:300], permanent=True) from None
-    message["Message-ID"] = make_msgid(domain="ticketwerk")
-    message["Auto-Submitted"] = "auto-generated"
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
-    message["Content-Language"] = language  # after the bodies: set_content clears Content-* headers
-    return message
+    return _message(subject, receiver.email, text, html, language)
 
 
 def send(message):

@@ -16,15 +16,13 @@ from flask_babel import gettext as _
 from itsdangerous import (
     BadData,
     SignatureExpired,
-    TimestampSigner,
-    URLSafeTimedSerializer,
 )
 
 from app.enums import AuditKind, Channel, DeliveryStatus, NotificationEvent
 from app.extensions import db
 from app.models import Delivery, Employee, Notification
 from app.models._types import utcnow
-from app.services import accounts, audit
+from app.services import accounts, audit, signed_links
 from app.services.errors import NotFound, ServiceError, ValidationError
 
 SALT = "password-reset"
@@ -43,23 +41,9 @@ def now_seconds():
     return time.time()
 
 
-class _Signer(TimestampSigner):
-    """A timestamp signer on our clock, or on a given issue time (a mail built later keeps its request's time)."""
-
-    def __init__(self, *args, issued_at=None, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.issued_at = issued_at
-
-    def get_timestamp(self):
-        """The issue time when given, else now."""
-        return int(self.issued_at if self.issued_at is not None else now_seconds())
-
-
 def _serializer(issued_at=None):
     """Signs and checks reset tokens with the app secret."""
-    return URLSafeTimedSerializer(
-        current_app.config["SECRET_KEY"], salt=SALT, signer=_Signer, signer_kwargs={"issued_at": issued_at}
-    )
+    return signed_links.serializer(SALT, lambda: now_seconds(), issued_at)
 
 
 def _fingerprint(password_hash):
