@@ -253,10 +253,8 @@ def _send_email(notification, now=None):
 
 def _send_password_reset(notification, now):
     """Send a reset link in the employee's language, signed at the time it was asked for."""
-    from flask import current_app
-
     employee = password_reset.recipient_of(notification)  # still there and due: check_recipient asked just now
-    language = employee.language if employee.language in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+    language = _mail_language(employee.language)
     link = password_reset.reset_url(employee, issued_at=notification.created_at.timestamp())
     try:
         mail.send(mail.build_password_reset_mail(employee, link, language, password_reset.lifetime_minutes()))
@@ -264,12 +262,18 @@ def _send_password_reset(notification, now):
         raise Failure(str(error), error.permanent) from None
 
 
-def _send_email_confirmation(notification):
-    """Send a code user the link that confirms their address, in their language, signed at the time it was left."""
+def _mail_language(language):
+    """`language` when the app speaks it, else the default locale."""
     from flask import current_app
 
+    config = current_app.config
+    return language if language in config["LANGUAGES"] else config["BABEL_DEFAULT_LOCALE"]
+
+
+def _send_email_confirmation(notification):
+    """Send a code user the link that confirms their address, in their language, signed at the time it was left."""
     receiver = notification.receiver  # still the address it was asked for: check_recipient asked just now
-    language = receiver.language if receiver.language in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+    language = _mail_language(receiver.language)
     link = receiver_emails.confirmation_url(receiver, issued_at=notification.created_at.timestamp())
     try:
         mail.send(mail.build_email_confirmation_mail(receiver, link, language, receiver_emails.lifetime_hours()))

@@ -7,7 +7,6 @@ goes through the outbox (a Notification without an in-app reader plus one e-mail
 SMTP server never slows the form down and a failed send is retried like every other mail.
 """
 import hashlib
-import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -23,22 +22,15 @@ from app.extensions import db
 from app.models import Delivery, Employee, Notification
 from app.models._types import utcnow
 from app.services import accounts, audit, signed_links
-from app.services.errors import NotFound, ServiceError, ValidationError
+from app.services.errors import NotFound, ValidationError
 
 SALT = "password-reset"
 RESET_PATH = "/password/reset/"  # the auth blueprint serves RESET_PATH + token; mails are built outside requests
 _STAND_IN_HASH = "scrypt:32768:8:1$stand-in$" + "0" * 128  # signed instead when no employee gets a mail
 
 
-class LinkExpired(ServiceError):
-    """The reset link is older than PASSWORD_RESET_MINUTES."""
-
-    status_code = 410
-
-
-def now_seconds():
-    """Seconds since the epoch (UTC): the clock tokens are signed and checked with; tests move it."""
-    return time.time()
+LinkExpired = signed_links.LinkExpired
+now_seconds = signed_links.now_seconds  # the module's clock: tests move it
 
 
 def _serializer(issued_at=None):

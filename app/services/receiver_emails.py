@@ -9,7 +9,6 @@ confirmed yet"); web push is not affected. An address the same code user already
 counts as confirmed at once.
 """
 import hashlib
-import time
 from datetime import timedelta
 
 import sqlalchemy as sa
@@ -25,22 +24,15 @@ from app.extensions import db
 from app.models import Delivery, Notification, TicketReceiver
 from app.models._types import utcnow
 from app.services import signed_links
-from app.services.errors import NotFound, ServiceError
+from app.services.errors import NotFound
 from app.services.notification_preferences import mail_configured
 
 SALT = "receiver-email"
 CONFIRM_PATH = "/receivers/confirm/"  # the notifications blueprint serves CONFIRM_PATH + token
 
 
-class LinkExpired(ServiceError):
-    """The confirmation link is older than RECEIVER_EMAIL_CONFIRMATION_HOURS."""
-
-    status_code = 410
-
-
-def now_seconds():
-    """Seconds since the epoch (UTC): the clock links are signed and checked with; tests move it."""
-    return time.time()
+LinkExpired = signed_links.LinkExpired
+now_seconds = signed_links.now_seconds  # the module's clock: tests move it
 
 
 def _serializer(issued_at=None):

@@ -1,7 +1,22 @@
 """Links that prove who they were made for and when: itsdangerous' URL-safe timed serializer with the app secret,
 one salt per purpose (password reset, e-mail confirmation), on a clock the caller names (tests move it)."""
+import time
+
 from flask import current_app
 from itsdangerous import TimestampSigner, URLSafeTimedSerializer
+
+from app.services.errors import ServiceError
+
+
+class LinkExpired(ServiceError):
+    """The link is older than its lifetime (410 Gone: it worked once, it no longer does)."""
+
+    status_code = 410
+
+
+def now_seconds():
+    """Seconds since the epoch (UTC): the clock links are signed and checked with; tests move each module's own."""
+    return time.time()
 
 
 class _Signer(TimestampSigner):
