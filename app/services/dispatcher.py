@@ -242,9 +242,7 @@ def _send_email(notification, now=None):
     address, language = _recipient(notification)
     if not address:
         raise Skip("no e-mail address")
-    from flask import current_app
-
-    language = language if language in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+    language = _mail_language(language)
     try:
         mail.send(mail.build_notification_mail(notification, address, language))
     except mail.MailError as error:
@@ -263,7 +261,7 @@ def _send_password_reset(notification, now):
 
 
 def _mail_language(language):
-    """`language` when the app speaks it, else the default locale."""
+    """`language` when the app speaks it, else the default locale (for mails and push texts)."""
     from flask import current_app
 
     config = current_app.config
@@ -283,14 +281,13 @@ def _send_email_confirmation(notification):
 
 def _send_push(notification):
     """Send to every subscribed browser; a gone subscription is removed; one success is enough."""
-    from flask import current_app
     from flask_babel import force_locale
 
     subscriptions = push.subscriptions_for(employee_id=notification.employee_id, receiver_id=notification.receiver_id)
     if not subscriptions:
         raise Skip("no browser subscribed to push")
     _, language = _recipient(notification)
-    language = language if language in current_app.config["LANGUAGES"] else current_app.config["BABEL_DEFAULT_LOCALE"]
+    language = _mail_language(language)
     with force_locale(language):
         info = describe(notification)
     payload = {
