@@ -243,10 +243,7 @@ def _send_email(notification, now=None):
     if not address:
         raise Skip("no e-mail address")
     language = _mail_language(language)
-    try:
-        mail.send(mail.build_notification_mail(notification, address, language))
-    except mail.MailError as error:
-        raise Failure(str(error), error.permanent) from None
+    _send_mail(lambda: mail.build_notification_mail(notification, address, language))
 
 
 def _send_password_reset(notification, now):
@@ -254,8 +251,13 @@ def _send_password_reset(notification, now):
     employee = password_reset.recipient_of(notification)  # still there and due: check_recipient asked just now
     language = _mail_language(employee.language)
     link = password_reset.reset_url(employee, issued_at=notification.created_at.timestamp())
+    _send_mail(lambda: mail.build_password_reset_mail(employee, link, language, password_reset.lifetime_minutes()))
+
+
+def _send_mail(build):
+    """Build the message with `build()` and send it; Failure (permanent or not, as the MailError says) on trouble."""
     try:
-        mail.send(mail.build_password_reset_mail(employee, link, language, password_reset.lifetime_minutes()))
+        mail.send(build())
     except mail.MailError as error:
         raise Failure(str(error), error.permanent) from None
 
@@ -273,10 +275,7 @@ def _send_email_confirmation(notification):
     receiver = notification.receiver  # still the address it was asked for: check_recipient asked just now
     language = _mail_language(receiver.language)
     link = receiver_emails.confirmation_url(receiver, issued_at=notification.created_at.timestamp())
-    try:
-        mail.send(mail.build_email_confirmation_mail(receiver, link, language, receiver_emails.lifetime_hours()))
-    except mail.MailError as error:
-        raise Failure(str(error), error.permanent) from None
+    _send_mail(lambda: mail.build_email_confirmation_mail(receiver, link, language, receiver_emails.lifetime_hours()))
 
 
 def _send_push(notification):
