@@ -12,7 +12,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 
-from app import policy
+from app import policy, time_zones
 from app.enums import Channel, DeliveryStatus, NotificationEvent
 from app.extensions import db
 from app.models import Delivery
@@ -208,8 +208,15 @@ def check_recipient(notification, now=None, channel=None):
 
 
 def send(delivery, now):
-    """Send one delivery on its channel; raise Skip or Failure when that does not work."""
+    """Send one delivery on its channel, its times in the recipient's zone (an employee's own, else the
+    organisation's); raise Skip or Failure when that does not work."""
     notification = delivery.notification
+    with time_zones.force_timezone(time_zones.zone_of(notification.employee)):
+        _send_on_channel(delivery, notification, now)
+
+
+def _send_on_channel(delivery, notification, now):
+    """Send one delivery of `notification` on its channel (Skip or Failure when that does not work)."""
     if delivery.channel == Channel.WEBSOCKET:
         if notification.employee is None:
             raise Skip("no live browser for code users")

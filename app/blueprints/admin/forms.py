@@ -26,7 +26,7 @@ from wtforms import validators as checks
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app import labels
+from app import labels, time_zones
 from app.enums import ButtonTarget, GroupKind, Role
 from app.extensions import db
 from app.forms import HtmlForm
@@ -479,6 +479,11 @@ class OrganisationForm(AdminForm):
         choices=options((r.name, labels.ROLE[r]) for r in Role),
         description=_l("Employees of these roles set up an authenticator app at their next sign-in before they can "
                        "use anything else."))
+    time_zone = SelectField(
+        _l("Time zone"), default=time_zones.DEFAULT_ZONE, validate_choice=False,
+        choices=options((name, name) for name in time_zones.zone_names()),
+        description=_l("Times on every page, in e-mails and exports are shown in this zone. Employees may choose "
+                       "their own in their account."))
 
 
 class TwoFactorSetupForm(AdminForm):
@@ -503,10 +508,17 @@ class TwoFactorOffForm(AdminForm):
 
 
 class OwnAccountForm(AdminForm):
-    """The employee's own name and interface language."""
+    """The employee's own name, interface language and time zone."""
 
     name = StringField(_l("Name"), filters=[strip], validators=_employee_name(), render_kw={"autocomplete": "name"})
     language = SelectField(_l("Language"), choices=options(LANGUAGES), default="de", validate_choice=False)
+    time_zone = SelectField(_l("Time zone"), default="", validate_choice=False,
+                            description=_l("Every time is shown to you in this zone."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        same = _("As the organisation (%(zone)s)", zone=time_zones.organisation_zone())
+        self.time_zone.choices = options([("", same), *((name, name) for name in time_zones.zone_names())])
 
 
 class OwnPasswordForm(AdminForm):
