@@ -44,7 +44,9 @@ def organisation_zone():
 def zone_of(person):
     """The zone name `person` reads times in: an employee's own choice, else the organisation's (code users,
     code-user receivers and nobody included)."""
-    own = getattr(person, "time_zone", None) if getattr(person, "is_employee", False) else None
+    from app import policy
+
+    own = person.time_zone if person is not None and policy.is_employee(person) else None
     return own if own and is_zone(own) else organisation_zone()
 
 

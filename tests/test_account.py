@@ -20,7 +20,7 @@ def test_the_account_page_shows_every_part_and_the_header_links_to_it(app, clien
                  "account-time-zone"):
         assert f'data-testid="{hook}"' in html, hook
     assert "Anna Berg" in html and 'data-enabled="false"' in html and 'href="/settings/notifications"' in html
-    assert 'name="time_zone"' in html and "As the organisation (Europe/Berlin)" in html
+    assert 'name="time_zone"' in html and "Wie die Organisation (Europe/Berlin)" in html
     for path in ("/", "/tickets", "/settings/notifications", "/account/two-factor"):
         assert b'data-testid="nav-account"' in client.get(path).data, path
 
