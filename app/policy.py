@@ -295,6 +295,11 @@ def can_read_audit_log(actor):
     return is_admin(actor)
 
 
+def can_view_reports(actor):
+    """Reports (tickets created and closed, backlog, response times, ratings): moderators and administrators."""
+    return is_moderator(actor)
+
+
 def can_use_back_office(actor):
     """The staff area is for employees."""
     return is_employee(actor)

@@ -24,7 +24,7 @@ from app.models import (
     Organisation,
     VideoSession,
 )
-from app.services import notifications, search, uploads
+from app.services import notifications, reports, search, uploads
 from app.services.errors import (
     ConflictError,
     NotFound,
@@ -143,6 +143,8 @@ def _write(ticket, message, *, actor, attachments=()):
     try:
         db.session.flush()  # the search document reads the message back
         search.reindex_ticket(ticket.id, commit=False)  # in the message's transaction: stored means indexed
+        if policy.is_employee(actor):  # a staff message may be the ticket's first response
+            reports.sync_ticket(ticket)
         db.session.commit()
     except Exception:
         _discard(attachments)

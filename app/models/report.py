@@ -1,0 +1,59 @@
+"""Report data kept on write: one facts row per submitted ticket and daily counts per local day.
+
+Both are derived from tickets, events, messages, updates and ratings (app/services/reports.py keeps them current
+and rebuilds them); reports read only these tables, so they answer quickly at any number of tickets.
+"""
+import sqlalchemy as sa
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.extensions import db
+from app.models._types import UTCDateTime
+
+
+class ReportTicketFacts(db.Model):
+    """What reports need of one submitted ticket: its dimensions, local days and durations (seconds)."""
+
+    __tablename__ = "report_ticket_facts"
+    __table_args__ = (
+        sa.Index("ix_report_ticket_facts_created_day", "created_day", "template_id", "customer_id", "group_id"),
+        sa.Index("ix_report_ticket_facts_rated_day", "rated_day", "rating_score"),
+        sa.Index("ix_report_ticket_facts_status_created", "status", "created_at"),
+        sa.Index("ix_report_ticket_facts_device_created", "device_id", "created_day"),
+    )
+
+    ticket_id: Mapped[int] = mapped_column(sa.ForeignKey("tickets.id", ondelete="CASCADE"), primary_key=True)
+    template_id: Mapped[int] = mapped_column()
+    customer_id: Mapped[int | None] = mapped_column()
+    group_id: Mapped[int | None] = mapped_column()  # the fleet group the ticket was offered to
+    device_id: Mapped[int] = mapped_column()
+    status: Mapped[str] = mapped_column(sa.String(20))  # TicketStatus name
+    created_at: Mapped[object] = mapped_column(UTCDateTime)
+    created_day: Mapped[object] = mapped_column(sa.Date)  # local day in the organisation's zone
+    closed_day: Mapped[object | None] = mapped_column(sa.Date)
+    rated_day: Mapped[object | None] = mapped_column(sa.Date)
+    rating_score: Mapped[int | None] = mapped_column()
+    first_response_s: Mapped[int | None] = mapped_column()
+    assignment_s: Mapped[int | None] = mapped_column()
+    resolution_s: Mapped[int | None] = mapped_column()
+
+
+class ReportDay(db.Model):
+    """Tickets created, closed and rated on one local day for one template, customer and fleet group (0: none)."""
+
+    __tablename__ = "report_days"
+    __table_args__ = (sa.UniqueConstraint("day", "template_id", "customer_id", "group_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[object] = mapped_column(sa.Date)
+    template_id: Mapped[int] = mapped_column()
+    customer_id: Mapped[int] = mapped_column(default=0)
+    group_id: Mapped[int] = mapped_column(default=0)
+    created: Mapped[int] = mapped_column(default=0)
+    closed: Mapped[int] = mapped_column(default=0)
+    rated: Mapped[int] = mapped_column(default=0)
+    rating_sum: Mapped[int] = mapped_column(default=0)
+    rating_1: Mapped[int] = mapped_column(default=0)
+    rating_2: Mapped[int] = mapped_column(default=0)
+    rating_3: Mapped[int] = mapped_column(default=0)
+    rating_4: Mapped[int] = mapped_column(default=0)
+    rating_5: Mapped[int] = mapped_column(default=0)

@@ -1,0 +1,238 @@
+"""Report data kept current on write: per-ticket facts and daily counts (app/models/report.py).
+
+Every write to a ticket goes through `ticket_changes.commit_ticket` (and the messenger's own commit); both call
+`sync_ticket` just before committing, in the same transaction. `sync_ticket` recomputes the ticket's facts from
+its raw rows and moves the daily counts by the difference between the old and the new facts, so a reopened,
+re-closed or re-rated ticket is counted where it stands now. `rebuild` recomputes everything from the raw rows
+(`flask --app wsgi reports rebuild`; after bulk imports and after the organisation's zone changed).
+
+Definitions (the figures the reports show; tests/test_reports.py recomputes them from raw rows):
+- created: the ticket's `created_at` (its submission), on the local day of the organisation's zone.
+- closed: the ticket's current `closed_at` (CLOSED or CANCELLED; a reopened ticket is not closed).
+- first response: the earliest of a staff message, a staff update, an offer accepted or an assignment, or a status
+  change by an employee; assignment: the earliest offer accepted or assignment, or the first move out of OPEN to
+  ASSIGNED, IN_PROGRESS or DONE; resolution: the first move to DONE (else `done_at`). Seconds after `created_at`,
+  never negative.
+- rating: the ticket's `rating_score` (the latest rating counts), on the local day of its latest rating (tickets
+  rated before rating history existed: of `closed_at`).
+"""
+from collections import Counter
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from zoneinfo import ZoneInfo
+
+from app import time_zones
+from app.enums import GroupKind
+from app.extensions import db
+from app.models import Flow, Group, Message, Rating, ReportDay, ReportTicketFacts, Ticket, TicketEvent, Update
+from app.workflow import TicketStatus
+
+REBUILD_CHUNK = 5000  # tickets per batch of `rebuild`
+DAY_COUNTS = ("created", "closed", "rated", "rating_sum", "rating_1", "rating_2", "rating_3", "rating_4", "rating_5")
+FACT_COLUMNS = tuple(column.name for column in ReportTicketFacts.__table__.columns)
+RESPONSE_STATES = ("ACCEPTED", "ASSIGNED")
+LEFT_OPEN = ("ASSIGNED", "IN_PROGRESS", "DONE")
+
+
+def report_zone():
+    """The zone whose local days the report data counts in: the organisation's (an IANA name)."""
+    return time_zones.organisation_zone()
+
+
+def _fleet_groups():
+    """({flow id: fleet group id}, {template id: default fleet group id}): two small queries."""
+    by_flow = dict(db.session.execute(sa.select(Flow.id, Flow.fleet_group_id)).all())
+    by_template = {}
+    rows = db.session.execute(
+        sa.select(Group.template_id, Group.id).where(Group.kind == GroupKind.FLEET).order_by(Group.position, Group.id)
+    )
+    for template_id, group_id in rows:
+        by_template.setdefault(template_id, group_id)
+    return by_flow, by_template
+
+
+def compute_facts(first_id, last_id, zone_name=None):
+    """Facts rows (dicts with FACT_COLUMNS) of the submitted tickets with ids `first_id`..`last_id` (both included),
+    from the raw rows as they are in the session now (flushed). A handful of grouped queries per call."""
+    zone = ZoneInfo(zone_name or report_zone())
+    in_range = lambda column: column.between(first_id, last_id)  # noqa: E731 - one-line filter
+    tickets = db.session.execute(
+        sa.select(
+            Ticket.id, Ticket.template_id, Ticket.customer_id, Ticket.device_id, Ticket.flow_id, Ticket.status,
+            Ticket.created_at, Ticket.closed_at, Ticket.done_at, Ticket.rating_score,
+        ).where(in_range(Ticket.id), Ticket.status != TicketStatus.DRAFT)
+    ).all()
+    if not tickets:
+        return []
+
+    def earliest(model, *conditions):
+        """{ticket id: earliest created_at of `model` rows matching `conditions`}."""
+        query = sa.select(model.ticket_id, sa.func.min(model.created_at)).where(in_range(model.ticket_id), *conditions)
+        return dict(db.session.execute(query.group_by(model.ticket_id)).all())
+
+    staff_message = earliest(Message, Message.author_employee_id.is_not(None))
+    staff_update = earliest(Update, Update.author_employee_id.is_not(None))
+    accepted = earliest(
+        TicketEvent, TicketEvent.kind.in_(("offer", "assignment")), TicketEvent.after.in_(RESPONSE_STATES)
+    )
+    staff_status = earliest(TicketEvent, TicketEvent.kind == "status", TicketEvent.actor_employee_id.is_not(None))
+    left_open = earliest(
+        TicketEvent, TicketEvent.kind == "status", TicketEvent.before == "OPEN", TicketEvent.after.in_(LEFT_OPEN)
+    )
+    done = earliest(TicketEvent, TicketEvent.kind == "status", TicketEvent.after == "DONE")
+    rated = _latest_ratings(in_range)
+    by_flow, by_template = _fleet_groups()
+    facts = []
+    for row in tickets:
+        created = row.created_at
+        first_response = _first(staff_message, staff_update, accepted, staff_status, key=row.id)
+        assignment = _first(accepted, left_open, key=row.id)
+        resolution = done.get(row.id) or row.done_at
+        rated_at = (rated.get(row.id) or row.closed_at) if row.rating_score else None
+        facts.append(
+            {
+                "ticket_id": row.id,
+                "template_id": row.template_id,
+                "customer_id": row.customer_id,
+                "group_id": by_flow.get(row.flow_id) or by_template.get(row.template_id),
+                "device_id": row.device_id,
+                "status": row.status.name,
+                "created_at": created,
+                "created_day": created.astimezone(zone).date(),
+                "closed_day": row.closed_at.astimezone(zone).date() if row.closed_at else None,
+                "rated_day": rated_at.astimezone(zone).date() if rated_at else None,
+                "rating_score": row.rating_score if rated_at else None,
+                "first_response_s": _seconds(created, first_response),
+                "assignment_s": _seconds(created, assignment),
+                "resolution_s": _seconds(created, resolution),
+            }
+        )
+    return facts
+
+
+def _latest_ratings(in_range):
+    """{ticket id: created_at of its latest rating}."""
+    query = sa.select(Rating.ticket_id, sa.func.max(Rating.created_at)).where(in_range(Rating.ticket_id))
+    return dict(db.session.execute(query.group_by(Rating.ticket_id)).all())
+
+
+def _first(*sources, key):
+    """The earliest time any of `sources` ({ticket id: time}) holds for `key`, or None."""
+    times = [source[key] for source in sources if source.get(key) is not None]
+    return min(times) if times else None
+
+
+def _seconds(start, end):
+    """Whole seconds from `start` to `end` (never negative), None without `end`."""
+    if end is None:
+        return None
+    return max(0, int((end - start).total_seconds()))
+
+
+def day_contributions(facts):
+    """Counter {(day, template id, customer id or 0, group id or 0, count name): n} one facts row adds to the
+    daily counts."""
+    counts = Counter()
+    if not facts:
+        return counts
+    key = (facts["template_id"], facts["customer_id"] or 0, facts["group_id"] or 0)
+    counts[(facts["created_day"], *key, "created")] += 1
+    if facts["closed_day"] is not None:
+        counts[(facts["closed_day"], *key, "closed")] += 1
+    score = facts["rating_score"]
+    if facts["rated_day"] is not None and score:
+        for name, value in (("rated", 1), ("rating_sum", score), (f"rating_{score}", 1)):
+            counts[(facts["rated_day"], *key, name)] += value
+    return counts
+
+
+def _stored_facts(ticket_id):
+    """The stored facts row of a ticket as a dict, or None."""
+    row = db.session.execute(
+        sa.select(ReportTicketFacts.__table__).where(ReportTicketFacts.ticket_id == ticket_id)
+    ).mappings().first()
+    return dict(row) if row else None
+
+
+def _apply_day_deltas(deltas):
+    """Add `deltas` (a Counter as `day_contributions` makes, possibly negative) to the daily rows: one upsert per
+    touched (day, template, customer, group); concurrent writers add, never overwrite."""
+    table = ReportDay.__table__
+    grouped = {}
+    for (day, template_id, customer_id, group_id, name), value in deltas.items():
+        if value:
+            grouped.setdefault((day, template_id, customer_id, group_id), {})[name] = value
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for (day, template_id, customer_id, group_id), values in grouped.items():
+        row = {name: 0 for name in DAY_COUNTS} | values
+        statement = insert(table).values(
+            day=day, template_id=template_id, customer_id=customer_id, group_id=group_id, **row
+        )
+        statement = statement.on_conflict_do_update(
+            index_elements=["day", "template_id", "customer_id", "group_id"],
+            set_={name: table.c[name] + statement.excluded[name] for name in values},
+        )
+        db.session.execute(statement)
+
+
+def sync_ticket(ticket):
+    """Bring the ticket's facts and the daily counts up to date in the session (no commit).
+
+    Called by the services just before they commit a ticket change; drafts cost nothing. Flushes the session first
+    so the ticket's new events, messages and ratings are read back."""
+    if ticket.status == TicketStatus.DRAFT or ticket.id is None:
+        return
+    db.session.flush()
+    new = next(iter(compute_facts(ticket.id, ticket.id)), None)
+    old = _stored_facts(ticket.id)
+    if new == old:
+        return
+    deltas = day_contributions(new)
+    deltas.subtract(day_contributions(old))
+    _apply_day_deltas(deltas)
+    table = ReportTicketFacts.__table__
+    if old is None:
+        db.session.execute(sa.insert(table).values(**new))
+    else:
+        db.session.execute(sa.update(table).where(table.c.ticket_id == ticket.id).values(**new))
+
+
+def forget_ticket(ticket_id):
+    """Take a ticket about to be deleted out of the daily counts and drop its facts (no commit)."""
+    old = _stored_facts(ticket_id)
+    if old is None:
+        return
+    deltas = Counter()
+    deltas.subtract(day_contributions(old))
+    _apply_day_deltas(deltas)
+    db.session.execute(sa.delete(ReportTicketFacts.__table__).where(ReportTicketFacts.ticket_id == ticket_id))
+
+
+def rebuild(*, chunk=REBUILD_CHUNK):
+    """Recompute all report data from the raw rows and commit; returns the number of tickets counted.
+
+    Runs in batches of `chunk` ticket ids (bounded memory); at 100,000 tickets it takes some seconds."""
+    db.session.execute(sa.delete(ReportTicketFacts.__table__))
+    db.session.execute(sa.delete(ReportDay.__table__))
+    first, last = db.session.execute(sa.select(sa.func.min(Ticket.id), sa.func.max(Ticket.id))).one()
+    zone_name = report_zone()
+    days = Counter()
+    counted = 0
+    for start in range(first or 0, (last or -1) + 1, chunk):
+        facts = compute_facts(start, start + chunk - 1, zone_name)
+        if facts:
+            db.session.execute(sa.insert(ReportTicketFacts.__table__), facts)
+        for row in facts:
+            days.update(day_contributions(row))
+        counted += len(facts)
+    rows = {}
+    for (day, template_id, customer_id, group_id, name), value in days.items():
+        key = (day, template_id, customer_id, group_id)
+        rows.setdefault(key, {"day": day, "template_id": template_id, "customer_id": customer_id,
+                              "group_id": group_id} | {count: 0 for count in DAY_COUNTS})[name] = value
+    if rows:
+        db.session.execute(sa.insert(ReportDay.__table__), list(rows.values()))
+    db.session.commit()
+    return counted

@@ -1,0 +1,75 @@
+"""Report data kept on write: per-ticket facts and daily counts per local day
+
+Revision ID: 0015
+Revises: 0008
+Create Date: 2026-11-30 05:00:00
+
+The tables start empty; `flask --app wsgi reports rebuild` fills them from the existing tickets (the services keep
+them current from then on).
+"""
+import sqlalchemy as sa
+from alembic import op
+
+import app.models._types
+
+# revision identifiers, used by Alembic.
+revision = "0015"
+down_revision = "0008"
+branch_labels = None
+depends_on = None
+
+
+def upgrade():
+    op.create_table(
+        "report_ticket_facts",
+        sa.Column("ticket_id", sa.Integer(), nullable=False),
+        sa.Column("template_id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=True),
+        sa.Column("group_id", sa.Integer(), nullable=True),
+        sa.Column("device_id", sa.Integer(), nullable=False),
+        sa.Column("status", sa.String(length=20), nullable=False),
+        sa.Column("created_at", app.models._types.UTCDateTime(timezone=True), nullable=False),
+        sa.Column("created_day", sa.Date(), nullable=False),
+        sa.Column("closed_day", sa.Date(), nullable=True),
+        sa.Column("rated_day", sa.Date(), nullable=True),
+        sa.Column("rating_score", sa.Integer(), nullable=True),
+        sa.Column("first_response_s", sa.Integer(), nullable=True),
+        sa.Column("assignment_s", sa.Integer(), nullable=True),
+        sa.Column("resolution_s", sa.Integer(), nullable=True),
+        sa.ForeignKeyConstraint(
+            ["ticket_id"], ["tickets.id"], name=op.f("fk_report_ticket_facts_ticket_id_tickets"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("ticket_id", name=op.f("pk_report_ticket_facts")),
+    )
+    op.create_index(
+        "ix_report_ticket_facts_created_day", "report_ticket_facts",
+        ["created_day", "template_id", "customer_id", "group_id"],
+    )
+    op.create_index("ix_report_ticket_facts_rated_day", "report_ticket_facts", ["rated_day", "rating_score"])
+    op.create_index("ix_report_ticket_facts_status_created", "report_ticket_facts", ["status", "created_at"])
+    op.create_index("ix_report_ticket_facts_device_created", "report_ticket_facts", ["device_id", "created_day"])
+    op.create_table(
+        "report_days",
+        sa.Column("id", sa.Integer(), nullable=False),
+        sa.Column("day", sa.Date(), nullable=False),
+        sa.Column("template_id", sa.Integer(), nullable=False),
+        sa.Column("customer_id", sa.Integer(), nullable=False),
+        sa.Column("group_id", sa.Integer(), nullable=False),
+        *[
+            sa.Column(name, sa.Integer(), nullable=False)
+            for name in ("created", "closed", "rated", "rating_sum", "rating_1", "rating_2", "rating_3", "rating_4", "rating_5")
+        ],
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_report_days")),
+        sa.UniqueConstraint(
+            "day", "template_id", "customer_id", "group_id", name=op.f("uq_report_days_day_template_id_customer_id_group_id")
+        ),
+    )
+
+
+def downgrade():
+    op.drop_table("report_days")
+    op.drop_index("ix_report_ticket_facts_device_created", table_name="report_ticket_facts")
+    op.drop_index("ix_report_ticket_facts_status_created", table_name="report_ticket_facts")
+    op.drop_index("ix_report_ticket_facts_rated_day", table_name="report_ticket_facts")
+    op.drop_index("ix_report_ticket_facts_created_day", table_name="report_ticket_facts")
+    op.drop_table("report_ticket_facts")
