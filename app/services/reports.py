@@ -17,15 +17,25 @@ Definitions (the figures the reports show; tests/test_reports.py recomputes them
   rated before rating history existed: of `closed_at`).
 """
 from collections import Counter
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
-from zoneinfo import ZoneInfo
 
 from app import time_zones
 from app.enums import GroupKind
 from app.extensions import db
-from app.models import Flow, Group, Message, Rating, ReportDay, ReportTicketFacts, Ticket, TicketEvent, Update
+from app.models import (
+    Flow,
+    Group,
+    Message,
+    Rating,
+    ReportDay,
+    ReportTicketFacts,
+    Ticket,
+    TicketEvent,
+    Update,
+)
 from app.workflow import TicketStatus
 
 REBUILD_CHUNK = 5000  # tickets per batch of `rebuild`
@@ -56,7 +66,7 @@ def compute_facts(first_id, last_id, zone_name=None):
     """Facts rows (dicts with FACT_COLUMNS) of the submitted tickets with ids `first_id`..`last_id` (both included),
     from the raw rows as they are in the session now (flushed). A handful of grouped queries per call."""
     zone = ZoneInfo(zone_name or report_zone())
-    in_range = lambda column: column.between(first_id, last_id)  # noqa: E731 - one-line filter
+    in_range = lambda column: column.between(first_id, last_id)
     tickets = db.session.execute(
         sa.select(
             Ticket.id, Ticket.template_id, Ticket.customer_id, Ticket.device_id, Ticket.flow_id, Ticket.status,
