@@ -1,0 +1,442 @@
+"""The figures of the reports, read from the report tables only (app/models/report.py), never from tickets.
+
+Days are local days of the organisation's zone (the zone the report data counts in). Every figure is a `Chart`
+or `Table`: the same rows feed the chart, its table view and its CSV export.
+"""
+import math
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+
+import sqlalchemy as sa
+from flask_babel import gettext as _
+
+from app import labels, time_zones
+from app.enums import GroupKind, OfferState
+from app.extensions import db
+from app.ids import parse_date, parse_id
+from app.models import (
+    Customer,
+    Device,
+    Employee,
+    Group,
+    Offer,
+    Rating,
+    ReportDay,
+    ReportTicketFacts,
+    Template,
+)
+from app.models._types import utcnow
+from app.services.reports import report_zone
+from app.workflow import TicketStatus
+
+DEFAULT_DAYS = 30  # the range shown first: the last 30 local days, today included
+MAX_DAYS = 3700  # about ten years; longer ranges are cut to this
+PERIODS = ("day", "week", "month")
+AGE_BUCKETS = ((1, "< 1 day"), (3, "1–3 days"), (7, "3–7 days"), (30, "7–30 days"), (None, "> 30 days"))
+BACKLOG_STATUSES = (TicketStatus.OPEN, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS)
+DURATIONS = ("first_response_s", "assignment_s", "resolution_s")
+TOP_DEVICES = 10
+LATEST_COMMENTS = 5
+
+
+@dataclass
+class ReportFilters:
+    """What the reader filters by: local days `start`..`end` (both included), template, customer, fleet group and
+    the period the time series counts in ("day", "week" or "month")."""
+
+    start: date
+    end: date
+    template_id: int | None = None
+    customer_id: int | None = None
+    group_id: int | None = None
+    period: str = "day"
+
+    @classmethod
+    def from_args(cls, args, today=None):
+        """Read the filters from request.args; what does not fit falls back to the defaults (never an error)."""
+        today = today or time_zones.local_today(report_zone())
+        end = parse_date(args.get("end")) or today
+        start = parse_date(args.get("start")) or end - timedelta(days=DEFAULT_DAYS - 1)
+        if start > end:
+            start, end = end, start
+        start = max(start, end - timedelta(days=MAX_DAYS - 1))
+        period = args.get("period")
+        return cls(
+            start=start,
+            end=end,
+            template_id=parse_id(args.get("template")),
+            customer_id=parse_id(args.get("customer")),
+            group_id=parse_id(args.get("group")),
+            period=period if period in PERIODS else "day",
+        )
+
+    def to_args(self):
+        """The URL query for these filters, leaving empty ones out."""
+        values = {
+            "start": self.start.isoformat(), "end": self.end.isoformat(), "template": self.template_id,
+            "customer": self.customer_id, "group": self.group_id, "period": self.period,
+        }
+        return {key: value for key, value in values.items() if value not in ("", None)}
+
+    def dimensions(self, table):
+        """WHERE conditions for the template, customer and group filters on `table` (facts or daily rows)."""
+        conditions = []
+        for name in ("template_id", "customer_id", "group_id"):
+            value = getattr(self, name)
+            if value is not None:
+                conditions.append(table.c[name] == value)
+        return conditions
+
+
+@dataclass
+class Chart:
+    """One figure: `labels` along the axis and `series` [(name, values)]; `kind` is "line" or "bar"; `unit` names
+    the values (tickets, hours, ratings). `table_head` is the first column's heading."""
+
+    name: str
+    title: str
+    kind: str
+    labels: list
+    series: list
+    unit: str
+    table_head: str
+    stacked: bool = False
+    horizontal: bool = False
+    note: str = ""
+    table_only: list = field(default_factory=list)  # [(name, values)] shown in the table and CSV, not drawn
+
+    @property
+    def headers(self):
+        """Column headings of the table view and the CSV."""
+        return [self.table_head, *[name for name, _values in [*self.series, *self.table_only]]]
+
+    @property
+    def rows(self):
+        """One row per label: the label and each series' value."""
+        columns = [values for _name, values in [*self.series, *self.table_only]]
+        return [[label, *[values[index] for values in columns]] for index, label in enumerate(self.labels)]
+
+    @property
+    def is_empty(self):
+        """No value above zero: the chart would show nothing."""
+        return not any(value for _name, values in self.series for value in values if value)
+
+    def spec(self):
+        """What app/static/js/reports.js draws: JSON-able, read from the canvas' data-chart attribute."""
+        return {
+            "kind": self.kind, "labels": [str(label) for label in self.labels], "stacked": self.stacked,
+            "horizontal": self.horizontal, "unit": self.unit,
+            "series": [{"name": str(name), "values": values} for name, values in self.series],
+        }
+
+
+@dataclass
+class Table:
+    """A figure shown as a table only (ratings per template, device, ...): `headers` and `rows`."""
+
+    name: str
+    title: str
+    headers: list
+    rows: list = field(default_factory=list)
+
+
+def percentile(values, fraction):
+    """Nearest-rank percentile of `values` (numbers): the smallest value with at least `fraction` of all values at or
+    below it; None for no values. The median is percentile(values, 0.5)."""
+    ordered = sorted(values)
+    if not ordered:
+        return None
+    return ordered[max(0, math.ceil(fraction * len(ordered)) - 1)]
+
+
+def period_start(day, period):
+    """The first day of the period (day, ISO week from Monday, month) `day` lies in."""
+    if period == "week":
+        return day - timedelta(days=day.weekday())
+    if period == "month":
+        return day.replace(day=1)
+    return day
+
+
+def period_label(start, period):
+    """How a period is named on the axis: 2026-11-30, 2026-W49 or 2026-11."""
+    if period == "week":
+        year, week, _weekday = start.isocalendar()
+        return f"{year}-W{week:02d}"
+    if period == "month":
+        return f"{start.year}-{start.month:02d}"
+    return start.isoformat()
+
+
+def periods(filters):
+    """The period starts from the filter's first to its last day, in order."""
+    starts, day = [], period_start(filters.start, filters.period)
+    while day <= filters.end:
+        starts.append(day)
+        if filters.period == "month":
+            day = (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+        else:
+            day += timedelta(days=7 if filters.period == "week" else 1)
+    return starts
+
+
+def created_closed(filters):
+    """Chart: tickets created and closed per period (daily rows summed)."""
+    table = ReportDay.__table__
+    rows = db.session.execute(
+        sa.select(table.c.day, sa.func.sum(table.c.created), sa.func.sum(table.c.closed))
+        .where(table.c.day.between(filters.start, filters.end), *filters.dimensions(table))
+        .group_by(table.c.day)
+    ).all()
+    starts = periods(filters)
+    index = {start: position for position, start in enumerate(starts)}
+    created, closed = [0] * len(starts), [0] * len(starts)
+    for day, made, finished in rows:
+        position = index[period_start(day, filters.period)]
+        created[position] += int(made or 0)
+        closed[position] += int(finished or 0)
+    return Chart(
+        "created-closed", _("Tickets created and closed"), "line",
+        [period_label(start, filters.period) for start in starts],
+        [(_("Tickets created"), created), (_("Tickets closed"), closed)], _("Tickets"), _("Period"),
+    )
+
+
+def backlog(filters, now=None):
+    """Chart: open tickets now by status and age (time since creation); the date range does not apply."""
+    now = now or utcnow()
+    table = ReportTicketFacts.__table__
+    bucket = sa.case(
+        *[(table.c.created_at >= now - timedelta(days=days), position)
+          for position, (days, _label) in enumerate(AGE_BUCKETS) if days is not None],
+        else_=len(AGE_BUCKETS) - 1,
+    )
+    rows = db.session.execute(
+        sa.select(table.c.status, bucket, sa.func.count())
+        .where(table.c.status.in_([status.name for status in BACKLOG_STATUSES]), *filters.dimensions(table))
+        .group_by(table.c.status, bucket)
+    ).all()
+    counts = {status.name: [0] * len(AGE_BUCKETS) for status in BACKLOG_STATUSES}
+    for status, position, count in rows:
+        counts[status][position] = count
+    age_labels = {
+        "< 1 day": _("< 1 day"), "1–3 days": _("1–3 days"), "3–7 days": _("3–7 days"),
+        "7–30 days": _("7–30 days"), "> 30 days": _("> 30 days"),
+    }
+    return Chart(
+        "backlog", _("Backlog by status and age"), "bar", [age_labels[label] for _days, label in AGE_BUCKETS],
+        [(str(labels.STATUS[status]), counts[status.name]) for status in BACKLOG_STATUSES], _("Tickets"), _("Age"),
+        stacked=True, note=_("Open tickets now; the date range does not apply."),
+    )
+
+
+def durations(filters):
+    """Chart: median and 90th percentile (hours) of first response, assignment and resolution of the tickets
+    created in the range; the table also gives how many tickets each figure counts."""
+    table = ReportTicketFacts.__table__
+    rows = db.session.execute(
+        sa.select(*[table.c[name] for name in DURATIONS])
+        .where(table.c.created_day.between(filters.start, filters.end), *filters.dimensions(table))
+    ).all()
+    columns = [[row[index] for row in rows if row[index] is not None] for index in range(len(DURATIONS))]
+    hours = lambda seconds: None if seconds is None else round(seconds / 3600, 1)
+    chart = Chart(
+        "durations", _("Response, assignment and resolution times"), "bar",
+        [_("First response"), _("Assignment"), _("Resolution")],
+        [
+            (_("Median (hours)"), [hours(percentile(values, 0.5)) for values in columns]),
+            (_("90th percentile (hours)"), [hours(percentile(values, 0.9)) for values in columns]),
+        ],
+        _("Hours"), _("Time to"), note=_("Tickets created in the range; hours since creation."),
+        table_only=[(_("Tickets counted"), [len(values) for values in columns])],
+    )
+    return chart
+
+
+def rating_distribution(filters):
+    """Chart: how many ratings of each score (1–5) were given in the range."""
+    table = ReportDay.__table__
+    sums = db.session.execute(
+        sa.select(*[sa.func.sum(table.c[f"rating_{score}"]) for score in range(1, 6)])
+        .where(table.c.day.between(filters.start, filters.end), *filters.dimensions(table))
+    ).one()
+    return Chart(
+        "rating-distribution", _("Ratings"), "bar", [_("%(score)d of 5", score=score) for score in range(1, 6)],
+        [(_("Ratings"), [int(value or 0) for value in sums])], _("Ratings"), _("Score"),
+    )
+
+
+def top_devices(filters):
+    """Chart: the ten devices with most tickets created in the range (ties: lower device id first)."""
+    table = ReportTicketFacts.__table__
+    count = sa.func.count().label("tickets")
+    rows = db.session.execute(
+        sa.select(table.c.device_id, count)
+        .where(table.c.created_day.between(filters.start, filters.end), *filters.dimensions(table))
+        .group_by(table.c.device_id).order_by(count.desc(), table.c.device_id).limit(TOP_DEVICES)
+    ).all()
+    names = _names(Device, [device_id for device_id, _count in rows])
+    return Chart(
+        "top-devices", _("Devices with most tickets"), "bar", [names.get(device_id, "–") for device_id, _n in rows],
+        [(_("Tickets"), [n for _device_id, n in rows])], _("Tickets"), _("Device"), horizontal=True,
+    )
+
+
+def _names(model, ids):
+    """{id: name} of `model` rows (templates, customers, devices, employees)."""
+    if not ids:
+        return {}
+    return dict(db.session.execute(sa.select(model.id, model.name).where(model.id.in_(set(ids)))).all())
+
+
+def _group_names(ids):
+    """{group id: "template · group"}."""
+    if not ids:
+        return {}
+    rows = db.session.execute(
+        sa.select(Group.id, Template.name, Group.name).join(Template, Group.template_id == Template.id)
+        .where(Group.id.in_(set(ids)))
+    )
+    return {group_id: f"{template} · {name}" for group_id, template, name in rows}
+
+
+def _rating_rows(rows, names):
+    """Table rows [name, count, average, n1..n5] from (key, count, sum, n1..n5) rows, most ratings first."""
+    result = []
+    for key, count, total, *scores in sorted(rows, key=lambda row: (-int(row[1] or 0), str(names.get(row[0], "")))):
+        count = int(count or 0)
+        if not count:
+            continue
+        average = round(int(total or 0) / count, 2)
+        result.append([names.get(key, _("none")) if key else _("none"), count, average, *[int(n or 0) for n in scores]])
+    return result
+
+
+def _rating_headers(first):
+    """Headings of a ratings table."""
+    return [first, _("Ratings"), _("Average"), *[_("%(score)d of 5", score=score) for score in range(1, 6)]]
+
+
+def ratings_by(filters, dimension):
+    """Table: ratings given in the range per template, customer or fleet group (from the daily rows)."""
+    table = ReportDay.__table__
+    column = table.c[f"{dimension}_id"]
+    rows = db.session.execute(
+        sa.select(column, sa.func.sum(table.c.rated), sa.func.sum(table.c.rating_sum),
+                  *[sa.func.sum(table.c[f"rating_{score}"]) for score in range(1, 6)])
+        .where(table.c.day.between(filters.start, filters.end), table.c.rated > 0, *filters.dimensions(table))
+        .group_by(column)
+    ).all()
+    keys = [row[0] for row in rows if row[0]]
+    if dimension == "template":
+        names, title, head = _names(Template, keys), _("Ratings per template"), _("Template")
+    elif dimension == "customer":
+        names, title, head = _names(Customer, keys), _("Ratings per customer"), _("Customer")
+    else:
+        names, title, head = _group_names(keys), _("Ratings per fleet group"), _("Fleet group")
+    return Table(f"ratings-{dimension}", title, _rating_headers(head), _rating_rows(rows, names))
+
+
+def _score_sums(column):
+    """count, sum and the five per-score counts of a ratings column, as SELECT expressions."""
+    return [sa.func.count(column), sa.func.sum(column),
+            *[sa.func.sum(sa.case((column == score, 1), else_=0)) for score in range(1, 6)]]
+
+
+def ratings_by_device(filters):
+    """Table: ratings given in the range for the ten devices with most ratings."""
+    table = ReportTicketFacts.__table__
+    count = sa.func.count(table.c.rating_score)
+    rows = db.session.execute(
+        sa.select(table.c.device_id, *_score_sums(table.c.rating_score))
+        .where(table.c.rated_day.between(filters.start, filters.end), table.c.rating_score.is_not(None),
+               *filters.dimensions(table))
+        .group_by(table.c.device_id).order_by(count.desc(), table.c.device_id).limit(TOP_DEVICES)
+    ).all()
+    names = _names(Device, [row[0] for row in rows])
+    return Table("ratings-device", _("Ratings per device (ten with most ratings)"), _rating_headers(_("Device")),
+                 _rating_rows(rows, names))
+
+
+def ratings_by_employee(filters):
+    """Table: ratings given in the range per employee responsible for the ticket (accepted or assigned); a ticket
+    with two responsible employees counts for both."""
+    table = ReportTicketFacts.__table__
+    rows = db.session.execute(
+        sa.select(Offer.employee_id, *_score_sums(table.c.rating_score))
+        .join(Offer, Offer.ticket_id == table.c.ticket_id)
+        .where(table.c.rated_day.between(filters.start, filters.end), table.c.rating_score.is_not(None),
+               Offer.state.in_([OfferState.ACCEPTED, OfferState.ASSIGNED]), *filters.dimensions(table))
+        .group_by(Offer.employee_id)
+    ).all()
+    names = _names(Employee, [row[0] for row in rows])
+    return Table("ratings-employee", _("Ratings per employee"), _rating_headers(_("Employee")),
+                 _rating_rows(rows, names))
+
+
+def latest_comments(filters):
+    """Table: the latest rating comments given in the range (newest first)."""
+    table = ReportTicketFacts.__table__
+    start, end = time_zones.local_days(filters.start, filters.end, report_zone())
+    rows = db.session.execute(
+        sa.select(Rating.created_at, Rating.ticket_id, Rating.score, Rating.comment)
+        .join(table, table.c.ticket_id == Rating.ticket_id)
+        .where(Rating.comment != "", Rating.created_at >= start, Rating.created_at < end, *filters.dimensions(table))
+        .order_by(Rating.id.desc()).limit(LATEST_COMMENTS)
+    ).all()
+    return rows
+
+
+@dataclass
+class Report:
+    """Every figure of one report page."""
+
+    filters: ReportFilters
+    charts: list
+    tables: list
+    comments: list
+    zone: str
+
+    def figure(self, name):
+        """The chart or table called `name`, or None."""
+        return next((figure for figure in [*self.charts, *self.tables] if figure.name == name), None)
+
+
+def build(filters, now=None):
+    """All figures for `filters` (about a dozen indexed queries on the report tables)."""
+    charts = [created_closed(filters), backlog(filters, now), durations(filters), rating_distribution(filters),
+              top_devices(filters)]
+    tables = [ratings_by(filters, "template"), ratings_by_device(filters), ratings_by(filters, "customer"),
+              ratings_by(filters, "group"), ratings_by_employee(filters)]
+    return Report(filters, charts, tables, latest_comments(filters), report_zone())
+
+
+def filter_choices():
+    """(templates, customers, fleet groups) as (id, name) lists for the filter form."""
+    templates = db.session.execute(sa.select(Template.id, Template.name).order_by(Template.name)).all()
+    customers = db.session.execute(sa.select(Customer.id, Customer.name).order_by(Customer.name)).all()
+    groups = db.session.execute(
+        sa.select(Group.id, Template.name, Group.name).join(Template, Group.template_id == Template.id)
+        .where(Group.kind == GroupKind.FLEET).order_by(Template.name, Group.position, Group.id)
+    ).all()
+    return templates, customers, [(group_id, f"{template} · {name}") for group_id, template, name in groups]
+
+
+FIGURES = {
+    "created-closed": created_closed,
+    "backlog": backlog,
+    "durations": durations,
+    "rating-distribution": rating_distribution,
+    "top-devices": top_devices,
+    "ratings-template": lambda filters: ratings_by(filters, "template"),
+    "ratings-device": ratings_by_device,
+    "ratings-customer": lambda filters: ratings_by(filters, "customer"),
+    "ratings-group": lambda filters: ratings_by(filters, "group"),
+    "ratings-employee": ratings_by_employee,
+}
+FIGURE_NAMES = tuple(FIGURES)
+
+
+def one_figure(name, filters):
+    """The chart or table called `name` (one of FIGURE_NAMES) for `filters`; KeyError for other names."""
+    return FIGURES[name](filters)
