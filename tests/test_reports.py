@@ -307,7 +307,7 @@ def staff(app):
 
 def test_moderator_reads_the_reports_with_charts_tables_and_csv(client, login, staff):
     """The report page shows five charts, each with a table and a CSV link; nav-reports leads there."""
-    member, moderator = staff
+    _member, moderator = staff
     login(moderator)
     home = client.get("/").get_data(as_text=True)
     assert 'data-testid="nav-reports"' in home
