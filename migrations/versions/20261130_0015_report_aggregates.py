@@ -61,7 +61,7 @@ def upgrade():
         ],
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_days")),
         sa.UniqueConstraint(
-            "day", "template_id", "customer_id", "group_id", name=op.f("uq_report_days_day_template_id_customer_id_group_id")
+            "day", "template_id", "customer_id", "group_id", name=op.f("uq_report_days_day")
         ),
     )
 
