@@ -104,6 +104,7 @@ class Chart:
     horizontal: bool = False
     note: str = ""
     table_only: list = field(default_factory=list)  # [(name, values)] shown in the table and CSV, not drawn
+    whole: bool = True  # the values are counts: the axis shows no fractions
 
     @property
     def headers(self):
@@ -125,7 +126,7 @@ class Chart:
         """What app/static/js/reports.js draws: JSON-able, read from the canvas' data-chart attribute."""
         return {
             "kind": self.kind, "labels": [str(label) for label in self.labels], "stacked": self.stacked,
-            "horizontal": self.horizontal, "unit": self.unit,
+            "horizontal": self.horizontal, "unit": self.unit, "whole": self.whole,
             "series": [{"name": str(name), "values": values} for name, values in self.series],
         }
 
@@ -248,7 +249,7 @@ def durations(filters):
             (_("90th percentile (hours)"), [hours(percentile(values, 0.9)) for values in columns]),
         ],
         _("Hours"), _("Time to"), note=_("Tickets created in the range; hours since creation."),
-        table_only=[(_("Tickets counted"), [len(values) for values in columns])],
+        table_only=[(_("Tickets counted"), [len(values) for values in columns])], whole=False,
     )
     return chart
 

@@ -25,6 +25,7 @@
       pointStyle: SHAPES[index % SHAPES.length],
       pointRadius: line ? 4 : 0,
       pointHoverRadius: 6,
+      maxBarThickness: 48,
       tension: 0
     };
   }
@@ -34,7 +35,12 @@
     var valueAxis = spec.horizontal ? "x" : "y";
     var scales = {};
     scales[indexAxis] = { stacked: spec.stacked, ticks: { autoSkip: true, maxRotation: 60 } };
-    scales[valueAxis] = { stacked: spec.stacked, beginAtZero: true, title: { display: true, text: spec.unit } };
+    scales[valueAxis] = {
+      stacked: spec.stacked,
+      beginAtZero: true,
+      ticks: spec.whole ? { precision: 0 } : {},
+      title: { display: true, text: spec.unit }
+    };
     return {
       type: spec.kind,
       data: {
