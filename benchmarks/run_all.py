@@ -9,6 +9,8 @@
   messages typed on Chromium's emulated slow mobile network until all are confirmed.
 - Page weight (benchmarks/page_weight.py): bytes and load time of the code user's and the staff's main pages on an
   emulated mobile network, first and repeat visit.
+- Reports (benchmarks/reports.py): p50/p95 of the report page for 30 days, a year and two years, filtered, and a
+  CSV export, as a moderator (target p95 ≤ 300 ms); the time of `flask reports rebuild` and of one write's update.
 - Resident memory of the app worker after the runs.
 - The same overview figures on PostgreSQL (127.0.0.1:5432, user postgres, a scratch database).
 
@@ -334,6 +336,18 @@ def page_weight():
     return result.stdout.rstrip()
 
 
+def reports_figures(tickets):
+    """The table benchmarks/reports.py prints (report timings on the same database), or None."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "reports.py"), "--tickets", str(tickets)],
+        cwd=ROOT, capture_output=True, text=True, timeout=3600, check=False,
+    )
+    if result.returncode != 0 or "p95" not in result.stdout:
+        say(f"reports.py failed:\n{result.stdout}\n{result.stderr[-3000:]}")
+        return None
+    return result.stdout.rstrip()
+
+
 def mark(ok):
     """✓ or ✗."""
     return "✓" if ok else "✗"
@@ -400,6 +414,9 @@ def main():
     say("Page weight on a phone …")
     weight = page_weight()
 
+    say("Reports …")
+    report_table = reports_figures(args.tickets)
+
     postgres_results = None
     if not args.skip_postgres:
         try:
@@ -446,6 +463,7 @@ def main():
     )
     print_table(rows)
     print(weight or "Page weight: benchmarks/page_weight.py failed")
+    print(report_table or "Reports: benchmarks/reports.py failed")
     print(f"(measured in {time.perf_counter() - started:.0f} s)")
 
 

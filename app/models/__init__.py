@@ -9,7 +9,7 @@ from app.models.notification import (
     TicketReceiver,
 )
 from app.models.org import Organisation
-from app.models.report import ReportDay, ReportTicketFacts
+from app.models.report import ReportDay, ReportDurationMonth, ReportTicketFacts
 from app.models.template import (
     ActionButton,
     AssistantElement,
@@ -33,6 +33,6 @@ from app.models.user import Employee, NotificationPreference, RecoveryCode, Team
 __all__ = [
     "ActionButton", "Answer", "AssistantElement", "Attachment", "AuditEvent", "Code", "CodeSession", "CodeUser", "Customer",
     "Delivery", "Device", "Employee", "Flow", "Group", "Message", "MessageRead", "Notification",
-    "NotificationPreference", "Offer", "Organisation", "PushSubscription", "Rating", "RecoveryCode", "ReportDay", "ReportTicketFacts", "Step", "Team", "Template",
+    "NotificationPreference", "Offer", "Organisation", "PushSubscription", "Rating", "RecoveryCode", "ReportDay", "ReportDurationMonth", "ReportTicketFacts", "Step", "Team", "Template",
     "Ticket", "TicketEvent", "TicketReceiver", "Update", "VideoSession", "format_number", "parse_number",
 ]

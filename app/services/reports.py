@@ -13,6 +13,7 @@ Definitions (the figures the reports show; tests/test_reports.py recomputes them
   change by an employee; assignment: the earliest offer accepted or assignment, or the first move out of OPEN to
   ASSIGNED, IN_PROGRESS or DONE; resolution: the first move to DONE (else `done_at`). Seconds after `created_at`,
   never negative.
+- employee: the first (by offer) of the employees responsible for the ticket now (accepted or assigned).
 - rating: the ticket's `rating_score` (the latest rating counts), on the local day of its latest rating (tickets
   rated before rating history existed: of `closed_at`).
 """
@@ -23,14 +24,16 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
 from app import time_zones
-from app.enums import GroupKind
+from app.enums import RESPONSIBLE_STATES, GroupKind
 from app.extensions import db
 from app.models import (
     Flow,
     Group,
     Message,
+    Offer,
     Rating,
     ReportDay,
+    ReportDurationMonth,
     ReportTicketFacts,
     Ticket,
     TicketEvent,
@@ -38,6 +41,7 @@ from app.models import (
 )
 from app.workflow import TicketStatus
 
+DURATIONS = ("first_response_s", "assignment_s", "resolution_s")  # metric 0, 1, 2 of ReportDurationMonth
 REBUILD_CHUNK = 5000  # tickets per batch of `rebuild`
 DAY_COUNTS = ("created", "closed", "rated", "rating_sum", "rating_1", "rating_2", "rating_3", "rating_4", "rating_5")
 FACT_COLUMNS = tuple(column.name for column in ReportTicketFacts.__table__.columns)
@@ -92,6 +96,12 @@ def compute_facts(first_id, last_id, zone_name=None):
     )
     done = earliest(TicketEvent, TicketEvent.kind == "status", TicketEvent.after == "DONE")
     rated = _latest_ratings(in_range)
+    responsible = {}
+    for ticket_id, employee_id in db.session.execute(
+        sa.select(Offer.ticket_id, Offer.employee_id)
+        .where(in_range(Offer.ticket_id), Offer.state.in_(RESPONSIBLE_STATES)).order_by(Offer.id)
+    ):
+        responsible.setdefault(ticket_id, employee_id)
     by_flow, by_template = _fleet_groups()
     facts = []
     for row in tickets:
@@ -107,6 +117,7 @@ def compute_facts(first_id, last_id, zone_name=None):
                 "customer_id": row.customer_id,
                 "group_id": by_flow.get(row.flow_id) or by_template.get(row.template_id),
                 "device_id": row.device_id,
+                "employee_id": responsible.get(row.id),
                 "status": row.status.name,
                 "created_at": created,
                 "created_day": created.astimezone(zone).date(),
@@ -140,6 +151,32 @@ def _seconds(start, end):
     return max(0, int((end - start).total_seconds()))
 
 
+def shown_tenths(seconds):
+    """A duration as the reports show it, in tenths of an hour, rounded down: to 0.1 h below 10 h, to whole hours
+    below 100 h, then to two significant digits (100 h, 110 h, …, 1,000 h, 1,100 h, …). Never decreasing in
+    `seconds`, so the percentile of the shown values is the shown value of the percentile."""
+    tenths = seconds // 360
+    unit = 1 if tenths < 100 else 10
+    while tenths >= unit * 100:
+        unit *= 10
+    return tenths - tenths % unit
+
+
+def month_of(day):
+    """The first day of the month `day` lies in."""
+    return day.replace(day=1)
+
+
+def duration_contributions(facts):
+    """Counter {(month, metric, shown tenths): n} one facts row adds to the monthly duration counts."""
+    counts = Counter()
+    if facts:
+        for metric, name in enumerate(DURATIONS):
+            if facts[name] is not None:
+                counts[(month_of(facts["created_day"]), metric, shown_tenths(facts[name]))] += 1
+    return counts
+
+
 def day_contributions(facts):
     """Counter {(day, template id, customer id or 0, group id or 0, count name): n} one facts row adds to the
     daily counts."""
@@ -165,26 +202,32 @@ def _stored_facts(ticket_id):
     return dict(row) if row else None
 
 
-def _apply_day_deltas(deltas):
-    """Add `deltas` (a Counter as `day_contributions` makes, possibly negative) to the daily rows: one upsert per
-    touched (day, template, customer, group); concurrent writers add, never overwrite."""
-    table = ReportDay.__table__
+def _upsert_counts(table, keys, counts, deltas):
+    """Add `deltas` {(*key values, count name): n} (possibly negative) to `table`'s rows keyed by the `keys`
+    columns: one upsert per touched row; concurrent writers add, never overwrite."""
     grouped = {}
-    for (day, template_id, customer_id, group_id, name), value in deltas.items():
+    for (*key, name), value in deltas.items():
         if value:
-            grouped.setdefault((day, template_id, customer_id, group_id), {})[name] = value
+            grouped.setdefault(tuple(key), {})[name] = value
     dialect = db.session.get_bind().dialect.name
     insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    for (day, template_id, customer_id, group_id), values in grouped.items():
-        row = {name: 0 for name in DAY_COUNTS} | values
-        statement = insert(table).values(
-            day=day, template_id=template_id, customer_id=customer_id, group_id=group_id, **row
-        )
+    for key, values in grouped.items():
+        row = dict(zip(keys, key, strict=True)) | {name: 0 for name in counts} | values
+        statement = insert(table).values(**row)
         statement = statement.on_conflict_do_update(
-            index_elements=["day", "template_id", "customer_id", "group_id"],
-            set_={name: table.c[name] + statement.excluded[name] for name in values},
+            index_elements=list(keys), set_={name: table.c[name] + statement.excluded[name] for name in values},
         )
         db.session.execute(statement)
+
+
+def _apply_deltas(new, old):
+    """Move the daily and monthly counts from what facts row `old` added to what `new` adds (either may be None)."""
+    days = day_contributions(new)
+    days.subtract(day_contributions(old))
+    _upsert_counts(ReportDay.__table__, ("day", "template_id", "customer_id", "group_id"), DAY_COUNTS, days)
+    months = Counter({(*key, "tickets"): n for key, n in duration_contributions(new).items()})
+    months.subtract({(*key, "tickets"): n for key, n in duration_contributions(old).items()})
+    _upsert_counts(ReportDurationMonth.__table__, ("month", "metric", "tenths"), ("tickets",), months)
 
 
 def sync_ticket(ticket):
@@ -199,9 +242,7 @@ def sync_ticket(ticket):
     old = _stored_facts(ticket.id)
     if new == old:
         return
-    deltas = day_contributions(new)
-    deltas.subtract(day_contributions(old))
-    _apply_day_deltas(deltas)
+    _apply_deltas(new, old)
     table = ReportTicketFacts.__table__
     if old is None:
         db.session.execute(sa.insert(table).values(**new))
@@ -214,9 +255,7 @@ def forget_ticket(ticket_id):
     old = _stored_facts(ticket_id)
     if old is None:
         return
-    deltas = Counter()
-    deltas.subtract(day_contributions(old))
-    _apply_day_deltas(deltas)
+    _apply_deltas(None, old)
     db.session.execute(sa.delete(ReportTicketFacts.__table__).where(ReportTicketFacts.ticket_id == ticket_id))
 
 
@@ -226,9 +265,10 @@ def rebuild(*, chunk=REBUILD_CHUNK):
     Runs in batches of `chunk` ticket ids (bounded memory); at 100,000 tickets it takes some seconds."""
     db.session.execute(sa.delete(ReportTicketFacts.__table__))
     db.session.execute(sa.delete(ReportDay.__table__))
+    db.session.execute(sa.delete(ReportDurationMonth.__table__))
     first, last = db.session.execute(sa.select(sa.func.min(Ticket.id), sa.func.max(Ticket.id))).one()
     zone_name = report_zone()
-    days = Counter()
+    days, months = Counter(), Counter()
     counted = 0
     for start in range(first or 0, (last or -1) + 1, chunk):
         facts = compute_facts(start, start + chunk - 1, zone_name)
@@ -236,6 +276,7 @@ def rebuild(*, chunk=REBUILD_CHUNK):
             db.session.execute(sa.insert(ReportTicketFacts.__table__), facts)
         for row in facts:
             days.update(day_contributions(row))
+            months.update(duration_contributions(row))
         counted += len(facts)
     rows = {}
     for (day, template_id, customer_id, group_id, name), value in days.items():
@@ -244,5 +285,11 @@ def rebuild(*, chunk=REBUILD_CHUNK):
                               "group_id": group_id} | {count: 0 for count in DAY_COUNTS})[name] = value
     if rows:
         db.session.execute(sa.insert(ReportDay.__table__), list(rows.values()))
+    month_rows = [
+        {"month": month, "metric": metric, "tenths": tenths, "tickets": n}
+        for (month, metric, tenths), n in months.items() if n
+    ]
+    if month_rows:
+        db.session.execute(sa.insert(ReportDurationMonth.__table__), month_rows)
     db.session.commit()
     return counted

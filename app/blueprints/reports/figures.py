@@ -4,6 +4,7 @@ Days are local days of the organisation's zone (the zone the report data counts 
 or `Table`: the same rows feed the chart, its table view and its CSV export.
 """
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 
@@ -11,7 +12,7 @@ import sqlalchemy as sa
 from flask_babel import gettext as _
 
 from app import labels, time_zones
-from app.enums import GroupKind, OfferState
+from app.enums import GroupKind
 from app.extensions import db
 from app.ids import parse_date, parse_id
 from app.models import (
@@ -19,22 +20,22 @@ from app.models import (
     Device,
     Employee,
     Group,
-    Offer,
     Rating,
     ReportDay,
+    ReportDurationMonth,
     ReportTicketFacts,
     Template,
 )
 from app.models._types import utcnow
-from app.services.reports import report_zone
+from app.services.reports import DURATIONS, report_zone, shown_tenths
 from app.workflow import TicketStatus
 
 DEFAULT_DAYS = 30  # the range shown first: the last 30 local days, today included
 MAX_DAYS = 3700  # about ten years; longer ranges are cut to this
+FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)  # days outside are no filter (the default applies)
 PERIODS = ("day", "week", "month")
 AGE_BUCKETS = ((1, "< 1 day"), (3, "1–3 days"), (7, "3–7 days"), (30, "7–30 days"), (None, "> 30 days"))
 BACKLOG_STATUSES = (TicketStatus.OPEN, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS)
-DURATIONS = ("first_response_s", "assignment_s", "resolution_s")
 TOP_DEVICES = 10
 LATEST_COMMENTS = 5
 
@@ -55,8 +56,8 @@ class ReportFilters:
     def from_args(cls, args, today=None):
         """Read the filters from request.args; what does not fit falls back to the defaults (never an error)."""
         today = today or time_zones.local_today(report_zone())
-        end = parse_date(args.get("end")) or today
-        start = parse_date(args.get("start")) or end - timedelta(days=DEFAULT_DAYS - 1)
+        end = _day(args.get("end")) or today
+        start = _day(args.get("start")) or end - timedelta(days=DEFAULT_DAYS - 1)
         if start > end:
             start, end = end, start
         start = max(start, end - timedelta(days=MAX_DAYS - 1))
@@ -86,6 +87,12 @@ class ReportFilters:
             if value is not None:
                 conditions.append(table.c[name] == value)
         return conditions
+
+
+def _day(text):
+    """The date `text` spells (YYYY-MM-DD) between FIRST_DAY and LAST_DAY, else None."""
+    day = parse_date(text)
+    return day if day is not None and FIRST_DAY <= day <= LAST_DAY else None
 
 
 @dataclass
@@ -231,27 +238,81 @@ def backlog(filters, now=None):
     )
 
 
-def durations(filters):
-    """Chart: median and 90th percentile (hours) of first response, assignment and resolution of the tickets
-    created in the range; the table also gives how many tickets each figure counts."""
+def next_month(day):
+    """The first day of the month after `day`'s."""
+    return (day.replace(day=28) + timedelta(days=4)).replace(day=1)
+
+
+def whole_months(filters):
+    """The first days of the months lying wholly inside the filter's days, in order."""
+    month = filters.start if filters.start.day == 1 else next_month(filters.start)
+    months = []
+    while next_month(month) - timedelta(days=1) <= filters.end:
+        months.append(month)
+        month = next_month(month)
+    return months
+
+
+def tenths_percentile(histogram, fraction):
+    """Nearest-rank percentile of a histogram {shown tenths: tickets}, or None when it is empty."""
+    total = sum(histogram.values())
+    if not total:
+        return None
+    rank, seen = max(1, math.ceil(fraction * total)), 0
+    for tenths in sorted(histogram):
+        seen += histogram[tenths]
+        if seen >= rank:
+            return tenths
+    return None
+
+
+def duration_histograms(filters):
+    """[{shown tenths: tickets}] for first response, assignment and resolution of the tickets created in the range.
+
+    Without template, customer or group filter, whole months come from the monthly counts (a few hundred rows
+    each) and only the days before and after them from the facts; with one, from the facts (one covering index)."""
     table = ReportTicketFacts.__table__
-    rows = db.session.execute(
-        sa.select(*[table.c[name] for name in DURATIONS])
-        .where(table.c.created_day.between(filters.start, filters.end), *filters.dimensions(table))
-    ).all()
-    columns = [[row[index] for row in rows if row[index] is not None] for index in range(len(DURATIONS))]
-    hours = lambda seconds: None if seconds is None else round(seconds / 3600, 1)
-    chart = Chart(
+    histograms = [Counter() for _name in DURATIONS]
+    ranges = [(filters.start, filters.end)]
+    months = [] if filters.dimensions(table) else whole_months(filters)
+    if months:
+        monthly = ReportDurationMonth.__table__
+        rows = db.session.execute(
+            sa.select(monthly.c.metric, monthly.c.tenths, sa.func.sum(monthly.c.tickets))
+            .where(monthly.c.month.between(months[0], months[-1])).group_by(monthly.c.metric, monthly.c.tenths)
+        )
+        for metric, tenths, tickets in rows:
+            histograms[metric][tenths] += int(tickets or 0)
+        ranges = [(filters.start, months[0] - timedelta(days=1)), (next_month(months[-1]), filters.end)]
+    for first, last in ranges:
+        if first > last:
+            continue
+        rows = db.session.execute(
+            sa.select(*[table.c[name] for name in DURATIONS])
+            .where(table.c.created_day.between(first, last), *filters.dimensions(table))
+        )
+        for row in rows:
+            for metric, seconds in enumerate(row):
+                if seconds is not None:
+                    histograms[metric][shown_tenths(seconds)] += 1
+    return histograms
+
+
+def durations(filters):
+    """Chart: median and 90th percentile (hours, as `shown_tenths` rounds them) of first response, assignment and
+    resolution of the tickets created in the range; the table also gives how many tickets each figure counts."""
+    histograms = duration_histograms(filters)
+    hours = lambda tenths: None if tenths is None else tenths / 10
+    return Chart(
         "durations", _("Response, assignment and resolution times"), "bar",
         [_("First response"), _("Assignment"), _("Resolution")],
         [
-            (_("Median (hours)"), [hours(percentile(values, 0.5)) for values in columns]),
-            (_("90th percentile (hours)"), [hours(percentile(values, 0.9)) for values in columns]),
+            (_("Median (hours)"), [hours(tenths_percentile(histogram, 0.5)) for histogram in histograms]),
+            (_("90th percentile (hours)"), [hours(tenths_percentile(histogram, 0.9)) for histogram in histograms]),
         ],
         _("Hours"), _("Time to"), note=_("Tickets created in the range; hours since creation."),
-        table_only=[(_("Tickets counted"), [len(values) for values in columns])], whole=False,
+        table_only=[(_("Tickets counted"), [sum(histogram.values()) for histogram in histograms])], whole=False,
     )
-    return chart
 
 
 def rating_distribution(filters):
@@ -360,15 +421,14 @@ def ratings_by_device(filters):
 
 
 def ratings_by_employee(filters):
-    """Table: ratings given in the range per employee responsible for the ticket (accepted or assigned); a ticket
-    with two responsible employees counts for both."""
+    """Table: ratings given in the range per employee responsible for the ticket (the first by offer of those
+    accepted or assigned)."""
     table = ReportTicketFacts.__table__
     rows = db.session.execute(
-        sa.select(Offer.employee_id, *_score_sums(table.c.rating_score))
-        .join(Offer, Offer.ticket_id == table.c.ticket_id)
+        sa.select(table.c.employee_id, *_score_sums(table.c.rating_score))
         .where(table.c.rated_day.between(filters.start, filters.end), table.c.rating_score.is_not(None),
-               Offer.state.in_([OfferState.ACCEPTED, OfferState.ASSIGNED]), *filters.dimensions(table))
-        .group_by(Offer.employee_id)
+               *filters.dimensions(table))
+        .group_by(table.c.employee_id)
     ).all()
     names = _names(Employee, [row[0] for row in rows])
     return Table("ratings-employee", _("Ratings per employee"), _rating_headers(_("Employee")),
