@@ -172,11 +172,12 @@ def expected_figures(facts, filters, now):
         "closed": [closed[start] for start in starts],
     }
     backlog = defaultdict(lambda: [0] * len(figures.AGE_BUCKETS))
+    today = local_day(now)
     for fact in rows:
         if fact["status"] in figures.BACKLOG_STATUSES:
-            age = now - fact["created_at"]
+            age = (today - fact["created_day"]).days
             limits = [days for days, _label in figures.AGE_BUCKETS if days is not None]
-            position = next((i for i, days in enumerate(limits) if age <= timedelta(days=days)), len(limits))
+            position = next((i for i, days in enumerate(limits) if age < days), len(limits))
             backlog[fact["status"]][position] += 1
     expected["backlog"] = [backlog[status] for status in figures.BACKLOG_STATUSES]
     made = [fact for fact in rows if in_range(fact["created_day"])]

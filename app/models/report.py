@@ -46,7 +46,8 @@ class ReportTicketFacts(db.Model):
 
 
 class ReportDay(db.Model):
-    """Tickets created, closed and rated on one local day for one template, customer and fleet group (0: none)."""
+    """Tickets created, closed and rated on one local day for one template, customer and fleet group (0: none),
+    and how many of those created that day are still open now."""
 
     __tablename__ = "report_days"
     __table_args__ = (sa.UniqueConstraint("day", "template_id", "customer_id", "group_id"),)
@@ -65,6 +66,10 @@ class ReportDay(db.Model):
     rating_3: Mapped[int] = mapped_column(default=0)
     rating_4: Mapped[int] = mapped_column(default=0)
     rating_5: Mapped[int] = mapped_column(default=0)
+    # Tickets created this day that are OPEN, ASSIGNED or IN_PROGRESS now: the backlog by age.
+    backlog_open: Mapped[int] = mapped_column(default=0)
+    backlog_assigned: Mapped[int] = mapped_column(default=0)
+    backlog_in_progress: Mapped[int] = mapped_column(default=0)
 
 
 class ReportDurationMonth(db.Model):

@@ -43,7 +43,11 @@ from app.workflow import TicketStatus
 
 DURATIONS = ("first_response_s", "assignment_s", "resolution_s")  # metric 0, 1, 2 of ReportDurationMonth
 REBUILD_CHUNK = 5000  # tickets per batch of `rebuild`
-DAY_COUNTS = ("created", "closed", "rated", "rating_sum", "rating_1", "rating_2", "rating_3", "rating_4", "rating_5")
+DAY_COUNTS = (
+    "created", "closed", "rated", "rating_sum", "rating_1", "rating_2", "rating_3", "rating_4", "rating_5",
+    "backlog_open", "backlog_assigned", "backlog_in_progress",
+)
+BACKLOG_STATUSES = ("OPEN", "ASSIGNED", "IN_PROGRESS")  # counted by creation day in backlog_<status>
 FACT_COLUMNS = tuple(column.name for column in ReportTicketFacts.__table__.columns)
 RESPONSE_STATES = ("ACCEPTED", "ASSIGNED")
 LEFT_OPEN = ("ASSIGNED", "IN_PROGRESS", "DONE")
@@ -185,6 +189,8 @@ def day_contributions(facts):
         return counts
     key = (facts["template_id"], facts["customer_id"] or 0, facts["group_id"] or 0)
     counts[(facts["created_day"], *key, "created")] += 1
+    if facts["status"] in BACKLOG_STATUSES:
+        counts[(facts["created_day"], *key, f"backlog_{facts['status'].lower()}")] += 1
     if facts["closed_day"] is not None:
         counts[(facts["closed_day"], *key, "closed")] += 1
     score = facts["rating_score"]

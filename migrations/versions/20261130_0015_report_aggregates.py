@@ -65,7 +65,10 @@ def upgrade():
         sa.Column("group_id", sa.Integer(), nullable=False),
         *[
             sa.Column(name, sa.Integer(), nullable=False)
-            for name in ("created", "closed", "rated", "rating_sum", "rating_1", "rating_2", "rating_3", "rating_4", "rating_5")
+            for name in (
+                "created", "closed", "rated", "rating_sum", "rating_1", "rating_2", "rating_3", "rating_4", "rating_5",
+                "backlog_open", "backlog_assigned", "backlog_in_progress",
+            )
         ],
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_days")),
         sa.UniqueConstraint(

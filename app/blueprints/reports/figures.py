@@ -7,9 +7,11 @@ import math
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app import labels, time_zones
 from app.enums import GroupKind
@@ -26,7 +28,6 @@ from app.models import (
     ReportTicketFacts,
     Template,
 )
-from app.models._types import utcnow
 from app.services.reports import DURATIONS, report_zone, shown_tenths
 from app.workflow import TicketStatus
 
@@ -34,7 +35,8 @@ DEFAULT_DAYS = 30  # the range shown first: the last 30 local days, today includ
 MAX_DAYS = 3700  # about ten years; longer ranges are cut to this
 FIRST_DAY, LAST_DAY = date(1970, 1, 1), date(2999, 12, 31)  # days outside are no filter (the default applies)
 PERIODS = ("day", "week", "month")
-AGE_BUCKETS = ((1, "< 1 day"), (3, "1–3 days"), (7, "3–7 days"), (30, "7–30 days"), (None, "> 30 days"))
+# (upper limit in days, exclusive; label): ages in whole local days since the creation day
+AGE_BUCKETS = ((1, _l("today")), (3, _l("1–2 days")), (7, _l("3–6 days")), (30, _l("7–29 days")), (None, _l("30 days or more")))
 BACKLOG_STATUSES = (TicketStatus.OPEN, TicketStatus.ASSIGNED, TicketStatus.IN_PROGRESS)
 TOP_DEVICES = 10
 LATEST_COMMENTS = 5
@@ -210,32 +212,33 @@ def created_closed(filters):
     )
 
 
-def backlog(filters, now=None):
-    """Chart: open tickets now by status and age (time since creation); the date range does not apply."""
-    now = now or utcnow()
-    table = ReportTicketFacts.__table__
-    bucket = sa.case(
-        *[(table.c.created_at >= now - timedelta(days=days), position)
-          for position, (days, _label) in enumerate(AGE_BUCKETS) if days is not None],
-        else_=len(AGE_BUCKETS) - 1,
-    )
+def backlog(filters, today=None):
+    """Chart: open tickets now by status and age in local days (today's date minus the creation day); the date
+    range does not apply. Reads the daily rows (one per day and template, customer, group)."""
+    today = today or time_zones.local_today(report_zone())
+    table = ReportDay.__table__
+    columns = [table.c[f"backlog_{status.name.lower()}"] for status in BACKLOG_STATUSES]
     rows = db.session.execute(
-        sa.select(table.c.status, bucket, sa.func.count())
-        .where(table.c.status.in_([status.name for status in BACKLOG_STATUSES]), *filters.dimensions(table))
-        .group_by(table.c.status, bucket)
+        sa.select(table.c.day, *[sa.func.sum(column) for column in columns])
+        .where(sa.or_(*[column > 0 for column in columns]), *filters.dimensions(table))
+        .group_by(table.c.day)
     ).all()
-    counts = {status.name: [0] * len(AGE_BUCKETS) for status in BACKLOG_STATUSES}
-    for status, position, count in rows:
-        counts[status][position] = count
-    age_labels = {
-        "< 1 day": _("< 1 day"), "1–3 days": _("1–3 days"), "3–7 days": _("3–7 days"),
-        "7–30 days": _("7–30 days"), "> 30 days": _("> 30 days"),
-    }
+    counts = [[0] * len(AGE_BUCKETS) for _status in BACKLOG_STATUSES]
+    for day, *per_status in rows:
+        position = age_bucket((today - day).days)
+        for index, count in enumerate(per_status):
+            counts[index][position] += int(count or 0)
     return Chart(
-        "backlog", _("Backlog by status and age"), "bar", [age_labels[label] for _days, label in AGE_BUCKETS],
-        [(str(labels.STATUS[status]), counts[status.name]) for status in BACKLOG_STATUSES], _("Tickets"), _("Age"),
-        stacked=True, note=_("Open tickets now; the date range does not apply."),
+        "backlog", _("Backlog by status and age"), "bar", [str(label) for _days, label in AGE_BUCKETS],
+        [(str(labels.STATUS[status]), counts[index]) for index, status in enumerate(BACKLOG_STATUSES)],
+        _("Tickets"), _("Age"), stacked=True, note=_("Open tickets now, by days since creation; the date range does not apply."),
     )
+
+
+def age_bucket(days):
+    """The position in AGE_BUCKETS of an age in whole local days."""
+    return next((position for position, (limit, _label) in enumerate(AGE_BUCKETS) if limit is not None and days < limit),
+                len(AGE_BUCKETS) - 1)
 
 
 def next_month(day):
@@ -465,7 +468,8 @@ class Report:
 
 def build(filters, now=None):
     """All figures for `filters` (about a dozen indexed queries on the report tables)."""
-    charts = [created_closed(filters), backlog(filters, now), durations(filters), rating_distribution(filters),
+    today = now.astimezone(ZoneInfo(report_zone())).date() if now else None
+    charts = [created_closed(filters), backlog(filters, today), durations(filters), rating_distribution(filters),
               top_devices(filters)]
     tables = [ratings_by(filters, "template"), ratings_by_device(filters), ratings_by(filters, "customer"),
               ratings_by(filters, "group"), ratings_by_employee(filters)]
