@@ -179,6 +179,7 @@ CASES = [
     ("manage employees", policy.can_manage_employees, {"admin"}),
     ("manage organisation", policy.can_manage_organisation, {"admin"}),
     ("read audit log", policy.can_read_audit_log, {"admin"}),
+    ("view reports", policy.can_view_reports, {"moderator", "admin"}),
     ("use back office", policy.can_use_back_office, STAFF),
     ("see internal", policy.can_see_internal, STAFF),
     ("manage own account", lambda a: policy.can_manage_own_account(a, ACTORS["member"]), {"member"}),
