@@ -3,7 +3,13 @@ from datetime import UTC, date, datetime, timedelta
 
 import pytest
 
-from app.business_hours import NoWorkingTime, WorkCalendar, format_minutes, parse_day, public_holidays
+from app.business_hours import (
+    NoWorkingTime,
+    WorkCalendar,
+    format_minutes,
+    parse_day,
+    public_holidays,
+)
 
 
 def utc(*parts):

@@ -24,8 +24,8 @@ from app.models import (
     TicketEvent,
     Update,
 )
-from app.refusals import back_on_refusal, on_refusal
 from app.models._types import utcnow
+from app.refusals import back_on_refusal, on_refusal
 from app.services import offers, service_levels, tickets, uploads
 from app.workflow import TicketStatus
 
