@@ -261,3 +261,59 @@ def test_level_input_is_checked(app):
         with pytest.raises(ValidationError) as refused:
             service_levels.save_level(None, **values, actor=setting.admin)
         assert refused.value.field == field
+
+
+# --- Pages --------------------------------------------------------------------------------------------------
+
+ADMIN_PAGES = ["/admin/calendar", "/admin/service-levels", "/admin/service-levels/new", "/admin/service-levels/{level}"]
+
+
+@pytest.mark.parametrize("role", [Role.MEMBER, Role.MODERATOR])
+def test_members_and_moderators_cannot_open_or_change_the_settings(app, client, login, role):
+    setting = Setting()
+    login(make_employee(role))
+    for page in ADMIN_PAGES:
+        assert client.get(page.format(level=setting.level.id)).status_code == 403
+    assert client.post("/admin/calendar", data={"time_zone": "UTC", "weekdays": ["0"], "start": "00:00",
+                                                "end": "01:00"}).status_code == 403
+    assert client.post(f"/admin/service-levels/{setting.level.id}/delete").status_code == 403
+    assert client.post(f"/admin/service-levels/{setting.level.id}", data={
+        "template_id": setting.template.id, "first_response_minutes": "1"}).status_code == 403
+    db.session.expire_all()
+    assert db.session.get(ServiceLevel, setting.level.id).first_response_minutes == 60
+    assert service_levels.calendar().start_minute == 8 * 60
+
+
+def test_an_administrator_edits_calendar_and_levels(app, client, login):
+    setting = Setting()
+    login(setting.admin)
+    for page in ADMIN_PAGES:
+        assert client.get(page.format(level=setting.level.id)).status_code == 200
+    page = client.get("/admin/calendar").get_data(as_text=True)
+    assert 'value="08:00"' in page and 'name="weekdays" value="0"' in page
+    answer = client.post("/admin/calendar", data={
+        "time_zone": "Europe/Berlin", "weekdays": ["0", "1", "2", "3"], "start": "07:30", "end": "16:00",
+        "holiday_state": "BY", "closed_days": "24.12.2026\n31.12.2026"})
+    assert answer.status_code == 302
+    calendar = service_levels.calendar()
+    assert calendar.weekdays == frozenset({0, 1, 2, 3}) and (calendar.start_minute, calendar.end_minute) == (450, 960)
+    assert calendar.state == "BY" and len(calendar.closed_days) == 2
+    assert "Fronleichnam" in client.get("/admin/calendar").get_data(as_text=True)
+    refused = client.post("/admin/calendar", data={"time_zone": "Europe/Berlin", "weekdays": ["0"], "start": "18:00",
+                                                   "end": "09:00", "holiday_state": ""})
+    assert refused.status_code == 422 and 'value="18:00"' in refused.get_data(as_text=True)
+    answer = client.post(f"/admin/service-levels/{setting.level.id}", data={
+        "template_id": setting.template.id, "flow_id": setting.flow.id, "priority": "high",
+        "first_response_minutes": "45", "resolution_minutes": "", "assignment_minutes": "90"})
+    assert answer.status_code == 302
+    db.session.expire_all()
+    level = db.session.get(ServiceLevel, setting.level.id)
+    assert (level.flow_id, level.priority, level.first_response_minutes, level.resolution_minutes) == (
+        setting.flow.id, Priority.HIGH, 45, None)
+    assert level.pause_while_waiting is False
+    listing = client.get("/admin/service-levels").get_data(as_text=True)
+    assert "0:45" in listing and "1:30" in listing
+    bad = client.post("/admin/service-levels/new", data={"template_id": setting.template.id, "first_response_minutes": "x"})
+    assert bad.status_code == 422
+    assert client.post(f"/admin/service-levels/{setting.level.id}/delete").status_code == 302
+    assert db.session.get(ServiceLevel, setting.level.id) is None
