@@ -317,3 +317,43 @@ def test_an_administrator_edits_calendar_and_levels(app, client, login):
     assert bad.status_code == 422
     assert client.post(f"/admin/service-levels/{setting.level.id}/delete").status_code == 302
     assert db.session.get(ServiceLevel, setting.level.id) is None
+
+
+def _listed(client, query):
+    import re
+
+    page = client.get(f"/tickets?{query}").get_data(as_text=True)
+    return [int(number) for number in re.findall(r'data-ticket-number="(\d+)"', page)]
+
+
+def test_overview_filters_due_soon_and_overdue_and_sorts_by_due_time(app, client, login):
+    setting = Setting(first_response=60, assignment=None, resolution=None)
+    slow = make_template(fleet=[setting.member])
+    slow_flow, slow_device = make_flow(slow), make_device(slow)
+    service_levels.save_level(None, template_id=slow.id, first_response_minutes=6000, actor=setting.admin)
+    without = make_template(fleet=[setting.member])
+    without_flow, without_device = make_flow(without), make_device(without)
+    with time_machine.travel(utc(2026, 12, 1, 8, 0), tick=False):
+        overdue = setting.staff_ticket()  # due 09:00 UTC
+        far = make_ticket(slow_flow, slow_device, setting.member)
+        none = make_ticket(without_flow, without_device, setting.member)
+    with time_machine.travel(utc(2026, 12, 1, 9, 30), tick=False):
+        soon = setting.staff_ticket()  # due 10:30 UTC
+    login(setting.member)
+    with time_machine.travel(utc(2026, 12, 1, 9, 45), tick=False):
+        assert _listed(client, "due=overdue") == [overdue.id]
+        assert _listed(client, "due=soon") == [soon.id]
+        assert _listed(client, "sort=due") == [overdue.id, soon.id, far.id, none.id]
+        assert _listed(client, "sort=-due")[-1] == none.id
+        assert set(_listed(client, "due=later")) == {overdue.id, soon.id, far.id, none.id}  # unknown: ignored
+        page = client.get(f"/tickets/{overdue.id}").get_data(as_text=True)
+        assert 'data-testid="sla-first_response" data-state="overdue"' in page
+        assert "0:45" in page  # 45 working minutes over
+        page = client.get(f"/tickets/{soon.id}").get_data(as_text=True)
+        assert 'data-testid="sla-first_response" data-state="running"' in page
+        assert 'data-testid="ticket-sla"' not in client.get(f"/tickets/{none.id}").get_data(as_text=True)
+    with time_machine.travel(utc(2026, 12, 1, 10, 0), tick=False):
+        offers.accept_offer(overdue, actor=setting.member)
+        assert _listed(client, "due=overdue") == []
+        page = client.get(f"/tickets/{overdue.id}").get_data(as_text=True)
+        assert 'data-testid="sla-first_response" data-state="missed"' in page
