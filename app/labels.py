@@ -79,7 +79,7 @@ NOTIFICATION_EVENT = {
     NotificationEvent.RATED: _l("Ticket rated"),
     NotificationEvent.REOPENED: _l("Ticket reopened"),
     NotificationEvent.PASSWORD_RESET: _l("Password reset link"),
-    NotificationEvent.SLA_WARNING: _l("Service level: 80 % used"),
+    NotificationEvent.SLA_WARNING: _l("Service level nearly used (80 percent)"),
     NotificationEvent.SLA_MISSED: _l("Service level missed"),
 }
 AUDIT_KIND = {
