@@ -24,7 +24,6 @@ from tests.factories import (
     make_ticket,
 )
 
-
 RUN_ON_POSTGRES = True  # the due-time sort puts tickets without a due time last on both
 
 def utc(*parts):
@@ -359,3 +358,18 @@ def test_overview_filters_due_soon_and_overdue_and_sorts_by_due_time(app, client
         assert _listed(client, "due=overdue") == []
         page = client.get(f"/tickets/{overdue.id}").get_data(as_text=True)
         assert 'data-testid="sla-first_response" data-state="missed"' in page
+
+
+def test_a_level_made_later_leaves_older_tickets_without_clocks(app):
+    setting = Setting()
+    other = make_template(fleet=[setting.member])
+    flow, device = make_flow(other), make_device(other)
+    with time_machine.travel(utc(2026, 11, 2, 8, 0), tick=False):
+        old = make_ticket(flow, device, setting.member)
+    service_levels.save_level(None, template_id=other.id, first_response_minutes=60, actor=setting.admin)
+    with time_machine.travel(utc(2026, 12, 1, 8, 0), tick=False):
+        offers.accept_offer(old, actor=setting.member)
+        ticket_service.set_priority(old, Priority.HIGH, actor=setting.admin)
+        new = make_ticket(flow, device, setting.member)
+    assert clocks(old) is None and old.sla_due_at is None
+    assert clocks(new).first_response_due_at == utc(2026, 12, 1, 9, 0)

@@ -238,16 +238,19 @@ def responds(message):
     return message.author_employee_id is not None and message.kind != MessageKind.SYSTEM
 
 
-def track(ticket, *, responded=False, waiting=None, repick=False, now=None):
+def track(ticket, *, responded=False, waiting=None, repick=False, start=False, now=None):
     """Move the ticket's clocks after a write, in the caller's transaction (the caller commits).
 
     `responded`: an employee answered (first response); `waiting`: True when an employee wrote in the thread,
-    False when the code user did, None unchanged; `repick`: choose the level again (the priority changed).
-    Creates the ticket's TicketSla row when a level applies; without one nothing is written. Returns the row."""
+    False when the code user did, None unchanged; `repick`: choose the level again (the priority changed);
+    `start`: the ticket was just submitted. Only then is its TicketSla row created (when a level applies), so a
+    level made later never gives old tickets clocks that ran out long ago. Returns the row or None."""
     if ticket.id is None or ticket.status == TicketStatus.DRAFT:
         return None
     now = now or utcnow()
     row = db.session.get(TicketSla, ticket.id)
+    if row is None and not start:
+        return None
     if row is None or repick:
         level = level_for(ticket)
         if level is None and row is None:

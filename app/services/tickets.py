@@ -166,7 +166,7 @@ def open_draft(ticket, *, actor):
     offers.send_offers(ticket, actor=actor)
     notifications.record(NotificationEvent.TICKET_CREATED, ticket, actor=actor)
     receivers.register_creator_receiver(ticket, actor=actor)
-    service_levels.track(ticket, now=ticket.submitted_at)
+    service_levels.track(ticket, start=True, now=ticket.submitted_at)
     db.session.flush()  # the search document reads the ticket back; its row lock must not reload unflushed changes
     search.reindex_ticket(ticket.id, commit=False)
     return ticket
