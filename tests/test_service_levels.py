@@ -373,3 +373,34 @@ def test_a_level_made_later_leaves_older_tickets_without_clocks(app):
         new = make_ticket(flow, device, setting.member)
     assert clocks(old) is None and old.sla_due_at is None
     assert clocks(new).first_response_due_at == utc(2026, 12, 1, 9, 0)
+
+
+def test_the_command_and_the_dispatcher_loop_send_the_alerts(app):
+    import threading
+
+    setting = Setting(first_response=60, assignment=None, resolution=None)
+    with time_machine.travel(utc(2026, 12, 1, 8, 0), tick=False):
+        setting.staff_ticket()
+        setting.staff_ticket()
+    with time_machine.travel(utc(2026, 12, 1, 8, 50), tick=False):
+        result = app.test_cli_runner().invoke(args=["tickets", "sla-check"])
+        assert "Recorded 2 service-level notifications." in result.output
+    with time_machine.travel(utc(2026, 12, 1, 9, 30), tick=False):
+        stop = threading.Event()
+        original = service_levels.send_alerts
+
+        def once_then_stop(now=None):
+            sent = original(now)
+            stop.set()
+            return sent
+
+        service_levels.send_alerts = once_then_stop
+        try:
+            dispatcher.run_forever(app, interval=0.01, stop=stop)
+        finally:
+            service_levels.send_alerts = original
+    db.session.remove()
+    events = [event for event, _employee, _detail in _sla_notices()]
+    # Two tickets; nobody is responsible yet, so only the notify group hears of them.
+    assert events.count(NotificationEvent.SLA_WARNING) == 2 and events.count(NotificationEvent.SLA_MISSED) == 2
+    assert {employee for _event, employee, _detail in _sla_notices()} == {setting.watcher.id}
