@@ -49,7 +49,7 @@ from app.workflow import OPEN_STATUSES, TicketStatus
 
 WARN_SHARE = 0.8
 DUE_SOON_MINUTES = 120  # "due soon" in the overview: due within the next two working hours
-MAX_TARGET_MINUTES = 60 * 24 * 365
+MAX_TARGET_MINUTES = 99999  # about 185 working days of nine hours: due times stay within business_hours.MAX_DAYS
 RESOLVED_STATUSES = frozenset({TicketStatus.DONE, TicketStatus.CLOSED})
 ALERT_BATCH = 200
 

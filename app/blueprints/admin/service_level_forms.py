@@ -16,6 +16,7 @@ from app.blueprints.admin.forms import (
 from app.enums import Priority
 from app.extensions import db
 from app.models import Flow, Template
+from app.services.service_levels import MAX_TARGET_MINUTES
 
 WEEKDAYS = [(0, _l("Monday")), (1, _l("Tuesday")), (2, _l("Wednesday")), (3, _l("Thursday")), (4, _l("Friday")),
             (5, _l("Saturday")), (6, _l("Sunday"))]
@@ -31,7 +32,7 @@ TARGET_HELP = _l("In working minutes, e.g. 240 for four working hours. Empty: no
 def _minutes_field(label):
     """An optional whole number of working minutes."""
     return WholeNumberField(label, description=TARGET_HELP, validators=[checks.Optional(), checks.NumberRange(
-        1, 60 * 24 * 365, message=_l("Please enter whole working minutes, or leave it empty."))])
+        1, MAX_TARGET_MINUTES, message=_l("Please enter whole working minutes, or leave it empty."))])
 
 
 class CalendarForm(AdminForm):
