@@ -64,6 +64,7 @@ VAPID_SUBJECT = "mailto:admin@localhost"  # Contact for push services.
 PUSH_ALLOW_PRIVATE_ENDPOINTS = False  # True lets push endpoints be http or on private/loopback hosts (tests, closed networks).
 NOTIFICATION_DISPATCHER_THREAD = True  # Send the outbox from a thread of the web process (off with a separate dispatcher).
 DISPATCH_INTERVAL_SECONDS = 1.0  # How often the dispatcher looks for due deliveries.
+SLA_CHECK_SECONDS = 60  # How often the dispatcher looks for service-level targets 80 % used or missed.
 DELIVERY_MAX_ATTEMPTS = 8  # Attempts before a delivery is marked failed for good.
 OVERVIEW_PAGE_SIZE = 50  # Tickets per overview page.
 

@@ -180,6 +180,8 @@ CASES = [
     ("manage organisation", policy.can_manage_organisation, {"admin"}),
     ("read audit log", policy.can_read_audit_log, {"admin"}),
     ("view reports", policy.can_view_reports, {"moderator", "admin"}),
+    ("manage the business calendar", policy.can_manage_calendar, {"admin"}),
+    ("manage service levels", policy.can_manage_service_levels, {"admin"}),
     ("use back office", policy.can_use_back_office, STAFF),
     ("see internal", policy.can_see_internal, STAFF),
     ("manage own account", lambda a: policy.can_manage_own_account(a, ACTORS["member"]), {"member"}),

@@ -10,6 +10,7 @@ from app.models.notification import (
 )
 from app.models.org import Organisation
 from app.models.report import ReportDay, ReportDurationMonth, ReportTicketFacts
+from app.models.sla import BusinessCalendar, ServiceLevel, TicketSla
 from app.models.template import (
     ActionButton,
     AssistantElement,
@@ -31,8 +32,8 @@ from app.models.ticket import (
 from app.models.user import Employee, NotificationPreference, RecoveryCode, Team
 
 __all__ = [
-    "ActionButton", "Answer", "AssistantElement", "Attachment", "AuditEvent", "Code", "CodeSession", "CodeUser", "Customer",
+    "ActionButton", "Answer", "AssistantElement", "Attachment", "AuditEvent", "BusinessCalendar", "Code", "CodeSession", "CodeUser", "Customer",
     "Delivery", "Device", "Employee", "Flow", "Group", "Message", "MessageRead", "Notification",
-    "NotificationPreference", "Offer", "Organisation", "PushSubscription", "Rating", "RecoveryCode", "ReportDay", "ReportDurationMonth", "ReportTicketFacts", "Step", "Team", "Template",
-    "Ticket", "TicketEvent", "TicketReceiver", "Update", "VideoSession", "format_number", "parse_number",
+    "NotificationPreference", "Offer", "Organisation", "PushSubscription", "Rating", "RecoveryCode", "ReportDay", "ReportDurationMonth", "ReportTicketFacts", "ServiceLevel", "Step", "Team", "Template",
+    "Ticket", "TicketEvent", "TicketReceiver", "TicketSla", "Update", "VideoSession", "format_number", "parse_number",
 ]

@@ -50,9 +50,20 @@ def _headline(event, detail, number, who):
         return _("New update on %(number)s", number=number)
     if event == NotificationEvent.EMAIL_CONFIRMATION:
         return _("E-mail address to confirm for news about %(number)s", number=number)
+    if event == NotificationEvent.SLA_WARNING:
+        return _("%(number)s: 80 %% of the time for “%(target)s” is used", number=number, target=_target(detail))
+    if event == NotificationEvent.SLA_MISSED:
+        return _("%(number)s missed the target “%(target)s”", number=number, target=_target(detail))
     if event == NotificationEvent.RATED:
         return _("%(number)s was rated %(score)s of 5", number=number, score=detail.get("score", "?"))
     return number
+
+
+def _target(detail):
+    """The translated service-level target a notification names (first response, assignment, resolution)."""
+    from app.services.service_levels import target_label
+
+    return target_label(detail.get("target", ""))
 
 
 def _status_label(name):
