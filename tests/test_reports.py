@@ -19,8 +19,10 @@ from app.models import (
     Rating,
     ReportDay,
     ReportTicketFacts,
+    ServiceLevel,
     Ticket,
     TicketEvent,
+    TicketSla,
     Update,
 )
 from app.services import messenger, notifications, offers, reports, tickets
@@ -39,6 +41,7 @@ from tests.factories import (
 RUN_ON_POSTGRES = True
 ZONE = ZoneInfo("Europe/Berlin")
 EPOCH = datetime(2026, 3, 20, 8, 0, tzinfo=UTC)  # the range crosses the change to summer time (29 March)
+SLA = ("first_response", "assignment", "resolution")
 ACTIONS = ("staff message", "code message", "accept", "assign", "start", "finish", "rate", "close", "cancel", "reopen")
 
 
@@ -59,6 +62,10 @@ class World:
             make_device(press, customer=north), make_device(press, customer=south), make_device(cooler),
         ]
         self.visitor = make_code_visitor(*[make_code(device) for device in self.devices])
+        # Press tickets run service-level clocks (working time Monday to Friday, 8 to 17 h).
+        db.session.add(ServiceLevel(template_id=press.id, first_response_minutes=60, assignment_minutes=240,
+                                    resolution_minutes=960, pause_while_waiting=False))
+        db.session.commit()
 
     def run(self, action, ticket):
         """One person's action on the ticket through the services; a refused action changes nothing."""
@@ -106,6 +113,7 @@ def brute_force_facts():
     messages = db.session.scalars(sa.select(Message)).all()
     updates = db.session.scalars(sa.select(Update)).all()
     ratings = db.session.scalars(sa.select(Rating).order_by(Rating.id)).all()
+    slas = {row.ticket_id: row for row in db.session.scalars(sa.select(TicketSla))}
     for ticket in db.session.scalars(sa.select(Ticket).where(Ticket.status != TicketStatus.DRAFT)):
         own = [e for e in events if e.ticket_id == ticket.id]
         response = [m.created_at for m in messages if m.ticket_id == ticket.id and m.author_employee_id]
@@ -118,6 +126,7 @@ def brute_force_facts():
         ]
         done = [e.created_at for e in own if e.kind == "status" and e.after == "DONE"]
         rated = [r for r in ratings if r.ticket_id == ticket.id]
+        sla = slas.get(ticket.id)
         flow = ticket.flow
         group = flow.fleet_group_id or (ticket.template.groups[0].id if ticket.template.groups else None)
 
@@ -130,6 +139,8 @@ def brute_force_facts():
             "closed_day": local_day(ticket.closed_at) if ticket.closed_at else None,
             "rated_day": local_day(rated[-1].created_at) if rated else None,
             "score": rated[-1].score if rated else None,
+            **{f"sla_{target}": getattr(sla, f"{target}_met") if sla else None
+               for target in ("first_response", "assignment", "resolution")},
             "first_response_s": hours_to(response), "assignment_s": hours_to(assignment),
             "resolution_s": hours_to(done),
             "responsible": next(
@@ -186,6 +197,9 @@ def expected_figures(facts, filters, now):
     expected["median"] = [hours(nearest_rank(values, 0.5)) for values in columns]
     expected["p90"] = [hours(nearest_rank(values, 0.9)) for values in columns]
     expected["counted"] = [len(values) for values in columns]
+    met = [sum(1 for fact in made if fact[f"sla_{target}"] is True) for target in SLA]
+    missed = [sum(1 for fact in made if fact[f"sla_{target}"] is False) for target in SLA]
+    expected["sla"] = (met, missed, [round(100 * a / (a + b), 1) if a + b else None for a, b in zip(met, missed)])
     rated = [fact for fact in rows if in_range(fact["rated_day"]) and fact["score"]]
     expected["distribution"] = [sum(1 for fact in rated if fact["score"] == score) for score in range(1, 6)]
     devices = Counter(fact["device"] for fact in made)
@@ -221,6 +235,8 @@ def check_figures(filters, now):
     assert durations.series[0][1] == expected["median"]
     assert durations.series[1][1] == expected["p90"]
     assert durations.table_only[0][1] == expected["counted"]
+    sla = series["sla-attainment"]
+    assert (sla.table_only[0][1], sla.table_only[1][1], sla.series[0][1]) == expected["sla"]
     assert series["rating-distribution"].series[0][1] == expected["distribution"]
     assert series["top-devices"].series[0][1] == expected["top_devices"]
     from app.models import Device, Employee, Group, Template
@@ -320,7 +336,7 @@ def staff(app):
 
 
 def test_moderator_reads_the_reports_with_charts_tables_and_csv(client, login, staff):
-    """The report page shows five charts, each with a table and a CSV link; nav-reports leads there."""
+    """The report page shows six charts, each with a table and a CSV link; nav-reports leads there."""
     _member, moderator = staff
     login(moderator)
     home = client.get("/").get_data(as_text=True)
@@ -328,8 +344,8 @@ def test_moderator_reads_the_reports_with_charts_tables_and_csv(client, login, s
     page = client.get("/reports?start=2026-11-01&end=2026-11-30&period=week")
     html = page.get_data(as_text=True)
     assert page.status_code == 200
-    assert html.count('data-testid="report-chart"') == 5
-    assert html.count('data-testid="report-csv"') == 5
+    assert html.count('data-testid="report-chart"') == 6
+    assert html.count('data-testid="report-csv"') == 6
     assert 'value="2026-11-01"' in html
     csv = client.get("/reports/created-closed.csv?start=2026-11-01&end=2026-11-30&period=week")
     assert csv.status_code == 200 and csv.mimetype == "text/csv"

@@ -40,6 +40,10 @@ class ReportTicketFacts(db.Model):
     closed_day: Mapped[object | None] = mapped_column(sa.Date)
     rated_day: Mapped[object | None] = mapped_column(sa.Date)
     rating_score: Mapped[int | None] = mapped_column()
+    # Service-level targets: True met in time, False missed, None not reached yet or no target (ticket_slas).
+    sla_first_response: Mapped[bool | None] = mapped_column()
+    sla_assignment: Mapped[bool | None] = mapped_column()
+    sla_resolution: Mapped[bool | None] = mapped_column()
     first_response_s: Mapped[int | None] = mapped_column()
     assignment_s: Mapped[int | None] = mapped_column()
     resolution_s: Mapped[int | None] = mapped_column()
@@ -70,6 +74,13 @@ class ReportDay(db.Model):
     backlog_open: Mapped[int] = mapped_column(default=0)
     backlog_assigned: Mapped[int] = mapped_column(default=0)
     backlog_in_progress: Mapped[int] = mapped_column(default=0)
+    # Tickets created this day whose service-level target was reached in time (met) or late (missed).
+    sla_met_first_response: Mapped[int] = mapped_column(default=0)
+    sla_missed_first_response: Mapped[int] = mapped_column(default=0)
+    sla_met_assignment: Mapped[int] = mapped_column(default=0)
+    sla_missed_assignment: Mapped[int] = mapped_column(default=0)
+    sla_met_resolution: Mapped[int] = mapped_column(default=0)
+    sla_missed_resolution: Mapped[int] = mapped_column(default=0)
 
 
 class ReportDurationMonth(db.Model):

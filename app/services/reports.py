@@ -14,6 +14,8 @@ Definitions (the figures the reports show; tests/test_reports.py recomputes them
   ASSIGNED, IN_PROGRESS or DONE; resolution: the first move to DONE (else `done_at`). Seconds after `created_at`,
   never negative.
 - employee: the first (by offer) of the employees responsible for the ticket now (accepted or assigned).
+- service levels: whether each target (first response, assignment, resolution) was reached in time, as the
+  ticket's clocks say (`ticket_slas.*_met`); counted on the day the ticket was created.
 - rating: the ticket's `rating_score` (the latest rating counts), on the local day of its latest rating (tickets
   rated before rating history existed: of `closed_at`).
 """
@@ -37,6 +39,7 @@ from app.models import (
     ReportTicketFacts,
     Ticket,
     TicketEvent,
+    TicketSla,
     Update,
 )
 from app.workflow import TicketStatus
@@ -46,7 +49,10 @@ REBUILD_CHUNK = 5000  # tickets per batch of `rebuild`
 DAY_COUNTS = (
     "created", "closed", "rated", "rating_sum", "rating_1", "rating_2", "rating_3", "rating_4", "rating_5",
     "backlog_open", "backlog_assigned", "backlog_in_progress",
+    "sla_met_first_response", "sla_missed_first_response", "sla_met_assignment", "sla_missed_assignment",
+    "sla_met_resolution", "sla_missed_resolution",
 )
+SLA_TARGETS = ("first_response", "assignment", "resolution")
 BACKLOG_STATUSES = ("OPEN", "ASSIGNED", "IN_PROGRESS")  # counted by creation day in backlog_<status>
 FACT_COLUMNS = tuple(column.name for column in ReportTicketFacts.__table__.columns)
 RESPONSE_STATES = ("ACCEPTED", "ASSIGNED")
@@ -106,6 +112,13 @@ def compute_facts(first_id, last_id, zone_name=None):
         .where(in_range(Offer.ticket_id), Offer.state.in_(RESPONSIBLE_STATES)).order_by(Offer.id)
     ):
         responsible.setdefault(ticket_id, employee_id)
+    slas = {
+        row.ticket_id: row
+        for row in db.session.execute(
+            sa.select(TicketSla.ticket_id, *[getattr(TicketSla, f"{target}_met") for target in SLA_TARGETS])
+            .where(in_range(TicketSla.ticket_id))
+        )
+    }
     by_flow, by_template = _fleet_groups()
     facts = []
     for row in tickets:
@@ -128,6 +141,10 @@ def compute_facts(first_id, last_id, zone_name=None):
                 "closed_day": row.closed_at.astimezone(zone).date() if row.closed_at else None,
                 "rated_day": rated_at.astimezone(zone).date() if rated_at else None,
                 "rating_score": row.rating_score if rated_at else None,
+                **{
+                    f"sla_{target}": getattr(slas[row.id], f"{target}_met") if row.id in slas else None
+                    for target in SLA_TARGETS
+                },
                 "first_response_s": _seconds(created, first_response),
                 "assignment_s": _seconds(created, assignment),
                 "resolution_s": _seconds(created, resolution),
@@ -193,6 +210,10 @@ def day_contributions(facts):
         counts[(facts["created_day"], *key, f"backlog_{facts['status'].lower()}")] += 1
     if facts["closed_day"] is not None:
         counts[(facts["closed_day"], *key, "closed")] += 1
+    for target in SLA_TARGETS:
+        met = facts[f"sla_{target}"]
+        if met is not None:
+            counts[(facts["created_day"], *key, f"sla_{'met' if met else 'missed'}_{target}")] += 1
     score = facts["rating_score"]
     if facts["rated_day"] is not None and score:
         for name, value in (("rated", 1), ("rating_sum", score), (f"rating_{score}", 1)):

@@ -34,6 +34,9 @@ def upgrade():
         sa.Column("closed_day", sa.Date(), nullable=True),
         sa.Column("rated_day", sa.Date(), nullable=True),
         sa.Column("rating_score", sa.Integer(), nullable=True),
+        sa.Column("sla_first_response", sa.Boolean(), nullable=True),
+        sa.Column("sla_assignment", sa.Boolean(), nullable=True),
+        sa.Column("sla_resolution", sa.Boolean(), nullable=True),
         sa.Column("first_response_s", sa.Integer(), nullable=True),
         sa.Column("assignment_s", sa.Integer(), nullable=True),
         sa.Column("resolution_s", sa.Integer(), nullable=True),
@@ -68,6 +71,8 @@ def upgrade():
             for name in (
                 "created", "closed", "rated", "rating_sum", "rating_1", "rating_2", "rating_3", "rating_4", "rating_5",
                 "backlog_open", "backlog_assigned", "backlog_in_progress",
+                "sla_met_first_response", "sla_missed_first_response", "sla_met_assignment", "sla_missed_assignment",
+                "sla_met_resolution", "sla_missed_resolution",
             )
         ],
         sa.PrimaryKeyConstraint("id", name=op.f("pk_report_days")),

@@ -45,7 +45,7 @@ def test_moderator_changes_the_date_range_and_charts_and_tables_follow(live_serv
     page.get_by_test_id("nav-reports").click()
     page.wait_for_url("**/reports")
     charts = page.get_by_test_id("report-chart")
-    expect(charts).to_have_count(5)
+    expect(charts).to_have_count(6)
     drawn = "() => [...document.querySelectorAll('canvas[data-chart]')].filter((c) => Chart.getChart(c)).length"
     page.wait_for_function(f"({drawn})() >= 3")
     assert _created_total(page) == 2  # the default range: the last 30 days

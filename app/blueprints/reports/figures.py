@@ -28,7 +28,7 @@ from app.models import (
     ReportTicketFacts,
     Template,
 )
-from app.services.reports import DURATIONS, report_zone, shown_tenths
+from app.services.reports import DURATIONS, SLA_TARGETS, report_zone, shown_tenths
 from app.workflow import TicketStatus
 
 DEFAULT_DAYS = 30  # the range shown first: the last 30 local days, today included
@@ -318,6 +318,25 @@ def durations(filters):
     )
 
 
+def sla_attainment(filters):
+    """Chart: the share (percent, one decimal) of the service-level targets reached in time, of the tickets created in
+    the range whose target was reached; the table also gives how many were met and missed."""
+    table = ReportDay.__table__
+    sums = db.session.execute(
+        sa.select(*[sa.func.sum(table.c[f"sla_{state}_{target}"]) for target in SLA_TARGETS for state in ("met", "missed")])
+        .where(table.c.day.between(filters.start, filters.end), *filters.dimensions(table))
+    ).one()
+    met = [int(sums[2 * index] or 0) for index in range(len(SLA_TARGETS))]
+    missed = [int(sums[2 * index + 1] or 0) for index in range(len(SLA_TARGETS))]
+    shares = [round(100 * hit / (hit + miss), 1) if hit + miss else None for hit, miss in zip(met, missed, strict=True)]
+    return Chart(
+        "sla-attainment", _("Service levels met"), "bar", [_("First response"), _("Assignment"), _("Resolution")],
+        [(_("Met in time (%)"), shares)], _("Percent"), _("Target"),
+        note=_("Tickets created in the range whose target was reached, in time or late."),
+        table_only=[(_("Met"), met), (_("Missed"), missed)], whole=False,
+    )
+
+
 def rating_distribution(filters):
     """Chart: how many ratings of each score (1–5) were given in the range."""
     table = ReportDay.__table__
@@ -469,7 +488,8 @@ class Report:
 def build(filters, now=None):
     """All figures for `filters` (about a dozen indexed queries on the report tables)."""
     today = now.astimezone(ZoneInfo(report_zone())).date() if now else None
-    charts = [created_closed(filters), backlog(filters, today), durations(filters), rating_distribution(filters),
+    charts = [created_closed(filters), backlog(filters, today), durations(filters), sla_attainment(filters),
+              rating_distribution(filters),
               top_devices(filters)]
     tables = [ratings_by(filters, "template"), ratings_by_device(filters), ratings_by(filters, "customer"),
               ratings_by(filters, "group"), ratings_by_employee(filters)]
@@ -491,6 +511,7 @@ FIGURES = {
     "created-closed": created_closed,
     "backlog": backlog,
     "durations": durations,
+    "sla-attainment": sla_attainment,
     "rating-distribution": rating_distribution,
     "top-devices": top_devices,
     "ratings-template": lambda filters: ratings_by(filters, "template"),
