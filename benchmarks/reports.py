@@ -1,11 +1,11 @@
-"""Report timings at 100,000 tickets (issue: reports answer in ≤ 300 ms p95), on SQLite under gunicorn.
+"""Report timings at 100,000 tickets (issue: reports answer in ≤ 300 ms p95), on SQLite and PostgreSQL.
 
 Uses the same cached 100,000-ticket database as run_all.py (built once; `load_bulk_tickets` fills the report
 tables with `reports rebuild`). Measures, as a moderator, sequential keep-alive requests of the report page for
 the default range (30 days), a year, the whole two years by month, a year filtered by template and customer, and a
 CSV export; then the time of `flask reports rebuild` and of one ticket write's report update.
 
-    .venv/bin/python benchmarks/reports.py [--tickets 100000] [--rounds 40]
+    .venv/bin/python benchmarks/reports.py [--tickets 100000] [--rounds 40] [--skip-postgres]
 """
 import argparse
 import subprocess
@@ -27,7 +27,13 @@ from benchmarks._common import (
     percentile,
     wait_http,
 )
-from benchmarks.run_all import cache_key, latencies, say, sqlite_database
+from benchmarks.run_all import (
+    cache_key,
+    latencies,
+    postgres_database,
+    say,
+    sqlite_database,
+)
 
 MODERATOR = "moderator@example.com"
 TARGET_P95_MS = 300
@@ -69,13 +75,8 @@ def cases(today):
     ]
 
 
-def main():
-    """Build or reuse the database, measure, print one table."""
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--tickets", type=int, default=100_000)
-    parser.add_argument("--rounds", type=int, default=40)
-    args = parser.parse_args()
-    url = sqlite_database(args.tickets, cache_key())
+def measure(url, rounds, label):
+    """Table rows of the report requests on the database at `url`, under gunicorn."""
     env = base_env(FLASK_SQLALCHEMY_DATABASE_URI=url, FLASK_RATELIMIT_ENABLED="false")
     port = free_port()
     server = gunicorn(port, env, threads=4, name="bench-reports")
@@ -84,20 +85,40 @@ def main():
         wait_http(f"http://127.0.0.1:{port}/healthz", server, timeout=120)
         cookie = cookie_header(login(f"http://127.0.0.1:{port}", MODERATOR))
         for name, path in cases(date.today()):
-            say(f"  {name}: {path}")
-            timings = latencies(port, cookie, path, args.rounds)
+            say(f"  {label}: {name}: {path}")
+            timings = latencies(port, cookie, path, rounds)
             p50, p95 = percentile(timings, 0.5), percentile(timings, 0.95)
-            rows.append((name, f"{p50:.1f}", f"{p95:.1f}", f"p95≤{TARGET_P95_MS} {'✓' if p95 <= TARGET_P95_MS else '✗'}"))
+            verdict = f"p95≤{TARGET_P95_MS} {'✓' if p95 <= TARGET_P95_MS else '✗'}"
+            rows.append((f"{label}: {name}", f"{p50:.1f}", f"{p95:.1f}", verdict))
     finally:
         server.stop()
+    return rows
+
+
+def main():
+    """Build or reuse the databases, measure, print one table."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tickets", type=int, default=100_000)
+    parser.add_argument("--rounds", type=int, default=40)
+    parser.add_argument("--skip-postgres", action="store_true")
+    args = parser.parse_args()
+    url = sqlite_database(args.tickets, cache_key())
+    env = base_env(FLASK_SQLALCHEMY_DATABASE_URI=url, FLASK_RATELIMIT_ENABLED="false")
+    rows = measure(url, args.rounds, "SQLite")
     started = time.perf_counter()
     flask(["reports", "rebuild"], env, timeout=1800)
-    rows.append((f"flask reports rebuild, {args.tickets:,} tickets (s)", f"{time.perf_counter() - started:.1f}", "", ""))
+    rows.append((f"SQLite: flask reports rebuild, {args.tickets:,} tickets (s)", f"{time.perf_counter() - started:.1f}", "", ""))
     result = subprocess.run([sys.executable, "-c", SYNC_SCRIPT], cwd=ROOT, env=env, capture_output=True, text=True,
                             timeout=600, check=True)
     p50, p95 = result.stdout.split()
-    rows.append(("report update of one ticket write, in-process (ms)", p50, p95, "added to each ticket commit"))
-    print(f"Reports at {args.tickets:,} tickets, SQLite, gunicorn -w 1 --threads 4, {args.rounds} sequential requests each")
+    rows.append(("SQLite: report update of one ticket write, in-process (ms)", p50, p95, "added to each ticket commit"))
+    if not args.skip_postgres:
+        try:
+            rows += measure(postgres_database(args.tickets, cache_key()), args.rounds, "PostgreSQL")
+        except Exception as error:  # noqa: BLE001 - the SQLite figures are still worth printing
+            say(f"PostgreSQL run failed: {error}")
+            rows.append(("PostgreSQL", "n/a", "n/a", "failed"))
+    print(f"Reports at {args.tickets:,} tickets, gunicorn -w 1 --threads 4, {args.rounds} sequential requests each")
     header = ("figure", "p50 ms", "p95 ms", "target")
     widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(4)]
     for row in [header, tuple("-" * width for width in widths), *rows]:

@@ -336,10 +336,11 @@ def page_weight():
     return result.stdout.rstrip()
 
 
-def reports_figures(tickets):
-    """The table benchmarks/reports.py prints (report timings on the same database), or None."""
+def reports_figures(tickets, skip_postgres):
+    """The table benchmarks/reports.py prints (report timings on the same databases), or None."""
     result = subprocess.run(
-        [sys.executable, str(ROOT / "benchmarks" / "reports.py"), "--tickets", str(tickets)],
+        [sys.executable, str(ROOT / "benchmarks" / "reports.py"), "--tickets", str(tickets),
+         *(["--skip-postgres"] if skip_postgres else [])],
         cwd=ROOT, capture_output=True, text=True, timeout=3600, check=False,
     )
     if result.returncode != 0 or "p95" not in result.stdout:
@@ -415,7 +416,7 @@ def main():
     weight = page_weight()
 
     say("Reports …")
-    report_table = reports_figures(args.tickets)
+    report_table = reports_figures(args.tickets, args.skip_postgres)
 
     postgres_results = None
     if not args.skip_postgres:
