@@ -3,6 +3,7 @@ from datetime import timedelta
 
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app import policy, workflow
 from app.enums import NotificationEvent, Priority, StepType, Visibility
@@ -31,6 +32,17 @@ from app.services.ticket_changes import (
 from app.workflow import TicketStatus
 
 SYSTEM_STEP_QUESTIONS = {StepType.VISIBILITY: "Visibility"}
+# The refusal of an action the ticket's status does not allow: one whole sentence per status (not a status name
+# glued into one sentence), so German can word each one.
+NOT_POSSIBLE_IN_STATUS = {
+    TicketStatus.DRAFT: _l("This is not possible while the ticket is a draft."),
+    TicketStatus.OPEN: _l("This is not possible while the ticket is open."),
+    TicketStatus.ASSIGNED: _l("This is not possible while the ticket is assigned."),
+    TicketStatus.IN_PROGRESS: _l("This is not possible while the ticket is in progress."),
+    TicketStatus.DONE: _l("This is not possible while the ticket is done."),
+    TicketStatus.CLOSED: _l("This is not possible while the ticket is closed."),
+    TicketStatus.CANCELLED: _l("This is not possible while the ticket is cancelled."),
+}
 
 
 def start_draft(flow, device, *, actor):
@@ -186,7 +198,7 @@ def _fire(ticket, event, *, actor):
         ticket.status = workflow.fire(before, event, has_responsible=bool(ticket.responsible_employee_ids))
     except workflow.InvalidTransition:
         raise InvalidTransition(
-            _("This is not possible while the ticket is %(status)s.", status=before.name), event=event, status=before
+            str(NOT_POSSIBLE_IN_STATUS[before]), event=event, status=before
         ) from None
     record_event(ticket, "status", actor=actor, before=before.name, after=ticket.status.name)
     if ticket.status == TicketStatus.DONE:
@@ -206,7 +218,7 @@ def fire_event(ticket, event, *, actor, expected_version=None):
         raise InvalidTransition(_("This action does not exist."), event=event, status=ticket.status)
     if not workflow.can_fire(ticket.status, event):
         raise InvalidTransition(
-            _("This is not possible while the ticket is %(status)s.", status=ticket.status.name),
+            str(NOT_POSSIBLE_IN_STATUS[ticket.status]),
             event=event,
             status=ticket.status,
         )
