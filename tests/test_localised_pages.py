@@ -27,3 +27,31 @@ def test_capped_ticket_count_uses_the_viewers_number_format(demo, client, login)
     login(db.session.scalar(sa.select(Employee).filter_by(email="anna@example.com")))
     german = client.get("/tickets", headers={"Accept-Language": "de"}).get_data(as_text=True)
     assert "Mehr als 1.000 Tickets" in german
+
+
+def test_counts_on_the_staff_home_use_the_viewers_number_format(demo, client, login):
+    """The home's ticket counts per status: 1.225 for a German reader, 1,225 for an English one."""
+    import re
+
+    import sqlalchemy as sa
+
+    from app.demo_data import load_bulk_tickets
+    from app.extensions import db
+    from app.models import Employee, Ticket
+    from app.workflow import TicketStatus
+
+    load_bulk_tickets(3500)
+    closed = db.session.scalar(sa.select(sa.func.count()).select_from(Ticket).where(Ticket.status == TicketStatus.CLOSED))
+    assert closed >= 1000
+    anna = db.session.scalar(sa.select(Employee).filter_by(email="anna@example.com"))
+    login(anna)
+
+    def closed_badge(language):
+        anna.language = language
+        db.session.commit()
+        page = client.get("/").get_data(as_text=True)
+        return re.search(r'data-status="closed"[^>]*>([^<]*)</a>', page).group(1)
+
+    thousands, rest = divmod(closed, 1000)
+    assert closed_badge("de") == f"GESCHLOSSEN: {thousands}.{rest:03d}"
+    assert closed_badge("en") == f"Closed: {thousands},{rest:03d}"

@@ -3,6 +3,7 @@ import math
 import re
 from datetime import date
 
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 
 from app.enums import Priority, StepType, Visibility
@@ -65,14 +66,14 @@ def parse(step, raw, attachments=(), *, required=None):
 def _short(step, text):
     """One line of text."""
     if len(text) > SHORT_LIMIT:
-        raise ValidationError(_("Please keep it under %(n)d characters.", n=SHORT_LIMIT), field="value")
+        raise ValidationError(_("Please keep it under %(n)s characters.", n=format_decimal(SHORT_LIMIT)), field="value")
     return text, text
 
 
 def _long(step, text):
     """Free text over several lines."""
     if len(text) > LONG_LIMIT:
-        raise ValidationError(_("Please keep it under %(n)d characters.", n=LONG_LIMIT), field="value")
+        raise ValidationError(_("Please keep it under %(n)s characters.", n=format_decimal(LONG_LIMIT)), field="value")
     return text, text
 
 

@@ -7,6 +7,7 @@ import unicodedata
 from urllib.parse import urlparse
 
 from email_validator import EmailNotValidError, validate_email
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -43,25 +44,25 @@ MISSING = {
 }
 MISSING_HERE = N_("Please fill in this field.")
 TOO_LONG = {
-    "name": N_("The name may have at most %(count)d characters."),
-    "title": N_("The title may have at most %(count)d characters."),
-    "question": N_("The question may have at most %(count)d characters."),
-    "label": N_("The label may have at most %(count)d characters."),
-    "description": N_("The description may have at most %(count)d characters."),
-    "help_text": N_("The help text may have at most %(count)d characters."),
-    "body": N_("The text may have at most %(count)d characters."),
-    "serial_number": N_("The serial number may have at most %(count)d characters."),
-    "location": N_("The location may have at most %(count)d characters."),
-    "contact_name": N_("The contact person's name may have at most %(count)d characters."),
-    "phone": N_("The phone number may have at most %(count)d characters."),
-    "address": N_("The address may have at most %(count)d characters."),
-    "email": N_("The e-mail address may have at most %(count)d characters."),
-    "url": N_("The web address may have at most %(count)d characters."),
-    "public_base_url": N_("The public address may have at most %(count)d characters."),
-    "video_base_url": N_("The video service address may have at most %(count)d characters."),
-    "code": N_("The code may have at most %(count)d characters."),
+    "name": N_("The name may have at most %(count)s characters."),
+    "title": N_("The title may have at most %(count)s characters."),
+    "question": N_("The question may have at most %(count)s characters."),
+    "label": N_("The label may have at most %(count)s characters."),
+    "description": N_("The description may have at most %(count)s characters."),
+    "help_text": N_("The help text may have at most %(count)s characters."),
+    "body": N_("The text may have at most %(count)s characters."),
+    "serial_number": N_("The serial number may have at most %(count)s characters."),
+    "location": N_("The location may have at most %(count)s characters."),
+    "contact_name": N_("The contact person's name may have at most %(count)s characters."),
+    "phone": N_("The phone number may have at most %(count)s characters."),
+    "address": N_("The address may have at most %(count)s characters."),
+    "email": N_("The e-mail address may have at most %(count)s characters."),
+    "url": N_("The web address may have at most %(count)s characters."),
+    "public_base_url": N_("The public address may have at most %(count)s characters."),
+    "video_base_url": N_("The video service address may have at most %(count)s characters."),
+    "code": N_("The code may have at most %(count)s characters."),
 }
-TOO_LONG_HERE = N_("At most %(count)d characters fit into this field.")
+TOO_LONG_HERE = N_("At most %(count)s characters fit into this field.")
 CONTROL_CHARACTERS = {
     "name": N_("Please remove line breaks and invisible control characters from the name."),
 }
@@ -74,8 +75,9 @@ def missing_message(field):
 
 
 def too_long_message(field, count):
-    """The sentence saying that `field` holds at most `count` characters, translated lazily."""
-    return _l(TOO_LONG.get(field, TOO_LONG_HERE), count=count)
+    """The sentence saying that `field` holds at most `count` characters (in the reader's number format:
+    5.000 in German), translated lazily."""
+    return _l(TOO_LONG.get(field, TOO_LONG_HERE), count=format_decimal(count))
 
 
 def control_characters_message(field):

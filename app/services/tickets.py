@@ -2,6 +2,7 @@
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -320,7 +321,7 @@ def _append_update(ticket, body, visibility, *, actor, attachments):
     if not body and not attachments:
         raise ValidationError(_("Please write something or attach a file."), field="body")
     if len(body) > answer_rules.LONG_LIMIT:
-        raise ValidationError(_("Please keep it under %(n)d characters.", n=answer_rules.LONG_LIMIT), field="body")
+        raise ValidationError(_("Please keep it under %(n)s characters.", n=format_decimal(answer_rules.LONG_LIMIT)), field="body")
     lock_for_append(ticket)
     require_update_allowed(ticket, visibility, actor=actor)
     update = Update(ticket_id=ticket.id, visibility=visibility, body=body, **actor_fields(actor, "author"))
