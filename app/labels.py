@@ -32,6 +32,10 @@ STATUS = {
 }
 VISIBILITY = {Visibility.INTERNAL: lazy_pgettext("visibility", "Internal"), Visibility.PUBLIC: lazy_pgettext("visibility", "Public")}
 PRIORITY = {Priority.LOW: _l("Low"), Priority.NORMAL: _l("Normal"), Priority.HIGH: _l("High")}
+# A priority shown on its own (a badge beside the ticket number) names what it is: "Hoch" alone says nothing.
+PRIORITY_BADGE = {
+    Priority.LOW: _l("Low priority"), Priority.NORMAL: _l("Normal priority"), Priority.HIGH: _l("High priority"),
+}
 ROLE = {Role.MEMBER: _l("Member"), Role.MODERATOR: _l("Moderator"), Role.ADMIN: _l("Administrator")}
 OFFER_STATE = {
     OfferState.PENDING: lazy_pgettext("offer state", "Offered"),
@@ -127,6 +131,7 @@ def jinja_globals():
         "STATUS_LABELS": STATUS,
         "VISIBILITY_LABELS": VISIBILITY,
         "PRIORITY_LABELS": PRIORITY,
+        "PRIORITY_BADGES": PRIORITY_BADGE,
         "ROLE_LABELS": ROLE,
         "OFFER_STATE_LABELS": OFFER_STATE,
         "offer_state_label": offer_state_label,

@@ -49,7 +49,7 @@ def _headline(event, detail, number, who):
     if event == NotificationEvent.OFFER_ACCEPTED:
         return _("%(name)s took on %(number)s", name=detail.get("subject", who), number=number)
     if event == NotificationEvent.OFFER_DECLINED:
-        return _("%(name)s declined %(number)s", name=detail.get("subject", who), number=number)
+        return _("%(name)s declined the ticket offer for %(number)s", name=detail.get("subject", who), number=number)
     if event == NotificationEvent.ASSIGNED:
         return _("%(name)s was assigned to %(number)s", name=detail.get("subject", ""), number=number)
     if event == NotificationEvent.WITHDRAWN:
