@@ -5,6 +5,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -19,9 +20,9 @@ GERMAN_MO = GERMAN_PO.with_suffix(".mo")
 KEYWORDS = ("_l", "lazy_gettext", "lazy_ngettext:1,2", "pgettext:1c,2", "lazy_pgettext:1c,2", "npgettext:1c,2,3")
 
 
-def extract(target):
+def extract(target, keywords=KEYWORDS):
     """Run the project's extraction into `target` and return the template catalog."""
-    keywords = [argument for keyword in KEYWORDS for argument in ("-k", keyword)]
+    keywords = [argument for keyword in keywords for argument in ("-k", keyword)]
     command = [
         sys.executable, "-m", "babel.messages.frontend", "-q", "extract", "-F", "babel.cfg",
         *keywords, "-o", str(target), ".",
@@ -98,8 +99,9 @@ def test_login_page_speaks_german(client):
     assert "Log in" not in page
 
 
-def test_extraction_keeps_the_context_of_words_with_two_meanings(tmp_path):
-    template = extract(tmp_path / "messages.pot")
+@pytest.mark.parametrize("keywords", [KEYWORDS, ()], ids=["with -k", "babel.cfg alone"])
+def test_extraction_keeps_the_context_of_words_with_two_meanings(tmp_path, keywords):
+    template = extract(tmp_path / "messages.pot", keywords)
     for context, word in [
         ("ticket status", "Assigned"), ("offer state", "Assigned"), ("step type", "Number"),
         ("ticket number", "Number"), ("ticket action", "Close"), ("visibility", "Public"), ("updates tab", "Public"),
