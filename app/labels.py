@@ -6,8 +6,8 @@ the step type *Number* (Zahl) is not a ticket number (Nummer), the action *Close
 toast's *Close* only hides it. Contexts: "ticket status", "visibility", "offer state", "ticket action",
 "step type".
 """
+from flask_babel import format_decimal, lazy_pgettext
 from flask_babel import lazy_gettext as _l
-from flask_babel import lazy_pgettext
 
 from app.enums import (
     AuditKind,
@@ -125,6 +125,26 @@ def offer_state_label(offer, ticket):
     return OFFER_STATE[offer.state]
 
 
+YES_NO = {True: _l("Yes"), False: _l("No")}
+
+
+def answer_text(answer):
+    """An answer as the viewer reads it (str): yes/no, priority and visibility in the viewer's language, a number
+    in the viewer's number format (1.500 and 2,5 in German); any other answer as stored (Answer.text). Answer.text
+    holds what the code user saw when answering (an English priority name, their own language's yes/no)."""
+    value = answer.value
+    if value is None:
+        return answer.text
+    if answer.type == StepType.YES_NO and isinstance(value, bool):
+        return str(YES_NO[value])
+    if answer.type == StepType.NUMBER and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format_decimal(value)
+    for step_type, enum_cls, table in ((StepType.PRIORITY, Priority, PRIORITY), (StepType.VISIBILITY, Visibility, VISIBILITY)):
+        if answer.type == step_type and value in {member.value for member in enum_cls}:
+            return str(table[enum_cls(value)])
+    return answer.text
+
+
 def jinja_globals():
     """Label tables for templates."""
     return {
@@ -135,6 +155,7 @@ def jinja_globals():
         "ROLE_LABELS": ROLE,
         "OFFER_STATE_LABELS": OFFER_STATE,
         "offer_state_label": offer_state_label,
+        "answer_text": answer_text,
         "EVENT_LABELS": EVENT,
         "STEP_TYPE_LABELS": STEP_TYPE,
         "MESSAGE_KIND_LABELS": MESSAGE_KIND,

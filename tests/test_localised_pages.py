@@ -55,3 +55,33 @@ def test_counts_on_the_staff_home_use_the_viewers_number_format(demo, client, lo
     thousands, rest = divmod(closed, 1000)
     assert closed_badge("de") == f"GESCHLOSSEN: {thousands}.{rest:03d}"
     assert closed_badge("en") == f"Closed: {thousands},{rest:03d}"
+
+
+def test_answers_read_in_the_viewers_language_and_number_format(client, login):
+    """A number answer reads 1.500,5 in German and 1,500.5 in English; yes/no and priority in the viewer's words."""
+    import re
+
+    from app.extensions import db
+    from tests.factories import answer_all
+
+    steps = [
+        ("Kurzbeschreibung", StepType.TEXT_SHORT, True, True, []),
+        ("Menge", StepType.NUMBER, True, False, []),
+        ("Steht die Maschine still?", StepType.YES_NO, True, False, []),
+        ("Dringlichkeit", StepType.PRIORITY, True, False, []),
+    ]
+    employee = make_employee(Role.MODERATOR)
+    device = make_device(make_template())
+    ticket = tickets.start_draft(make_flow(device.template, steps=steps), device, actor=employee)
+    answer_all(ticket, employee, {a.position: "1500,5" for a in ticket.answers if a.type == StepType.NUMBER})
+    tickets.submit_ticket(ticket, actor=employee)
+    login(employee)
+
+    def answers(language):
+        employee.language = language
+        db.session.commit()
+        page = client.get(f"/tickets/{ticket.number}").get_data(as_text=True)
+        return re.findall(r'<span class="typed">([^<]*)</span>', page)
+
+    assert answers("de") == ["Presse fährt nicht hoch", "1.500,5", "Ja", "Hoch"]
+    assert answers("en") == ["Presse fährt nicht hoch", "1,500.5", "Yes", "High"]
