@@ -1,4 +1,6 @@
 """Pages speak the viewer's language: system wizard steps, number formats."""
+import pytest
+
 from app.enums import Role, StepType
 from app.services import tickets
 from tests.factories import make_device, make_employee, make_flow, make_template
@@ -85,3 +87,32 @@ def test_answers_read_in_the_viewers_language_and_number_format(client, login):
 
     assert answers("de") == ["Presse fährt nicht hoch", "1.500,5", "Ja", "Hoch"]
     assert answers("en") == ["Presse fährt nicht hoch", "1,500.5", "Yes", "High"]
+
+
+@pytest.mark.parametrize(("language", "typed", "number"), [
+    ("de", "1.500", 1500), ("de", "2,5", 2.5), ("de", "2.5", 2.5), ("de", "1.500,5", 1500.5), ("de", "1 500", 1500),
+    ("de", "1.000.000", 1000000), ("de", "1,500", 1.5), ("de", "-3", -3),
+    ("en", "1,500", 1500), ("en", "2.5", 2.5), ("en", "2,5", 2.5), ("en", "1,500.5", 1500.5), ("en", "1.500", 1.5),
+])
+def test_a_number_answer_is_read_the_way_its_reader_writes_numbers(app, language, typed, number):
+    from flask_babel import force_locale
+
+    from app.services.answers import _number
+
+    with app.test_request_context(), force_locale(language):
+        assert _number(None, typed)[0] == number
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_a_stored_number_shown_again_reads_back_as_the_same_number(app, language):
+    from types import SimpleNamespace
+
+    from flask_babel import force_locale
+
+    from app.blueprints.wizard.forms import NumberForm
+    from app.services.answers import _number
+
+    with app.test_request_context(), force_locale(language):
+        for stored in (1.234, 1500, 1500.5, -0.5):
+            shown = NumberForm.stored(None, SimpleNamespace(value=stored))["value"]
+            assert _number(None, shown)[0] == stored, shown
