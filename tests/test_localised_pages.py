@@ -116,3 +116,27 @@ def test_a_stored_number_shown_again_reads_back_as_the_same_number(app, language
         for stored in (1.234, 1500, 1500.5, -0.5):
             shown = NumberForm.stored(None, SimpleNamespace(value=stored))["value"]
             assert _number(None, shown)[0] == stored, shown
+
+
+def test_templates_print_counts_in_the_readers_number_format():
+    """A count printed into a page goes through the `decimal` filter (1.000 in German), never raw: `{{ x|length }}`,
+    `counts.get(...)` and ngettext's `num` (which defaults to the raw count) are the ways a raw number slips in."""
+    import re
+    from pathlib import Path
+
+    raw = [
+        re.compile(r"\{\{[^}]*\|length\s*\}\}"),
+        re.compile(r"\{\{[^}]*counts\.get\([^)]*\)\s*\}\}"),
+        re.compile(r"ngettext\((?:[^()]|\([^()]*\))*%\(num\)d"),
+        re.compile(r"ngettext\(\"[^\"]*%\(num\)s[^\"]*\", \"[^\"]*\", [^,()]+\)"),  # num not given: the raw count
+    ]
+    # Counts that stay small by rule: buttons of one element, steps of one flow, printed labels (MAX_CODES_AT_ONCE
+    # = 500), recovery codes (10), delivery attempts.
+    small = ("%(num)d button", "%(num)d step", "%(num)d label,", "%(num)d unused recovery code", "%(num)s attempt")
+    root = Path(__file__).resolve().parent.parent / "app" / "templates"
+    problems = []
+    for path in sorted(root.rglob("*.html")) + sorted(root.rglob("*.txt")):
+        for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
+            if any(pattern.search(line) for pattern in raw) and not any(text in line for text in small):
+                problems.append(f"{path.relative_to(root)}:{number}: {line.strip()[:120]}")
+    assert not problems, "\n".join(problems)
