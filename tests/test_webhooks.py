@@ -17,6 +17,7 @@ from app.extensions import db
 from app.models import Delivery, WebhookEndpoint, WebhookEvent
 from app.models._types import utcnow
 from app.services import dispatcher, messenger, offers, tickets, webhooks
+from app.services.errors import NotAllowed
 from tests.factories import make_employee, make_ticket
 from tests.test_notifications import World
 
@@ -182,6 +183,22 @@ def test_an_endpoint_gets_only_the_events_it_chose(app, world, receiver):
     tickets.post_update(ticket, "Unterwegs", Visibility.PUBLIC, actor=world.anna)
     dispatch()
     assert receiver.types("/messages") == ["message.posted"]
+
+
+def test_events_are_written_in_the_transaction_of_the_change(app, world, receiver):
+    from app.enums import NotificationEvent
+    from app.services import notifications
+
+    endpoint = register(world, receiver, "/erp", events=["ticket.status_changed"])
+    ticket = world.code_user_ticket()
+    notifications.record(NotificationEvent.STATUS_CHANGED, ticket, actor=None, before="OPEN", after="CANCELLED")
+    db.session.rollback()  # the change failed: its event goes with it
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(WebhookEvent)) == 0
+    with pytest.raises(NotAllowed):
+        tickets.rate_ticket(ticket, 5, "", actor=world.visitor)  # refused (not done): nothing recorded
+    tickets.fire_event(ticket, "cancel", actor=world.visitor)
+    dispatch()
+    assert receiver.types("/erp") == ["ticket.status_changed"] and len(hook_deliveries(endpoint)) == 1
 
 
 def test_a_500_is_retried_with_backoff_until_the_receiver_answers_200(app, world, receiver):
