@@ -27,7 +27,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import labels, time_zones
-from app.enums import ButtonTarget, GroupKind, Role
+from app.enums import SUBSCRIBABLE_WEBHOOK_EVENTS, ButtonTarget, GroupKind, Role
 from app.extensions import db
 from app.forms import HtmlForm
 from app.ids import parse_id
@@ -530,3 +530,18 @@ class OwnPasswordForm(AdminForm):
                              render_kw={"autocomplete": "new-password"})
     confirmation = PasswordField(_l("Repeat the new password"), render_kw={"autocomplete": "new-password"},
                                  validators=[checks.EqualTo("password", message=_l("The two passwords differ."))])
+
+
+class WebhookEndpointForm(AdminForm):
+    """A webhook endpoint: its address, what it is for, the events it receives, on/off and the internal mark."""
+
+    url = URLField(_l("Address"), filters=[strip], validators=[required(_l("the address")), at_most(1000, _l("Address"))],
+                   description=_l("The https address that receives the events, for example "
+                                  "https://erp.example.com/hooks/ticketwerk."))
+    description = StringField(_l("Description"), filters=[strip],
+                              validators=[at_most(255, _l("Description")), one_line(_l("the description"))])
+    events = CheckboxListField(_l("Events"), validate_choice=False,
+                               choices=options((kind.value, labels.WEBHOOK_EVENT[kind]) for kind in SUBSCRIBABLE_WEBHOOK_EVENTS))
+    active = BooleanField(_l("Active"), default=True, description=_l("Switched off, the endpoint receives nothing."))
+    internal = BooleanField(_l("Internal endpoint"), description=_l(
+        "Also receives internal tickets and internal updates. Mark only endpoints inside your company."))
