@@ -18,6 +18,7 @@ from app.enums import (
     Role,
     StepType,
     Visibility,
+    WebhookEventType,
 )
 from app.workflow import OPEN_STATUSES, TicketStatus
 
@@ -115,6 +116,18 @@ AUDIT_KIND = {
 
 
 UNANSWERED_OFFER = _l("Not answered")
+WEBHOOK_EVENT = {
+    WebhookEventType.TICKET_CREATED: _l("Ticket created"),
+    WebhookEventType.TICKET_STATUS_CHANGED: _l("Status changed (also reopened)"),
+    WebhookEventType.TICKET_ASSIGNED: _l("Employee assigned"),
+    WebhookEventType.TICKET_UNASSIGNED: _l("Assignment withdrawn"),
+    WebhookEventType.TICKET_RATED: _l("Ticket rated"),
+    WebhookEventType.OFFER_ACCEPTED: _l("Offer accepted"),
+    WebhookEventType.OFFER_DECLINED: _l("Offer declined"),
+    WebhookEventType.MESSAGE_POSTED: _l("Message posted"),
+    WebhookEventType.UPDATE_POSTED: _l("Update posted"),
+    WebhookEventType.PING: _l("Test event"),
+}
 
 
 def offer_state_label(offer, ticket):

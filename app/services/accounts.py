@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app import policy, realtime
+from app import policy, realtime, time_zones
 from app.enums import AuditKind, Role
 from app.extensions import db
 from app.models import Employee
@@ -147,10 +147,12 @@ def change_own_password(employee, *, current, password, confirmation, actor):
     return employee
 
 
-def update_own_account(employee, *, name, language, actor, languages):
-    """The employee's own name (1..120 characters) and interface language (one of `languages`).
+def update_own_account(employee, *, name, language, actor, languages, time_zone=None):
+    """The employee's own name (1..120 characters), interface language (one of `languages`) and time zone (an IANA
+    name of `time_zones.zone_names()`, "" for the organisation's, None keeps it).
 
-    Raises NotAllowed for anyone but the employee themself, ValidationError (field `name` or `language`).
+    Raises NotAllowed for anyone but the employee themself, ValidationError (field `name`, `language` or
+    `time_zone`).
     """
     require(policy.can_manage_own_account(actor, employee))
     name = (name or "").strip()
@@ -158,6 +160,10 @@ def update_own_account(employee, *, name, language, actor, languages):
         raise ValidationError(_("Please enter a name (at most 120 characters)."), field="name")
     if language not in languages:
         raise ValidationError(_("Please choose a language."), field="language")
+    if time_zone is not None:
+        if time_zone and not time_zones.is_zone(time_zone):
+            raise ValidationError(_("Please choose a time zone from the list."), field="time_zone")
+        employee.time_zone = time_zone or None
     employee.name, employee.language = name, language
     db.session.commit()
     return employee

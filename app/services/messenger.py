@@ -139,7 +139,7 @@ def _write(ticket, message, *, actor, attachments=()):
     for attachment in attachments:
         attachment.message_id = message.id
         attachment.ticket_id = ticket.id
-    notifications.record(NotificationEvent.MESSAGE_POSTED, ticket, actor=actor, kind=message.kind.value)
+    notifications.record(NotificationEvent.MESSAGE_POSTED, ticket, actor=actor, kind=message.kind.value, message=message)
     _mark_read_row(ticket, actor, message.id)
     try:
         db.session.flush()  # the search document reads the message back

@@ -26,8 +26,8 @@ from wtforms import validators as checks
 from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
-from app import labels
-from app.enums import ButtonTarget, GroupKind, Role
+from app import labels, time_zones
+from app.enums import SUBSCRIBABLE_WEBHOOK_EVENTS, ButtonTarget, GroupKind, Role
 from app.extensions import db
 from app.forms import HtmlForm
 from app.ids import parse_id
@@ -486,6 +486,11 @@ class OrganisationForm(AdminForm):
         choices=options((r.name, labels.ROLE[r]) for r in Role),
         description=_l("Employees of these roles set up an authenticator app at their next sign-in before they can "
                        "use anything else."))
+    time_zone = SelectField(
+        _l("Time zone"), default=time_zones.DEFAULT_ZONE, validate_choice=False,
+        choices=options((name, name) for name in time_zones.zone_names()),
+        description=_l("Times on every page, in e-mails and exports are shown in this zone. Employees may choose "
+                       "their own in their account."))
 
 
 class TwoFactorSetupForm(AdminForm):
@@ -510,10 +515,17 @@ class TwoFactorOffForm(AdminForm):
 
 
 class OwnAccountForm(AdminForm):
-    """The employee's own name and interface language."""
+    """The employee's own name, interface language and time zone."""
 
     name = StringField(_l("Name"), filters=[strip], validators=_employee_name(), render_kw={"autocomplete": "name"})
     language = SelectField(_l("Language"), choices=options(LANGUAGES), default="de", validate_choice=False)
+    time_zone = SelectField(_l("Time zone"), default="", validate_choice=False,
+                            description=_l("Every time is shown to you in this zone."))
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        same = _("As the organisation (%(zone)s)", zone=time_zones.organisation_zone())
+        self.time_zone.choices = options([("", same), *((name, name) for name in time_zones.zone_names())])
 
 
 class OwnPasswordForm(AdminForm):
@@ -525,3 +537,18 @@ class OwnPasswordForm(AdminForm):
                              render_kw={"autocomplete": "new-password"})
     confirmation = PasswordField(_l("Repeat the new password"), render_kw={"autocomplete": "new-password"},
                                  validators=[checks.EqualTo("password", message=_l("The two passwords differ."))])
+
+
+class WebhookEndpointForm(AdminForm):
+    """A webhook endpoint: its address, what it is for, the events it receives, on/off and the internal mark."""
+
+    url = URLField(_l("Address"), filters=[strip], validators=[required(_l("the address")), at_most(1000, _l("Address"))],
+                   description=_l("The https address that receives the events, for example "
+                                  "https://erp.example.com/hooks/ticketwerk."))
+    description = StringField(_l("Description"), filters=[strip],
+                              validators=[at_most(255, _l("Description")), one_line(_l("the description"))])
+    events = CheckboxListField(_l("Events"), validate_choice=False,
+                               choices=options((kind.value, labels.WEBHOOK_EVENT[kind]) for kind in SUBSCRIBABLE_WEBHOOK_EVENTS))
+    active = BooleanField(_l("Active"), default=True, description=_l("Switched off, the endpoint receives nothing."))
+    internal = BooleanField(_l("Internal endpoint"), description=_l(
+        "Also receives internal tickets and internal updates. Mark only endpoints inside your company."))
