@@ -39,6 +39,7 @@ MISSING = {
     "title": N_("Please enter the title."),
     "question": N_("Please enter the question."),
     "label": N_("Please enter the label."),
+    "url": N_("Please enter the web address."),
     "code": N_("Please enter the code from your app."),
     "current": N_("Please enter your current password."),
 }
@@ -65,6 +66,8 @@ TOO_LONG = {
 TOO_LONG_HERE = N_("At most %(count)s characters fit into this field.")
 CONTROL_CHARACTERS = {
     "name": N_("Please remove line breaks and invisible control characters from the name."),
+    "url": N_("Please remove line breaks and invisible control characters from the web address."),
+    "description": N_("Please remove line breaks and invisible control characters from the description."),
 }
 CONTROL_CHARACTERS_HERE = N_("Please remove line breaks and invisible control characters from this field.")
 

@@ -542,11 +542,11 @@ class OwnPasswordForm(AdminForm):
 class WebhookEndpointForm(AdminForm):
     """A webhook endpoint: its address, what it is for, the events it receives, on/off and the internal mark."""
 
-    url = URLField(_l("Address"), filters=[strip], validators=[required(_l("the address")), at_most(1000, _l("Address"))],
+    url = URLField(_l("Address"), filters=[strip], validators=[required("url"), at_most(1000, "url")],
                    description=_l("The https address that receives the events, for example "
                                   "https://erp.example.com/hooks/ticketwerk."))
     description = StringField(_l("Description"), filters=[strip],
-                              validators=[at_most(255, _l("Description")), one_line(_l("the description"))])
+                              validators=[at_most(255, "description"), one_line("description")])
     events = CheckboxListField(_l("Events"), validate_choice=False,
                                choices=options((kind.value, labels.WEBHOOK_EVENT[kind]) for kind in SUBSCRIBABLE_WEBHOOK_EVENTS))
     active = BooleanField(_l("Active"), default=True, description=_l("Switched off, the endpoint receives nothing."))
