@@ -224,3 +224,28 @@ def test_a_status_change_reads_as_one_german_sentence(app):
         refusal = str(NOT_POSSIBLE_IN_STATUS[TicketStatus.CLOSED])
     assert headline == "T-00042 hat jetzt den Status IN ARBEIT"
     assert refusal == "Das ist im Status „GESCHLOSSEN“ nicht möglich."
+
+
+def test_a_form_names_its_own_field_and_limit_in_the_readers_words(client, login):
+    """The administration's template form: an empty name and a too long description, answered in German and in
+    English with the field's own sentence and the limit in the reader's number format."""
+    from app.enums import Role
+    from app.extensions import db
+    from tests.factories import make_employee
+
+    admin = make_employee(role=Role.ADMIN)
+    login(admin)
+
+    def refusal(language):
+        admin.language = language
+        db.session.commit()
+        response = client.post("/admin/templates/new", data={"name": "", "description": "x" * 5001})
+        assert response.status_code == 422
+        return response.get_data(as_text=True)
+
+    german = refusal("de")
+    assert "Bitte geben Sie den Namen ein." in german
+    assert "Die Beschreibung darf höchstens 5.000 Zeichen haben." in german
+    english = refusal("en")
+    assert "Please enter the name." in english
+    assert "The description may have at most 5,000 characters." in english

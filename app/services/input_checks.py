@@ -7,7 +7,7 @@ import unicodedata
 from urllib.parse import urlparse
 
 from email_validator import EmailNotValidError, validate_email
-from flask_babel import format_decimal
+from flask_babel import LazyString, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -80,7 +80,8 @@ def missing_message(field):
 def too_long_message(field, count):
     """The sentence saying that `field` holds at most `count` characters (in the reader's number format:
     5.000 in German), translated lazily."""
-    return _l(TOO_LONG.get(field, TOO_LONG_HERE), count=format_decimal(count))
+    # The count is formatted when the message is shown: forms build their messages once, at import.
+    return _l(TOO_LONG.get(field, TOO_LONG_HERE), count=LazyString(format_decimal, count))
 
 
 def control_characters_message(field):
