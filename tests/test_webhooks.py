@@ -429,7 +429,7 @@ def test_the_log_shows_attempts_answer_error_and_next_attempt(app, client, login
 
 
 BAD_ADDRESSES = [
-    ("", "Bitte füllen Sie das Feld"),
+    ("", "Bitte geben Sie die Webadresse ein."),
     ("kein link", "Die Adresse muss mit https:// beginnen"),
     ("ftp://erp.example.com/hook", "Die Adresse muss mit https:// beginnen"),
     ("http://erp.example.com/hook", "Die Adresse muss mit https:// beginnen"),

@@ -103,9 +103,9 @@ def save_endpoint(endpoint, *, url, description="", events=(), active=True, inte
     not https, a private or unknown host: outbound.check_public_url), "description" (over 255 characters or
     several lines) or "events" (none chosen); nothing is saved then."""
     require(policy.can_manage_webhooks(actor))
-    url = text(url, "url", max_length=1000, required=True, label=_("the address"), one_line=True)
+    url = text(url, "url", max_length=1000, required=True, one_line=True)
     check_url(url)
-    description = text(description, "description", max_length=255, label=_("Description"), one_line=True)
+    description = text(description, "description", max_length=255, one_line=True)
     events = _events(events)
     if endpoint is None:
         endpoint = WebhookEndpoint(secret=new_secret(), secret_created_at=utcnow())
