@@ -518,3 +518,17 @@ class OwnPasswordForm(AdminForm):
                              render_kw={"autocomplete": "new-password"})
     confirmation = PasswordField(_l("Repeat the new password"), render_kw={"autocomplete": "new-password"},
                                  validators=[checks.EqualTo("password", message=_l("The two passwords differ."))])
+
+
+class DeviceImportForm(AdminForm):
+    """The spreadsheet of devices to import (CSV or XLSX)."""
+
+    file = FileField(
+        _l("File (CSV or XLSX)"),
+        description=_l("UTF-8 CSV separated by “;” or “,”, or an Excel workbook (XLSX); the first row names the columns."),
+        render_kw={"accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    )
+
+
+class ConfirmImportForm(AdminForm):
+    """Confirming a previewed import (the page's CSRF token is its only field)."""
