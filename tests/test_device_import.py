@@ -21,6 +21,7 @@ from app.services.errors import NotAllowed, NotFound, ValidationError
 from tests.factories import make_code, make_employee, make_template
 
 pytestmark = pytest.mark.usefixtures("english")
+RUN_ON_POSTGRES = True
 
 HEADER = ["Serial number", "Device name", "Template", "Location", "Customer", "Customer kind", "Contact person",
           "Customer e-mail", "Customer phone", "Codes"]
