@@ -37,7 +37,7 @@ def create_codes(count, *, device_id=None, label="", token=None, actor, commit=T
     """Create `count` (1..500) new codes at once, a single one optionally paired with a device; returns the list.
 
     A single code may get a chosen `token` (see check_chosen_token) instead of a new unguessable one. With
-    `commit=False` the codes are only flushed: the caller (the device import) commits many at once.
+    `commit=False` nothing is flushed or committed: the caller (the device import) writes many at once.
     Raises ValidationError.
     """
     require(policy.can_manage_catalog(actor))
@@ -60,8 +60,6 @@ def create_codes(count, *, device_id=None, label="", token=None, actor, commit=T
     db.session.add_all(codes)
     if commit:
         db.session.commit()
-    else:
-        db.session.flush()
     return codes
 
 
@@ -76,7 +74,7 @@ def update_code(code, *, label, actor):
 def pair_code(code, device_id, *, actor, commit=True):
     """Pair the code with a device (device_id empty unpairs); code users of the old device lose access at once.
 
-    With `commit=False` the change is only flushed and the caller commits, then calls
+    With `commit=False` nothing is flushed or committed: the caller commits, then calls
     `realtime.code_access_changed(code.id)` itself.
     """
     require(policy.can_manage_catalog(actor))
@@ -88,7 +86,6 @@ def pair_code(code, device_id, *, actor, commit=True):
     if changed:
         code.session_epoch += 1
     if not commit:
-        db.session.flush()
         return code
     db.session.commit()
     if changed:

@@ -14,7 +14,7 @@ def save_customer(customer, *, name, kind="company", contact_name="", email="", 
                   commit=True):
     """Create (customer=None) or edit a customer. Raises ValidationError.
 
-    With `commit=False` the change is only flushed: the caller (the device import) commits many at once.
+    With `commit=False` nothing is flushed or committed: the caller (the device import) writes many at once.
     """
     require(policy.can_manage_catalog(actor))
     name = text(name, "name", max_length=160, required=True, label=_("the name"), one_line=True)
@@ -32,8 +32,6 @@ def save_customer(customer, *, name, kind="company", contact_name="", email="", 
     customer.address = text(address, "address", max_length=2000)
     if commit:
         db.session.commit()
-    else:
-        db.session.flush()
     return customer
 
 

@@ -22,6 +22,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from sqlalchemy.orm import selectinload
 
 from app import policy, realtime
@@ -342,7 +343,7 @@ def _checked(plan, key, *, required=False):
             raise ValidationError(_("%(field)s holds a NUL character.", field=column.header), field=key)
         if key == "customer_email":
             return email_address(value, key)
-        label = _("the name") if key == "name" else column.header
+        label = _l("the name") if key == "name" else column.header
         return text(value, key, max_length=column.max_length, required=required, label=label, one_line=column.one_line)
     except ValidationError as error:
         plan.errors.append(error.message)
@@ -530,32 +531,31 @@ def apply_import(upload, *, actor):
     for plan in plans:
         if isinstance(plan.customer, str) and plan.customer_values is not None:
             values_by_name.setdefault(plan.customer, plan.customer_values)
+    applied = [plan for plan in plans if plan.action in (CREATE, UPDATE)]
+    customers, devices = {}, {}
     try:
-        for plan in plans:
-            if plan.action not in (CREATE, UPDATE):
-                continue
-            customer = plan.customer
-            if isinstance(customer, str):
-                customer = new_customers.get(customer)
-                if customer is None:
-                    values = plan.customer_values or values_by_name.get(plan.customer) or {"name": plan.customer}
-                    customer = save_customer(None, **values, actor=actor, commit=False)
-                    new_customers[customer.name] = customer
-            elif plan.customer_values is not None:
-                customer = save_customer(
-                    customer if isinstance(customer, Customer) else None, **plan.customer_values, actor=actor,
-                    commit=False,
+        # Three passes, each written with one flush: customers (devices need their ids), devices (codes need
+        # theirs), codes. A flush per row would cost about 4 ms a row.
+        with db.session.no_autoflush:
+            for plan in applied:
+                customers[plan.number] = _apply_customer(plan, new_customers, values_by_name, actor)
+        db.session.flush()
+        with db.session.no_autoflush:
+            for plan in applied:
+                customer = customers[plan.number]
+                devices[plan.number] = save_device(
+                    plan.device, template_id=plan.template.id, customer_id=customer.id if customer else None,
+                    **plan.desired, actor=actor, commit=False,
                 )
-                new_customers[customer.name] = customer
-            device = save_device(
-                plan.device, template_id=plan.template.id, customer_id=customer.id if customer else None,
-                **plan.desired, actor=actor, commit=False,
-            )
-            for token in plan.new_tokens:
-                code_service.create_codes(1, device_id=device.id, token=token, actor=actor, commit=False)
-            for code in plan.codes_to_pair:
-                code_service.pair_code(code, device.id, actor=actor, commit=False)
-                paired.append(code.id)
+        db.session.flush()
+        with db.session.no_autoflush:
+            for plan in applied:
+                device = devices[plan.number]
+                for token in plan.new_tokens:
+                    code_service.create_codes(1, device_id=device.id, token=token, actor=actor, commit=False)
+                for code in plan.codes_to_pair:
+                    code_service.pair_code(code, device.id, actor=actor, commit=False)
+                    paired.append(code.id)
         db.session.commit()
     except ServiceError:
         db.session.rollback()
@@ -563,6 +563,20 @@ def apply_import(upload, *, actor):
     for code_id in paired:
         realtime.code_access_changed(code_id)
     return summary(plans), plans
+
+
+def _apply_customer(plan, new_customers, values_by_name, actor):
+    """The customer `plan`'s device gets, created or updated through save_customer as the plan says (or None)."""
+    customer = plan.customer
+    if isinstance(customer, str):
+        customer = new_customers.get(customer)
+        if customer is None:
+            values = plan.customer_values or values_by_name.get(plan.customer) or {"name": plan.customer}
+            customer = save_customer(None, **values, actor=actor, commit=False)
+            new_customers[customer.name] = customer
+    elif plan.customer_values is not None:
+        customer = save_customer(customer, **plan.customer_values, actor=actor, commit=False)
+    return customer
 
 
 # ---------------------------------------------------------------- writing the devices out

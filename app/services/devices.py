@@ -14,7 +14,7 @@ def save_device(device, *, template_id, name, customer_id=None, serial_number=""
                 picture=None, remove_picture=False, actor, commit=True):
     """Create (device=None) or edit a device, with an optional picture (a FileStorage). Raises ValidationError.
 
-    With `commit=False` the change is only flushed: the caller (the device import) commits many at once.
+    With `commit=False` nothing is flushed or committed: the caller (the device import) writes many at once.
     """
     require(policy.can_manage_catalog(actor))
     template = optional_row(Template, template_id, "template_id", _("Please choose a template."))
@@ -38,8 +38,6 @@ def save_device(device, *, template_id, name, customer_id=None, serial_number=""
         device.picture_name = picture_name
     if commit:
         db.session.commit()
-    else:
-        db.session.flush()
     return device
 
 
