@@ -12,6 +12,7 @@ Reading: `read_table` turns an uploaded CSV (UTF-8 with or without BOM, Windows-
 import csv
 import io
 import tempfile
+import zipfile
 from datetime import date, datetime, time
 
 from flask import Response, send_file, stream_with_context
@@ -27,6 +28,7 @@ XLSX_MIMETYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.she
 DELIMITERS = (";", ",", "\t")
 STREAM_CHUNK_BYTES = 64 * 1024
 MAX_COLUMNS = 60  # columns read from a sheet; more are no table of ours
+MAX_UNPACKED_RATIO = 30  # an XLSX may unpack to this many times its size (real sheets: 3–10 times); zip bombs more
 
 
 def defused(value):
@@ -173,10 +175,24 @@ def _xlsx_text(value):
     return str(value)
 
 
+def _unpacked_size(data):
+    """The bytes an XLSX (a zip) says it unpacks to; Python's zipfile never unpacks a member beyond its stated size."""
+    try:
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            return sum(member.file_size for member in archive.infolist())
+    except (zipfile.BadZipFile, OSError, ValueError):
+        raise ValidationError(_("The file could not be read as an Excel workbook (XLSX)."), field="file") from None
+
+
 def _xlsx_rows(data):
-    """(row number, cells) of the first sheet of an XLSX file, read with openpyxl in read-only mode."""
+    """(row number, cells) of the first sheet of an XLSX file, read with openpyxl in read-only mode.
+
+    A workbook that would unpack to more than MAX_UNPACKED_RATIO times its size is refused unread (a zip bomb).
+    """
     from openpyxl import load_workbook
 
+    if _unpacked_size(data) > MAX_UNPACKED_RATIO * max(len(data), 64 * 1024):
+        raise ValidationError(_("The workbook unpacks to too much data. Please save it again or send a CSV."), field="file")
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as error:  # openpyxl and zipfile raise many kinds for a broken workbook

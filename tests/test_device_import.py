@@ -375,6 +375,17 @@ def test_row_and_size_limits(world, app):
         device_import.read_upload(FileStorage(io.BytesIO(data + b" " * 200), filename="x.csv"))
 
 
+def test_a_workbook_that_unpacks_to_far_more_than_its_size_is_refused_unread(world):
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/sharedStrings.xml", b"<sst>" + b"A" * 50_000_000 + b"</sst>")
+    assert len(out.getvalue()) < 200_000
+    with pytest.raises(ValidationError, match="unpacks to too much data"):
+        device_import.read_upload(FileStorage(io.BytesIO(out.getvalue()), filename="bomb.xlsx"))
+
+
 def test_windows_1252_csv_from_german_excel_is_read(world):
     data = "Seriennummer;Gerätename;Vorlage\r\nSN-1;Kühlraum;Hydraulikpresse HP-200\r\n".encode("cp1252")
     parsed = device_import.read_upload(FileStorage(io.BytesIO(data), filename="x.csv"))
