@@ -76,7 +76,7 @@ def test_csv_export_has_the_columns_and_honours_the_filters(app, login, world):
     assert 'attachment; filename="tickets-' in response.headers["Content-Disposition"]
     rows = csv_rows(data)
     assert rows[0] == ["Number", "Title", "Status", "Priority", "Visibility", "Device", "Customer", "Responsible",
-                       "Created", "Last activity", "Closed", "Rating"]
+                       "Created", "Last activity", "Closed at", "Rating"]
     assert numbers(rows) == [public.display_number, internal.display_number]
     first = rows[1]
     assert first[2:8] == ["Assigned", "Normal", "Public", "HP-200 Halle 1", "", "Anna"]

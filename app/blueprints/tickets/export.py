@@ -7,7 +7,7 @@ entities, so memory stays flat at 100,000 tickets. Times come out in the reader'
 """
 import sqlalchemy as sa
 from flask import current_app
-from flask_babel import get_timezone, lazy_pgettext
+from flask_babel import get_timezone
 from flask_babel import lazy_gettext as _l
 
 from app import labels
@@ -17,7 +17,7 @@ from app.models import Customer, Device, Employee, Offer, Ticket, format_number
 
 HEADER = (
     _l("Number"), _l("Title"), _l("Status"), _l("Priority"), _l("Visibility"), _l("Device"), _l("Customer"),
-    _l("Responsible"), _l("Created"), _l("Last activity"), lazy_pgettext("export column", "Closed"), _l("Rating"),
+    _l("Responsible"), _l("Created"), _l("Last activity"), _l("Closed at"), _l("Rating"),
 )
 
 
