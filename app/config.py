@@ -68,6 +68,11 @@ NOTIFICATION_DISPATCHER_THREAD = True  # Send the outbox from a thread of the we
 DISPATCH_INTERVAL_SECONDS = 1.0  # How often the dispatcher looks for due deliveries.
 DELIVERY_MAX_ATTEMPTS = 8  # Attempts before a delivery is marked failed for good.
 OVERVIEW_PAGE_SIZE = 50  # Tickets per overview page.
+IMPORT_MAX_BYTES = 10 * 1024 * 1024  # Largest device import file (CSV or XLSX), in bytes.
+IMPORT_MAX_ROWS = 10_000  # Rows one device import may have below its header.
+IMPORT_KEEP_MINUTES = 60  # How long an uploaded import waits for its confirmation after the preview.
+IMPORT_FOLDER = None  # Where uploads wait for their confirmation; defaults to instance/imports.
+EXPORT_BATCH_SIZE = 1000  # Tickets read per query while an export streams (keyset batches keep memory flat).
 
 # Responses are compressed by the app itself (Flask-Compress); only text that compresses well.
 COMPRESS_MIMETYPES = [

@@ -280,6 +280,11 @@ def can_manage_catalog(actor):
     return is_moderator(actor)
 
 
+def can_export_tickets(actor):
+    """Employees download the overview as a spreadsheet: only the tickets they may see (`Ticket.visible_clause`)."""
+    return is_employee(actor)
+
+
 def can_manage_employees(actor):
     """Employees, roles and teams: administrators."""
     return is_admin(actor)

@@ -181,6 +181,7 @@ CASES = [
     ("read audit log", policy.can_read_audit_log, {"admin"}),
     ("manage webhooks", policy.can_manage_webhooks, {"admin"}),
     ("use back office", policy.can_use_back_office, STAFF),
+    ("export tickets", policy.can_export_tickets, STAFF),
     ("see internal", policy.can_see_internal, STAFF),
     ("manage own account", lambda a: policy.can_manage_own_account(a, ACTORS["member"]), {"member"}),
     ("end a member's sign-ins", lambda a: policy.can_end_sessions(a, ACTORS["member"]), {"member", "admin"}),

@@ -21,6 +21,7 @@ from app.services import (
     assistant,
     codes,
     customers,
+    device_import,
     devices,
     flows,
     groups,
@@ -67,6 +68,9 @@ SKIPPED = {
     "messenger.thread": "a fragment of the ticket pages (visited), rendered there on load",
     "messenger.composer": "a fragment of the ticket pages (visited), rendered there on load",
     "public.ticket_live": "a fragment of the code user's ticket page (visited), rendered there on load",
+    "tickets.export": "a file download (CSV or XLSX of the overview)",
+    "admin.device_export": "a file download (CSV or XLSX of the devices)",
+    "admin.device_import_example": "a file download (the import's example CSV or XLSX)",
 }
 
 # Axe on a few of the pages this work changed (axe is slow: not on every page).
@@ -98,6 +102,7 @@ PLANTED_ON = {
     "admin.code": "Typenschildaufkleber", "admin.flow": "Fehlerbeschreibungsfrage",
     "admin.webhooks": "Warenwirtschaftsanbindung", "admin.webhook": "Warenwirtschaftsanbindung",
     "admin.webhook_deliveries": "Warenwirtschaftsanbindung",
+    "admin.device_import_preview": "Importgeraetebezeichnung",
 }
 
 
@@ -260,6 +265,18 @@ def _plant(visitor_key):
     finally:
         current_app.config["OUTBOUND_ALLOW_PRIVATE_ADDRESSES"] = False
     webhooks.send_test_event(endpoint, actor=admin)
+    # A device import waiting for the administrator's confirmation: long cells, errors on long values.
+    long_row = {
+        "serial_number": _long("SN0123456789", 80), "name": _long("Importgeraetebezeichnung", 160),
+        "template": press.name, "location": _long("Produktionshalle", 160), "customer": customer.name,
+        "codes": f"{_long('aufkleber', 64)} {_long('unbekannt', 70)}",
+    }
+    new_row = {**long_row, "serial_number": _long("NEU0123456789", 80), "template": _long("Unbekanntevorlage", 120)}
+    waiting = device_import.Upload(
+        _long("Geraeteliste_Werk_Sued_", 120) + ".xlsx", list(long_row), [_long("Zusatzspalte", 80)],
+        [(2, long_row), (3, new_row), (4, {**new_row, "template": press.name, "serial_number": "SN-NEU-1"})],
+    )
+    upload_id = device_import.store_upload(waiting, actor=admin)
 
     staff_drafts = {}
     for role, email in STAFF.items():
@@ -272,7 +289,7 @@ def _plant(visitor_key):
             "code_id": new_code.id, "customer_id": customer.id, "device_id": device.id, "element_id": element.id,
             "employee_id": long_employee.id, "flow_id": flow.id, "group_id": notify.id, "step_id": first_step.id,
             "team_id": team.id, "template_id": press.id, "token": "demo-press", "number": staff_ticket.id, "message_id": link.id,
-            "position": 0, "endpoint_id": endpoint.id,
+            "position": 0, "endpoint_id": endpoint.id, "upload_id": upload_id,
         },
         "tickets": [staff_ticket.id, own.id, rated.id],  # the first one is filled into the URL map's rules
         "code_draft": (code_draft.id, len(code_draft.answers)),

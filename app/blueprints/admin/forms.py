@@ -552,3 +552,17 @@ class WebhookEndpointForm(AdminForm):
     active = BooleanField(_l("Active"), default=True, description=_l("Switched off, the endpoint receives nothing."))
     internal = BooleanField(_l("Internal endpoint"), description=_l(
         "Also receives internal tickets and internal updates. Mark only endpoints inside your company."))
+
+
+class DeviceImportForm(AdminForm):
+    """The spreadsheet of devices to import (CSV or XLSX)."""
+
+    file = FileField(
+        _l("File (CSV or XLSX)"),
+        description=_l("UTF-8 CSV separated by “;” or “,”, or an Excel workbook (XLSX); the first row names the columns."),
+        render_kw={"accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    )
+
+
+class ConfirmImportForm(AdminForm):
+    """Confirming a previewed import (the page's CSRF token is its only field)."""
