@@ -19,7 +19,13 @@ from app.models._types import utcnow
 from app.services import accounts, api_tokens, offers, staff
 from app.services.errors import NotAllowed, ValidationError
 from app.workflow import TicketStatus
-from tests.factories import make_device, make_employee, make_flow, make_template, make_ticket
+from tests.factories import (
+    make_device,
+    make_employee,
+    make_flow,
+    make_template,
+    make_ticket,
+)
 
 PROBLEM = "application/problem+json"
 pytestmark = pytest.mark.usefixtures("english")

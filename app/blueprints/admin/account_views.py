@@ -3,6 +3,7 @@ from flask import current_app, flash, redirect, render_template, session, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from app import policy
 from app.blueprints.admin.forms import (
     ApiTokenForm,
     OwnAccountForm,
@@ -13,7 +14,6 @@ from app.blueprints.admin.forms import (
 from app.blueprints.admin.staff_views import account_bp
 from app.identity import back_office_only
 from app.refusals import on_refusal
-from app import policy
 from app.services import accounts, api_tokens, qr, two_factor
 
 NEW_SECRET = "_new_totp_secret"  # session key: the secret shown on the set-up page until a first code confirms it
