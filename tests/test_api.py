@@ -457,3 +457,13 @@ def test_nobody_revokes_someone_elses_token(client, login, world):
     assert client.post(f"/account/api-tokens/{row.id}/revoke").status_code == 404
     db.session.expire_all()
     assert db.session.get(ApiToken, row.id).revoked_at is None
+
+
+@pytest.mark.parametrize("header", ['""', '"²"', '"1", "2"', "W/", '"99999999999999999999"', "garbage"])
+def test_if_match_that_names_no_version_is_a_conflict_not_a_crash(client, world, header):
+    secret = token_for(world.member)
+    response = client.post(f"/api/v1/tickets/{world.ticket.id}/events", json={"event": "start"},
+                           headers={**bearer(secret), "If-Match": header})
+    assert_problem(response, 409)
+    db.session.expire_all()
+    assert db.session.get(Ticket, world.ticket.id).status == TicketStatus.ASSIGNED
