@@ -29,6 +29,7 @@ from tests.factories import (
 
 PROBLEM = "application/problem+json"
 pytestmark = pytest.mark.usefixtures("english")
+RUN_ON_POSTGRES = True
 
 
 def bearer(secret):
@@ -478,3 +479,13 @@ def test_if_match_that_names_no_version_is_a_conflict_not_a_crash(client, world,
     assert_problem(response, 409)
     db.session.expire_all()
     assert db.session.get(Ticket, world.ticket.id).status == TicketStatus.ASSIGNED
+
+
+@pytest.mark.parametrize("app", [{"WTF_CSRF_ENABLED": True}], indirect=True)
+def test_token_requests_need_no_csrf_token_while_the_pages_still_do(client, login, world):
+    secret = token_for(world.member)
+    response = client.post(f"/api/v1/tickets/{world.ticket.id}/messages", json={"body": "Per API"}, headers=bearer(secret))
+    assert response.status_code == 201
+    login(world.member)
+    assert client.post("/account/api-tokens", data={"name": "x", "scopes": ["read"]}).status_code == 400
+    assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 1
