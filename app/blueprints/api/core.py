@@ -49,6 +49,15 @@ class TicketwerkApi(Api):
 
     ERROR_SCHEMA = ProblemSchema
 
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        """Register the blueprint; the document's tag for it carries the resource's name (see ResourceBlueprint)."""
+        add_tag = self.spec.tag
+        self.spec.tag = lambda tag: add_tag({**tag, "name": getattr(blp, "tag", tag["name"])})
+        try:
+            super().register_blueprint(blp, parameters=parameters, **options)
+        finally:
+            del self.spec.tag  # the APISpec method again
+
     def _register_error_handlers(self):
         """Leave error handling to app.blueprints.api.problems (the pages keep their HTML errors)."""
 
@@ -65,6 +74,19 @@ class TicketwerkApi(Api):
         self.spec.components.response(
             "DEFAULT_ERROR", {"description": "Error", "content": {MEDIA_TYPE: {"schema": ProblemSchema}}}, lazy=True
         )
+
+
+class ResourceBlueprint(Blueprint):
+    """A flask-smorest blueprint whose operations are grouped in the document under the resource's own name
+    ("tickets"), not the blueprint's ("api_tickets")."""
+
+    def __init__(self, resource_name, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tag = resource_name
+
+    def route(self, rule, *, parameters=None, tags=None, **options):
+        """Blueprint.route, tagging the operations with the resource's name unless told otherwise."""
+        return super().route(rule, parameters=parameters, tags=tags or [self.tag], **options)
 
 
 def token_key():
@@ -141,7 +163,7 @@ def documented(*statuses):
 
 def resource(name, description):
     """A flask-smorest blueprint for /api/v1/<name>: token sign-in first, per-token rate limit, no CSRF."""
-    blp = Blueprint(f"api_{name}", __name__, url_prefix=f"{PREFIX}/{name}", description=description)
+    blp = ResourceBlueprint(name, f"api_{name}", __name__, url_prefix=f"{PREFIX}/{name}", description=description)
     blp.before_request(authenticate)
     API_REQUESTS(blp)
     csrf.exempt(blp)
