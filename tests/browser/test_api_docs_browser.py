@@ -1,5 +1,10 @@
 """The API reference at /api/v1/docs renders in Chromium from the vendored Swagger UI under the app's strict CSP:
-no policy violation, no console error, every operation listed, nothing wider than a 360 px phone."""
+no policy violation, no console error, every operation listed, nothing wider than a 360 px phone. And an employee
+makes a personal token on the account page, sees it once, uses it and revokes it."""
+import requests
+
+from tests.browser.conftest import assert_accessible, log_in
+
 SMALL_PHONE = {"width": 360, "height": 740}
 
 
@@ -19,3 +24,29 @@ def test_api_docs_render_under_the_strict_csp(live_server, new_page):
     page.get_by_text("If-Match").first.wait_for()
     assert problems == []
     assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+
+
+def test_employee_makes_a_token_sees_it_once_uses_it_and_revokes_it(live_server, new_page):
+    page = new_page(SMALL_PHONE)
+    log_in(page, live_server.url, "anna@example.com")
+    page.goto(f"{live_server.url}/account")
+    page.get_by_test_id("api-token-name").fill("Planungstool")
+    page.locator('[data-testid="api-token-scope"][value="write"]').check()
+    assert page.locator('[data-testid="api-token-scope"][value="admin"]').count() == 0  # Anna is a member
+    page.get_by_test_id("api-token-create").click()
+    secret = page.get_by_test_id("api-token-secret").inner_text().strip()
+    assert secret.startswith("tw_")
+    assert page.evaluate("document.documentElement.scrollWidth") <= SMALL_PHONE["width"]
+    assert_accessible(page)
+
+    answer = requests.get(f"{live_server.url}/api/v1/tickets", headers={"Authorization": f"Bearer {secret}"},
+                          timeout=10)
+    assert answer.status_code == 200
+    page.goto(f"{live_server.url}/account")
+    assert page.get_by_test_id("api-token-secret").count() == 0  # shown once
+    assert page.get_by_test_id("api-token-last-used").count() == 1
+    page.get_by_test_id("api-token-revoke").click()
+    page.get_by_test_id("api-token-revoked").wait_for()
+    refused = requests.get(f"{live_server.url}/api/v1/tickets", headers={"Authorization": f"Bearer {secret}"},
+                           timeout=10)
+    assert refused.status_code == 401 and refused.headers["Content-Type"] == "application/problem+json"
