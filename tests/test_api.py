@@ -489,3 +489,33 @@ def test_token_requests_need_no_csrf_token_while_the_pages_still_do(client, logi
     login(world.member)
     assert client.post("/account/api-tokens", data={"name": "x", "scopes": ["read"]}).status_code == 400
     assert db.session.scalar(sa.select(sa.func.count()).select_from(ApiToken)) == 1
+
+
+def test_a_lost_race_is_a_409_conflict_and_writes_nothing(client, world):
+    """Someone else commits a change between the API's read of the ticket and its write: the optimistic lock (the
+    version column) refuses the write, and the client gets 409 with the ticket as the other change left it."""
+    secret = token_for(world.member)
+    seen = client.get(f"/api/v1/tickets/{world.ticket.id}", headers=bearer(secret)).headers["ETag"]
+    raced = []
+
+    def someone_else_commits_first(session, flush_context, instances):
+        """Just before the API flushes its change of the ticket, another connection changes and commits it."""
+        if raced or not any(isinstance(row, Ticket) for row in session.dirty):
+            return
+        raced.append(True)
+        with db.engine.connect() as other:
+            other.execute(sa.update(Ticket).where(Ticket.id == world.ticket.id)
+                          .values(priority=Priority.LOW, version=Ticket.version + 1))
+            other.commit()
+
+    sa.event.listen(sa.orm.Session, "before_flush", someone_else_commits_first)
+    try:
+        response = client.post(f"/api/v1/tickets/{world.ticket.id}/events", json={"event": "start"},
+                               headers={**bearer(secret), "If-Match": seen})
+    finally:
+        sa.event.remove(sa.orm.Session, "before_flush", someone_else_commits_first)
+    assert raced
+    assert assert_problem(response, 409)["type"].endswith("/conflict")
+    db.session.expire_all()
+    ticket = db.session.get(Ticket, world.ticket.id)
+    assert (ticket.status, ticket.priority) == (TicketStatus.ASSIGNED, Priority.LOW)
