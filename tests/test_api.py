@@ -12,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 from PIL import Image
 
+from app.blueprints.api.core import encode_cursor
 from app.enums import AuditKind, Priority, Role, Visibility
 from app.extensions import db
 from app.models import ApiToken, AuditEvent, Message, Ticket, Update
@@ -338,6 +339,11 @@ def test_list_pages_by_cursor_and_searches(client, world):
     mine = client.get("/api/v1/tickets", query_string={"responsible": "me"}, headers=bearer(secret)).get_json()
     assert [item["number"] for item in mine["items"]] == [world.ticket.id]
     assert_problem(client.get("/api/v1/tickets", query_string={"cursor": "not-a-cursor"}, headers=bearer(secret)), 400)
+    for forged in (["-activity", "2026-11-30T00:00:00+00:00", 10**30], ["-activity", "yesterday", 1],
+                   ["number", None, 1], [True], [10**30]):
+        for url in ("/api/v1/tickets", f"/api/v1/tickets/{world.ticket.id}/messages"):
+            response = client.get(url, query_string={"cursor": encode_cursor(forged)}, headers=bearer(secret))
+            assert_problem(response, 400)
 
 
 def test_full_text_search(client, world):

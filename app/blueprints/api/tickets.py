@@ -26,8 +26,7 @@ from app.blueprints.api.schemas import (
 from app.blueprints.tickets import overview
 from app.enums import Priority, Visibility
 from app.extensions import db
-from app.ids import parse_id
-from app.models import Attachment, Device, Flow, Message, Ticket, Update
+from app.models import Attachment, Device, Flow, Offer, Ticket, Update
 from app.services import messenger, tickets, uploads
 from app.workflow import MANUAL_EVENTS, TicketStatus
 
@@ -298,15 +297,16 @@ def list_tickets(cursor=None, limit=50, sort="-activity", **_filters):
     descending = sort.startswith("-")
     query = sa.select(Ticket).where(Ticket.visible_clause(core.actor()), *filters.conditions(core.actor()))
     if cursor:
-        value, after_id = core.decode_cursor(cursor, 3)[1:] if core.decode_cursor(cursor, 3)[0] == sort else (None, None)
-        if not isinstance(after_id, int) or (column is not None and not isinstance(value, str)):
-            raise ApiProblem(400, _("This cursor is not valid; start again without it."), errors={"cursor": ["sort"]})
+        cursor_sort, value, after_id = core.decode_cursor(cursor, 3)
+        if cursor_sort != sort or not _row_id(after_id) or (column is not None and not isinstance(value, str)):
+            raise ApiProblem(400, _("This cursor is not valid; start again without it."),
+                             errors={"cursor": [_("Not a cursor of this list.")]})
         query = query.where(_after(column, value, after_id, descending))
     order = [] if column is None else [column.desc() if descending else column.asc()]
     order.append(Ticket.id.desc() if descending else Ticket.id.asc())
     rows = db.session.scalars(
         query.order_by(*order).limit(limit + 1).options(
-            selectinload(Ticket.device), selectinload(Ticket.offers).selectinload(overview.Offer.employee)
+            selectinload(Ticket.device), selectinload(Ticket.offers).selectinload(Offer.employee)
         )
     ).all()
     next_cursor = None
@@ -317,6 +317,11 @@ def list_tickets(cursor=None, limit=50, sort="-activity", **_filters):
     return {"items": rows[:limit], "next_cursor": next_cursor}
 
 
+def _row_id(value):
+    """Whether a cursor's value can be a row id (a database integer, not a bool)."""
+    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value < 2**63
+
+
 def _after(column, value, after_id, descending):
     """The keyset condition: rows after (`value`, `after_id`) in the sort order."""
     later = (lambda a, b: a < b) if descending else (lambda a, b: a > b)
@@ -325,8 +330,8 @@ def _after(column, value, after_id, descending):
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ApiProblem(400, _("This cursor is not valid; start again without it."), errors={"cursor": ["value"]}) \
-            from None
+        raise ApiProblem(400, _("This cursor is not valid; start again without it."),
+                         errors={"cursor": [_("Not a cursor of this list.")]}) from None
     return sa.or_(later(column, moment), sa.and_(column == moment, later(Ticket.id, after_id)))
 
 
@@ -397,8 +402,9 @@ def _id_cursor(cursor):
     if not cursor:
         return None
     value = core.decode_cursor(cursor, 1)[0]
-    if not isinstance(value, int) or value < 1:
-        raise ApiProblem(400, _("This cursor is not valid; start again without it."), errors={"cursor": ["id"]})
+    if not _row_id(value):
+        raise ApiProblem(400, _("This cursor is not valid; start again without it."),
+                         errors={"cursor": [_("Not a cursor of this list.")]})
     return value
 
 
@@ -522,5 +528,3 @@ def attachment_content(number, attachment_id):
     return send_file(path, mimetype=attachment.content_type, as_attachment=True,
                      download_name=file_names.clean(attachment.original_name) or "file")
 
-
-__all__ = ["Message", "blp", "parse_id"]
