@@ -102,7 +102,7 @@ def _sqlite_pragmas(dbapi_connection, connection_record):
 
 def _init_extensions(app):
     """Bind the unbound extensions to this app."""
-    from app import identity, locale, realtime, socket_guard
+    from app import identity, locale, realtime, socket_guard, time_zones
     from app.services import attempts
 
     db.init_app(app)
@@ -112,7 +112,7 @@ def _init_extensions(app):
     login_manager.login_message_category = "info"
     identity.init_login_manager(login_manager)
     csrf.init_app(app)
-    babel.init_app(app, locale_selector=locale.select_locale)
+    babel.init_app(app, locale_selector=locale.select_locale, timezone_selector=time_zones.select_timezone)
     limiter.init_app(app)
     attempts.init_app(app)
     compress.init_app(app)

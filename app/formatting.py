@@ -1,6 +1,7 @@
 """What templates may call: localised dates and numbers, Markdown, labels, policy and the current actor."""
 from functools import lru_cache
 
+from babel import Locale
 from flask import g
 from flask_babel import (
     format_date,
@@ -12,7 +13,7 @@ from flask_babel import (
 )
 from flask_login import current_user
 
-from app import file_names, identity, labels, policy
+from app import file_names, identity, labels, policy, time_zones
 from app.enums import SYSTEM_STEP_TYPES
 from app.markup import render_message, render_page
 from app.models import format_number
@@ -21,11 +22,25 @@ from app.refusals import upload_too_large_text
 FORMATTED_DATES_CACHED = 4096  # Timelines and overviews show the same timestamps on every refresh.
 
 
+@lru_cache(maxsize=8)
+def datetime_pattern(locale):
+    """The CLDR pattern of a date with its year in full and a short time for `locale` (a Babel Locale or its
+    name): "dd.MM.y, HH:mm" in German (29.11.2026, 19:49), "MMM d, y, h:mm a" in English (Nov 29, 2026, 7:49 PM).
+    Babel's "short" would cut the year to two digits, its "medium" would add seconds."""
+    locale = Locale.parse(locale)
+    return (
+        locale.datetime_formats["medium"]
+        .replace("{1}", locale.date_formats["medium"].pattern)
+        .replace("{0}", locale.time_formats["short"].pattern)
+    )
+
+
 @lru_cache(maxsize=FORMATTED_DATES_CACHED)
 def _formatted(kind, value, style, locale, timezone):
-    """One timestamp as `kind` shows it; `locale` and `timezone` (the current ones) only key the cache."""
+    """One timestamp as `kind` shows it, in the current zone (time_zones.select_timezone); `locale` and `timezone`
+    (the current ones) key the cache."""
     if kind == "datetime":
-        return format_datetime(value, style)
+        return format_datetime(value, datetime_pattern(locale) if style == "short" else style)
     if kind == "date":
         return format_date(value, style)
     return to_user_timezone(value).isoformat()
@@ -44,7 +59,7 @@ def question_of(answer):
 
 
 def _time(value, style="short"):
-    """Localised date and time in the viewer's language."""
+    """Localised date and time in the viewer's language and zone ("29.11.2026, 19:49" in German)."""
     return _cached("datetime", value, style) if value else ""
 
 
@@ -65,7 +80,8 @@ def register(app):
     app.jinja_env.globals.update(
         current_actor=identity.current_actor,
         upload_too_large_text=upload_too_large_text,
-        question_of=question_of, format_number=format_number, get_locale=get_locale
+        question_of=question_of, format_number=format_number, get_locale=get_locale,
+        current_time_zone=time_zones.current_zone,
     )
     app.jinja_env.filters.update(
         markdown_page=render_page,

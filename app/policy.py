@@ -295,6 +295,17 @@ def can_read_audit_log(actor):
     return is_admin(actor)
 
 
+def can_manage_webhooks(actor):
+    """Webhook endpoints, their secrets and delivery logs: administrators (they send ticket data out)."""
+    return is_admin(actor)
+
+
+def can_receive_webhook(endpoint, *, internal=False):
+    """An active endpoint hears of ticket events; of INTERNAL content (an INTERNAL ticket or update) only when it
+    is marked internal."""
+    return endpoint is not None and bool(endpoint.active) and (bool(endpoint.internal) or not internal)
+
+
 def can_use_back_office(actor):
     """The staff area is for employees."""
     return is_employee(actor)

@@ -129,10 +129,19 @@ def notification_added(employee_id, html):
 
 
 def render_fragment(template, **context):
-    """Render a fragment for a socket frame, inside a request or not (the dispatcher's thread)."""
+    """Render a fragment for a socket frame, inside a request or not (the dispatcher's thread). Outside a request
+    it renders in a fresh context that keeps the language and time zone the caller forced."""
+    from flask_babel import force_locale, get_locale
+
+    from app import time_zones
+
     if has_request_context():
         return render_template(template, **context)
-    with current_app.app_context(), current_app.test_request_context("/"):
+    language, zone = str(get_locale()), g.get("forced_timezone")
+    with current_app.app_context(), current_app.test_request_context("/"), force_locale(language):
+        if zone:
+            with time_zones.force_timezone(zone):
+                return render_template(template, **context)
         return render_template(template, **context)
 
 
@@ -152,13 +161,42 @@ def actor_key(actor):
     return f"e:{actor.id}" if policy.is_employee(actor) else f"c:{actor.id}"
 
 
+def zone_room(room, zone):
+    """The part of `room` whose readers see times in `zone` (an IANA name): pushed fragments show their times."""
+    return f"{room}@{zone}"
+
+
+def join_ticket_room(ticket_id, actor):
+    """Put this socket in the ticket's room for `actor` (staff or code side) and, for staff, in that room's part
+    for the employee's time zone (code users read the organisation's zone)."""
+    from flask_socketio import join_room
+
+    from app import time_zones
+
+    if policy.is_employee(actor):
+        join_room(ticket_room(ticket_id))
+        join_room(zone_room(ticket_room(ticket_id), time_zones.zone_of(actor)))
+    else:
+        join_room(ticket_code_room(ticket_id))
+
+
 def message_posted(ticket, message):
-    """Deliver a new message, rendered once, to everyone looking at the ticket."""
+    """Deliver a new message to everyone looking at the ticket, rendered once per time zone its readers use:
+    employees get it in their room's part for their zone, code users in the organisation's zone."""
+    from app import time_zones
+
     if _disabled():
         return
-    html = render_fragment("messenger/_message.html", message=message, me="")
-    payload = {"ticket": ticket.id, "id": message.id, "author": author_key(message), "html": html}
-    _emit("message-posted", payload, _viewers(ticket))
+    payload = {"ticket": ticket.id, "id": message.id, "author": author_key(message)}
+    for room in _viewers(ticket):
+        if room == ticket_room(ticket.id):
+            targets = [(zone_room(room, zone), zone) for zone in time_zones.staff_zones()]
+        else:
+            targets = [(room, time_zones.organisation_zone())]
+        for target, zone in targets:
+            with time_zones.force_timezone(zone):
+                html = render_fragment("messenger/_message.html", message=message, me="")
+            _emit("message-posted", {**payload, "html": html}, target)
 
 
 def code_access_changed(code_id):

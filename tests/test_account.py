@@ -16,10 +16,11 @@ def test_the_account_page_shows_every_part_and_the_header_links_to_it(app, clien
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     for hook in ("account-name", "account-language", "password-current", "password-new", "password-repeat",
-                 "nav-two-factor", "sign-out-everywhere", "account-notification-settings", "nav-account"):
+                 "nav-two-factor", "sign-out-everywhere", "account-notification-settings", "nav-account",
+                 "account-time-zone"):
         assert f'data-testid="{hook}"' in html, hook
     assert "Anna Berg" in html and 'data-enabled="false"' in html and 'href="/settings/notifications"' in html
-    assert 'name="time_zone"' not in html
+    assert 'name="time_zone"' in html and "Wie die Organisation (Europe/Berlin)" in html
     for path in ("/", "/tickets", "/settings/notifications", "/account/two-factor"):
         assert b'data-testid="nav-account"' in client.get(path).data, path
 
@@ -72,7 +73,8 @@ def test_changing_the_password_keeps_this_browser_and_signs_out_every_other(app,
         ({"current": PASSWORD, "password": "brand-new-secret", "confirmation": "brand-new-secreT"},
          b"The two passwords differ."),
         ({"current": PASSWORD, "password": "short", "confirmation": "short"}, b"at least 8 characters"),
-        ({"current": "", "password": "brand-new-secret", "confirmation": "brand-new-secret"}, b"Please fill in"),
+        ({"current": "", "password": "brand-new-secret", "confirmation": "brand-new-secret"},
+         b"Please enter your current password."),
     ],
 )
 def test_a_refused_password_change_changes_nothing(app, client, login, data, message):

@@ -152,14 +152,15 @@ def test_socket_send_with_a_repeated_client_id_answers_the_stored_message(scene,
 
 def test_join_from_a_socket_that_went_away_meanwhile_answers_no_instead_of_failing(scene, sockets, monkeypatch):
     """A phone that loses its connection while it asks to join gets a plain refusal, not a server error."""
-    from app.blueprints.messenger import events
+    import flask_socketio
 
     def gone(room, *args, **kwargs):
         """What Flask-SocketIO raises for a session that is no longer connected."""
         raise ValueError("sid is not connected to requested namespace")
 
-    monkeypatch.setattr(events, "join_room", gone)
-    assert _join(sockets(employee=scene.member), scene.ticket) == {"ok": False}
+    client = sockets(employee=scene.member)
+    monkeypatch.setattr(flask_socketio, "join_room", gone)
+    assert _join(client, scene.ticket) == {"ok": False}
 
 
 def test_mark_read_over_the_socket_moves_the_marker_and_answers_refusals_in_its_ack(scene, sockets):

@@ -29,10 +29,12 @@ from app.models.ticket import (
     parse_number,
 )
 from app.models.user import Employee, NotificationPreference, RecoveryCode, Team
+from app.models.webhook import WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "ActionButton", "Answer", "ApiToken", "AssistantElement", "Attachment", "AuditEvent", "Code", "CodeSession", "CodeUser", "Customer",
     "Delivery", "Device", "Employee", "Flow", "Group", "Message", "MessageRead", "Notification",
     "NotificationPreference", "Offer", "Organisation", "PushSubscription", "Rating", "RecoveryCode", "Step", "Team", "Template",
-    "Ticket", "TicketEvent", "TicketReceiver", "Update", "VideoSession", "format_number", "parse_number",
+    "Ticket", "TicketEvent", "TicketReceiver", "Update", "VideoSession", "WebhookEndpoint", "WebhookEvent", "format_number",
+    "parse_number",
 ]

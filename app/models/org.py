@@ -19,6 +19,8 @@ class Organisation(db.Model):
     upload_limit_mb: Mapped[int | None] = mapped_column()
     # Role names ("MEMBER", "MODERATOR", "ADMIN") whose employees must sign in with a second factor.
     two_factor_roles: Mapped[list] = mapped_column(sa.JSON, default=list)
+    # IANA zone in which times are shown to code users and to employees without a zone of their own.
+    time_zone: Mapped[str] = mapped_column(sa.String(64), default="Europe/Berlin", server_default="Europe/Berlin")
 
     @classmethod
     def current(cls):

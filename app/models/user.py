@@ -29,6 +29,8 @@ class Employee(UserMixin, db.Model):
     password_hash: Mapped[str | None] = mapped_column(sa.String(255))
     role: Mapped[Role] = mapped_column(enum_column(Role), default=Role.MEMBER)
     language: Mapped[str] = mapped_column(sa.String(5), default="de")
+    # IANA zone the employee reads times in; None: the organisation's.
+    time_zone: Mapped[str | None] = mapped_column(sa.String(64))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
     # Raised whenever every sign-in of the employee must end; cookies carry the value they were issued with.

@@ -2,7 +2,7 @@
 import sqlalchemy as sa
 from flask_babel import gettext as _
 
-from app import policy, realtime
+from app import policy, realtime, time_zones
 from app.enums import AuditKind, Role
 from app.extensions import db
 from app.models import Employee
@@ -82,7 +82,7 @@ def create_employee(name, email, *, role=Role.MEMBER, password=None, language="d
         raise ValidationError(_("Please enter a valid e-mail address."), field="email")
     if not (name or "").strip():
         raise ValidationError(_("Please enter a name."), field="name")
-    single_line(name.strip(), "name", label=_("the name"))  # names go into e-mail subjects
+    single_line(name.strip(), "name")  # names go into e-mail subjects
     if db.session.scalar(sa.select(Employee.id).filter_by(email=email)) is not None:
         raise ValidationError(_("An employee with this e-mail address already exists."), field="email")
     employee = Employee(name=name.strip(), email=email, role=role, language=language)
@@ -153,10 +153,12 @@ def change_own_password(employee, *, current, password, confirmation, actor):
     return employee
 
 
-def update_own_account(employee, *, name, language, actor, languages):
-    """The employee's own name (1..120 characters) and interface language (one of `languages`).
+def update_own_account(employee, *, name, language, actor, languages, time_zone=None):
+    """The employee's own name (1..120 characters), interface language (one of `languages`) and time zone (an IANA
+    name of `time_zones.zone_names()`, "" for the organisation's, None keeps it).
 
-    Raises NotAllowed for anyone but the employee themself, ValidationError (field `name` or `language`).
+    Raises NotAllowed for anyone but the employee themself, ValidationError (field `name`, `language` or
+    `time_zone`).
     """
     require(policy.can_manage_own_account(actor, employee))
     name = (name or "").strip()
@@ -164,6 +166,10 @@ def update_own_account(employee, *, name, language, actor, languages):
         raise ValidationError(_("Please enter a name (at most 120 characters)."), field="name")
     if language not in languages:
         raise ValidationError(_("Please choose a language."), field="language")
+    if time_zone is not None:
+        if time_zone and not time_zones.is_zone(time_zone):
+            raise ValidationError(_("Please choose a time zone from the list."), field="time_zone")
+        employee.time_zone = time_zone or None
     employee.name, employee.language = name, language
     db.session.commit()
     return employee

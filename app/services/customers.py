@@ -13,7 +13,7 @@ from app.services.ticket_counts import ticket_count
 def save_customer(customer, *, name, kind="company", contact_name="", email="", phone="", address="", actor):
     """Create (customer=None) or edit a customer. Raises ValidationError."""
     require(policy.can_manage_catalog(actor))
-    name = text(name, "name", max_length=160, required=True, label=_("the name"), one_line=True)
+    name = text(name, "name", max_length=160, required=True, one_line=True)
     try:
         kind = kind if isinstance(kind, CustomerKind) else CustomerKind(kind)
     except ValueError:

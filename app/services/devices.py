@@ -20,7 +20,7 @@ def save_device(device, *, template_id, name, customer_id=None, serial_number=""
     if template.archived and (device is None or device.template_id != template.id):
         raise ValidationError(_("This template is archived."), field="template_id")
     customer = optional_row(Customer, customer_id, "customer_id", _("Please choose a customer."))
-    name = text(name, "name", max_length=160, required=True, label=_("the name"), one_line=True)
+    name = text(name, "name", max_length=160, required=True, one_line=True)
     serial_number = text(serial_number, "serial_number", max_length=80)
     location = text(location, "location", max_length=160)
     description = text(description, "description", max_length=5000)

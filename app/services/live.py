@@ -7,7 +7,7 @@ import sqlalchemy as sa
 from flask import current_app
 from flask_babel import force_locale
 
-from app import realtime
+from app import realtime, time_zones
 from app.enums import Channel, DeliveryStatus
 from app.extensions import db
 from app.models import Delivery
@@ -61,10 +61,12 @@ def claim_live(delivery_id):
 
 
 def emit_live(employee, notifications):
-    """One `notification-added` frame to every open tab of the employee: {"html": bell count and toasts}."""
+    """One `notification-added` frame to every open tab of the employee: {"html": bell count and toasts}, in the
+    employee's language and time zone."""
     if current_app.config.get("SOCKETIO_DISABLED"):
         return
-    with force_locale(employee.language or current_app.config["BABEL_DEFAULT_LOCALE"]):
+    language = employee.language or current_app.config["BABEL_DEFAULT_LOCALE"]
+    with force_locale(language), time_zones.force_timezone(time_zones.zone_of(employee)):
         html = realtime.render_fragment(
             "notifications/_live.html",
             unread=inbox.unread_count(employee.id),

@@ -43,12 +43,14 @@ def render(template_name, **context):
 
 
 def build_notification_mail(notification, to, language):
-    """The EmailMessage for one notification, rendered in `language`; MailError(permanent) when `to` or the
-    sender cannot be a header. The subject goes through `header_text`."""
+    """The EmailMessage for one notification, rendered in `language` with its time in the current zone (the
+    dispatcher forces the recipient's); MailError(permanent) when `to` or the sender cannot be a header. The
+    subject goes through `header_text`."""
     with force_locale(language):
         info = describe(notification)
         context = {
             "info": info,
+            "when": notification.created_at,
             "url": external_url(notification),
             "ticket": notification.ticket,
             "language": language,

@@ -1,7 +1,7 @@
 """Organisation-wide settings (administrators only)."""
 from flask_babel import gettext as _
 
-from app import policy
+from app import policy, time_zones
 from app.enums import Role
 from app.extensions import db
 from app.models import Organisation
@@ -38,28 +38,33 @@ def _role_names(values):
 
 
 def update_settings(*, name, public_base_url="", video_base_url="", autoclose_days=14, upload_limit_mb="",
-                    logo=None, remove_logo=False, two_factor_roles=None, actor):
-    """Save name, URLs, auto-close days (1..365), upload limit (1..100 MB or None), the logo and the roles that must
-    sign in with a second factor (role names; None keeps them). Raises ValidationError."""
+                    logo=None, remove_logo=False, two_factor_roles=None, time_zone=None, actor):
+    """Save name, URLs, auto-close days (1..365), upload limit (1..100 MB or None), the logo, the roles that must
+    sign in with a second factor (role names; None keeps them) and the time zone (an IANA name of
+    `time_zones.zone_names()`; None keeps it). Raises ValidationError."""
     require(policy.can_manage_organisation(actor))
     org = Organisation.current()
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise ValidationError(_("Please enter the organisation's name (at most 120 characters)."), field="name")
-    single_line(name, "name", label=_("the name"))
-    public = web_address(public_base_url, "public_base_url", _("the public address")).rstrip("/")
-    video = web_address(video_base_url, "video_base_url", _("the video address"))
+    single_line(name, "name")
+    public = web_address(public_base_url, "public_base_url").rstrip("/")
+    video = web_address(video_base_url, "video_base_url")
     days = _number(autoclose_days, "autoclose_days", 1, 365, _("Please enter a number of days from 1 to 365."))
     limit = None
     if str(upload_limit_mb or "").strip():
         limit = _number(upload_limit_mb, "upload_limit_mb", 1, 100, _("Please enter a size from 1 to 100 MB."))
     roles = org.two_factor_roles if two_factor_roles is None else _role_names(two_factor_roles)
+    if time_zone is not None and not time_zones.is_zone(time_zone):
+        raise ValidationError(_("Please choose a time zone from the list."), field="time_zone")
     logo_name = pictures.store_logo(logo)
     org.name, org.public_base_url, org.video_base_url = name, public or None, video or None
     org.autoclose_days, org.upload_limit_mb, org.two_factor_roles = days, limit, roles
     if logo_name or remove_logo:
         pictures.remove(org.logo_name)
         org.logo_name = logo_name
+    if time_zone is not None:
+        org.time_zone = time_zone
     db.session.commit()
     return org
 

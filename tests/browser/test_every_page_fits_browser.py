@@ -10,6 +10,7 @@ import io
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from flask import current_app
 from werkzeug.datastructures import FileStorage
 
 from app.enums import GroupKind, StepType, Visibility
@@ -33,6 +34,7 @@ from app.services import (
     subscriptions,
     templates,
     uploads,
+    webhooks,
 )
 from app.services import tickets as ticket_service
 from tests.browser.conftest import assert_accessible, log_in
@@ -78,7 +80,7 @@ def _skipped(endpoint):
 # Axe on a few of the pages this work changed (axe is slow: not on every page).
 AXE_PAGES = {
     "code user": ("public.ticket",), "member": ("notifications.index",), "moderator": ("admin.customer", "tickets.show"),
-    "administrator": ("admin.employees",),
+    "administrator": ("admin.employees", "admin.webhook", "admin.webhook_deliveries"),
 }
 
 
@@ -102,6 +104,8 @@ PLANTED_ON = {
     "notifications.index": "Hauptzylinderdichtungsleckage", "messenger.open_link": "Fehlerbehebungsanleitung",
     "admin.customer": LONG_EMAIL, "admin.employees": LONG_EMAIL, "admin.teams": "Bereitschaftsdienstmannschaft",
     "admin.code": "Typenschildaufkleber", "admin.flow": "Fehlerbeschreibungsfrage",
+    "admin.webhooks": "Warenwirtschaftsanbindung", "admin.webhook": "Warenwirtschaftsanbindung",
+    "admin.webhook_deliveries": "Warenwirtschaftsanbindung",
 }
 
 
@@ -252,6 +256,19 @@ def _plant(visitor_key):
     code_draft = ticket_service.start_draft(flow, device, actor=visitor)
     _answers(code_draft, visitor)
 
+    # A webhook endpoint with a long address and description, and a test event in its delivery log. The address
+    # is on loopback (nothing resolves names here), which the setting for closed networks allows while it is saved.
+    current_app.config["OUTBOUND_ALLOW_PRIVATE_ADDRESSES"] = True
+    try:
+        endpoint = webhooks.save_endpoint(
+            None, url="http://127.0.0.1:9/" + _long("schnittstelle/warenwirtschaft/", 300),
+            description=_long("Warenwirtschaftsanbindung", 250), events=["ticket.created", "update.posted"],
+            internal=True, actor=admin,
+        )
+    finally:
+        current_app.config["OUTBOUND_ALLOW_PRIVATE_ADDRESSES"] = False
+    webhooks.send_test_event(endpoint, actor=admin)
+
     staff_drafts = {}
     for role, email in STAFF.items():
         actor = offers.employee_by_email(email)
@@ -263,7 +280,7 @@ def _plant(visitor_key):
             "code_id": new_code.id, "customer_id": customer.id, "device_id": device.id, "element_id": element.id,
             "employee_id": long_employee.id, "flow_id": flow.id, "group_id": notify.id, "step_id": first_step.id,
             "team_id": team.id, "template_id": press.id, "token": "demo-press", "number": staff_ticket.id, "message_id": link.id,
-            "position": 0,
+            "position": 0, "endpoint_id": endpoint.id,
         },
         "tickets": [staff_ticket.id, own.id, rated.id],  # the first one is filled into the URL map's rules
         "code_draft": (code_draft.id, len(code_draft.answers)),

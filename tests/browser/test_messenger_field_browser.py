@@ -311,8 +311,10 @@ def test_a_refused_file_keeps_the_text_and_hands_it_back(live_server, new_page):
     assert _stored(live_server.app, number) == ["Hier das Programm"]
 
 
-def test_message_times_read_in_the_readers_local_time(live_server, browser):
-    """A reader in Germany sees the time of a message on their own clock, daylight saving included."""
+def test_message_times_read_in_the_organisations_zone(live_server, browser):
+    """A code user reads message times in the organisation's zone (Europe/Berlin), daylight saving included, even
+    from a phone set to another zone; a message they write shows its time the same way while it is sent."""
+    from datetime import datetime
     from zoneinfo import ZoneInfo
 
     from app.services import messenger
@@ -323,15 +325,21 @@ def test_message_times_read_in_the_readers_local_time(live_server, browser):
         message = messenger.post_message(ticket, "Wann war das?", actor=offers.employee_by_email("anna@example.com"))
         created = message.created_at
         db.session.remove()
-    context = browser.new_context(viewport=PHONE, locale="de-DE", timezone_id="Europe/Berlin")
+    context = browser.new_context(viewport=PHONE, locale="de-DE", timezone_id="Asia/Tokyo")
     try:
         page = context.new_page()
         page.goto(f"{live_server.url}/c/demo-press")
         page.goto(f"{live_server.url}/c/demo-press/t/{number}")
         shown = page.locator('[data-testid="message"] time').first
-        expected = created.astimezone(ZoneInfo("Europe/Berlin")).strftime("%d.%m.%y, %H:%M")
-        expect(shown).to_have_text(expected)
-        assert shown.get_attribute("datetime").startswith(created.strftime("%Y-%m-%d"))
+        berlin = created.astimezone(ZoneInfo("Europe/Berlin"))
+        expect(shown).to_have_text(berlin.strftime("%d.%m.%Y, %H:%M"))
+        assert shown.get_attribute("datetime") == berlin.isoformat()
+        context.set_offline(True)
+        page.get_by_test_id("message-input").fill("Noch offline")
+        page.get_by_test_id("message-send").click()
+        pending = page.locator('[data-testid="message"][data-state="sending"] time')
+        written = datetime.fromisoformat(pending.get_attribute("datetime"))
+        expect(pending).to_have_text(written.astimezone(ZoneInfo("Europe/Berlin")).strftime("%d.%m.%Y, %H:%M"))
     finally:
         context.close()
 

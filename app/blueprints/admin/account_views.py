@@ -84,12 +84,12 @@ def show():
 @account_bp.post("/account")
 @back_office_only
 def update():
-    """Save the employee's own name and language."""
+    """Save the employee's own name, language and time zone."""
     form = OwnAccountForm()
     on_refusal(lambda error: _account_page(account_form=form.refused(error)))
     form.submitted()
     accounts.update_own_account(current_user, name=form.name.data, language=form.language.data, actor=current_user,
-                                languages=current_app.config["LANGUAGES"])
+                                languages=current_app.config["LANGUAGES"], time_zone=form.time_zone.data or "")
     session.pop("lang", None)
     flash(_("Your account is saved."), "success")
     return redirect(url_for("account.show"))

@@ -1,13 +1,13 @@
 """The security audit log for administrators: newest first, filtered by kind, employee, dates and client address."""
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from flask import abort, render_template, request
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app import labels, policy
+from app import labels, policy, time_zones
 from app.blueprints.admin import bp
 from app.enums import AuditKind, Role
 from app.extensions import db
@@ -22,7 +22,7 @@ USER_AGENT_SHOWN = 60  # characters of the User-Agent in the table; the full tex
 
 @dataclass
 class AuditFilters:
-    """What the administrator filters by; days are UTC days, `end` inclusive."""
+    """What the administrator filters by; days are the reader's local days, `end` inclusive."""
 
     kind: AuditKind | None = None
     employee_id: int | None = None
@@ -59,11 +59,12 @@ class AuditFilters:
 
     def query(self):
         """The SELECT of matching events, newest first."""
+        start, end = time_zones.local_days(self.start, self.end)
         return audit.filtered(
             kind=self.kind,
             employee_id=self.employee_id,
-            start=datetime.combine(self.start, time.min, UTC) if self.start else None,
-            end=datetime.combine(self.end + timedelta(days=1), time.min, UTC) if self.end else None,
+            start=start,
+            end=end,
             address=self.address,
         )
 

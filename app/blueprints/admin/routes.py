@@ -6,6 +6,7 @@ from app.blueprints.admin import (  # noqa: F401
     devices_views,
     staff_views,
     templates_views,
+    webhooks_views,
 )
 from app.blueprints.admin.staff_views import account_bp
 

@@ -2,7 +2,7 @@
 import functools
 
 from flask import current_app, request
-from flask_socketio import emit, join_room
+from flask_socketio import emit
 
 from app import policy, realtime, socket_guard
 from app.extensions import db, socketio
@@ -57,12 +57,10 @@ def register():
         if ticket is None or not policy.can_read_messages(actor, ticket):
             emit("join-refused", {"ticket": getattr(ticket, "id", None)})
             return {"ok": False}
-        is_employee = policy.is_employee(actor)
-        room = realtime.ticket_room(ticket.id) if is_employee else realtime.ticket_code_room(ticket.id)
         try:
-            if not is_employee:
+            if not policy.is_employee(actor):
                 realtime.join_code_rooms(realtime.valid_code_ids(actor.code_user))
-            join_room(room)
+            realtime.join_ticket_room(ticket.id, actor)
         except (ValueError, KeyError):  # the socket went away while it asked (a phone losing its connection)
             return {"ok": False}
         emit("joined", {"ticket": ticket.id, "me": realtime.actor_key(actor)})

@@ -1,12 +1,13 @@
 """The tickets overview: filters read from the URL, one query per page, a capped count."""
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import date
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
 from sqlalchemy.sql import operators
 from sqlalchemy.sql.elements import UnaryExpression
 
+from app import time_zones
 from app.enums import RESPONSIBLE_STATES, OfferState, Priority, Visibility
 from app.extensions import db
 from app.ids import parse_date, parse_id
@@ -157,10 +158,11 @@ class Filters:
             clauses.append(Ticket.rating_score.is_(None))
         elif self.rating:
             clauses.append(Ticket.rating_score == int(self.rating))
-        if self.created_from:
-            clauses.append(Ticket.created_at >= datetime.combine(self.created_from, time.min, UTC))
-        if self.created_to:
-            clauses.append(Ticket.created_at < datetime.combine(self.created_to + timedelta(days=1), time.min, UTC))
+        created_from, created_to = time_zones.local_days(self.created_from, self.created_to)
+        if created_from:
+            clauses.append(Ticket.created_at >= created_from)
+        if created_to:
+            clauses.append(Ticket.created_at < created_to)
         if self.q:
             matched = search.condition(self.q, _unindexed(Ticket.id) if search_by_sort_index else Ticket.id)
             clauses.append(matched if matched is not None else sa.false())

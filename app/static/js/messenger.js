@@ -56,21 +56,15 @@
     return template.content;
   }
 
-  // Times in the thread read in the reader's own clock (the server renders UTC-based text for everyone).
-  var timeFormat = window.Intl ? new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
-    dateStyle: "short", timeStyle: "short"
-  }) : null;
-
-  function localTimes(root) {
-    if (!timeFormat) {
-      return;
-    }
-    root.querySelectorAll("[data-thread] time[datetime]").forEach(function (el) {
-      var when = new Date(el.getAttribute("datetime"));
-      if (!isNaN(when.getTime())) {
-        el.textContent = timeFormat.format(when);
-      }
+  // A pending message shows the time it was written in the reader's zone, as the server writes the stored ones.
+  var timeFormat = null;
+  try {
+    timeFormat = new Intl.DateTimeFormat(document.documentElement.lang || undefined, {
+      day: "2-digit", month: "2-digit", year: "numeric", hour: "2-digit", minute: "2-digit",
+      timeZone: document.documentElement.getAttribute("data-time-zone") || undefined
     });
+  } catch (error) {
+    timeFormat = null;
   }
 
   // The reader follows the conversation when the thread's end is on the screen or just below it (the staff page
@@ -261,7 +255,6 @@
     } else {
       addToThread(panel, fresh);
     }
-    localTimes(panel);
   }
 
   function refusal(entry, request) {
@@ -576,7 +569,6 @@
       }
       addToThread(panel, fresh);
     }
-    localTimes(panel);
     hideTyping(panel, data.author);
     if (follow || mine) {
       fresh.scrollIntoView({ block: "end" });
@@ -810,12 +802,10 @@
       setUpComposer(panel);
       dropDoubles(panel);
       reshowPending(panel);
-      localTimes(panel);
     });
   });
 
   document.querySelectorAll("[data-messenger]").forEach(function (panel) {
-    localTimes(panel);
     setUpComposer(panel);
     loadOutbox(panel);
     // htmx sets up the read form on its next task (it loads first, so its timer runs before this one).
