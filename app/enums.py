@@ -188,3 +188,5 @@ class AuditKind(enum.Enum):
     CODE_DISABLED = "code_disabled"
     CODE_ENABLED = "code_enabled"
     CODE_USERS_LOGGED_OUT = "code_users_logged_out"
+    API_TOKEN_CREATED = "api_token_created"
+    API_TOKEN_REVOKED = "api_token_revoked"

@@ -112,6 +112,8 @@ AUDIT_KIND = {
     AuditKind.CODE_DISABLED: _l("Code disabled"),
     AuditKind.CODE_ENABLED: _l("Code enabled"),
     AuditKind.CODE_USERS_LOGGED_OUT: _l("Code users logged out"),
+    AuditKind.API_TOKEN_CREATED: _l("API token created"),
+    AuditKind.API_TOKEN_REVOKED: _l("API token revoked"),
 }
 
 

@@ -326,6 +326,13 @@ def can_end_sessions(actor, employee):
     return can_manage_own_account(actor, employee) or is_admin(actor)
 
 
+def can_hold_api_scope(employee, scope):
+    """API token scopes an employee may hold: read and write for every employee, admin for administrators."""
+    if scope == "admin":
+        return is_admin(employee)
+    return is_employee(employee) and scope in ("read", "write")
+
+
 def needs_two_factor(employee, required_roles):
     """Whether the organisation requires a second factor of this employee (`required_roles`: role names)."""
     return is_employee(employee) and employee.role.name in set(required_roles or ())

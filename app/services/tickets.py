@@ -48,6 +48,13 @@ NOT_POSSIBLE_IN_STATUS = {
 
 def start_draft(flow, device, *, actor):
     """Create a DRAFT for `device` from `flow`, copying every step so later flow edits change nothing."""
+    ticket = _new_draft(flow, device, actor=actor)
+    db.session.commit()
+    return ticket
+
+
+def _new_draft(flow, device, *, actor):
+    """The DRAFT of `start_draft`, added to the session without committing."""
     if flow is None or device is None:
         raise NotFound(_("This creation flow or device does not exist."))
     require(policy.can_create_ticket(actor, device.id), _("You cannot create tickets for this device."))
@@ -90,8 +97,52 @@ def start_draft(flow, device, *, actor):
             )
         )
     db.session.add(ticket)
-    db.session.commit()
     return ticket
+
+
+def create_ticket(flow, device, answers, *, actor, visibility=None):
+    """Create and submit a ticket in one go (the API's way): a draft from `flow` for `device` with `answers`
+    ({step id: raw value as the wizard's form would send it}) and, for employees, `visibility` (default INTERNAL, as
+    the back office pre-selects), opened at once; one commit, then the notify group is told.
+
+    Media steps take no answer here (files are added as updates afterwards). Raises NotFound (no flow or device),
+    NotAllowed, ValidationError (field: "device", "flow", "visibility", or the step id at fault, for an unknown
+    step, an answer that does not fit or a required answer missing); a refusal stores nothing."""
+    if device is not None and device.archived:
+        raise ValidationError(_("This device is archived."), field="device")
+    try:
+        ticket = _fill_new_ticket(_new_draft(flow, device, actor=actor), answers, visibility, actor=actor)
+    except ServiceError:
+        db.session.rollback()
+        raise
+    commit_ticket(ticket)
+    notifications.after_commit(ticket)
+    return ticket
+
+
+def _fill_new_ticket(ticket, answers, visibility, *, actor):
+    """Answer the steps of a new draft in the session and open it (see create_ticket); returns the ticket."""
+    by_step = {answer.step_id: answer for answer in ticket.answers if answer.step_id is not None}
+    db.session.flush()
+    for step_id, raw in (answers or {}).items():
+        answer = by_step.get(step_id)
+        if answer is None:
+            raise ValidationError(_("This creation flow has no such step."), field=str(step_id))
+        if answer.type == StepType.MEDIA:
+            raise ValidationError(_("Files are added as updates once the ticket exists."), field=str(step_id))
+        try:
+            fill_answer(ticket, answer, raw)
+        except ValidationError as error:
+            raise ValidationError(error.message, field=str(step_id)) from None
+    if visibility is not None:
+        system = next((a for a in ticket.answers if a.type == StepType.VISIBILITY), None)
+        require(system is not None, _("Only employees choose the visibility."))
+        fill_answer(ticket, system, _enum(Visibility, visibility, _("Please choose internal or public.")).value)
+    missing = missing_answer(ticket)
+    if missing is not None:
+        raise ValidationError(_("Please answer “%(question)s” first.", question=missing.question),
+                              field=str(missing.step_id if missing.step_id is not None else "visibility"))
+    return open_draft(ticket, actor=actor)
 
 
 def answer_at(ticket, position):
