@@ -15,6 +15,7 @@ from app.blueprints.api import core, problems
 # Every resource module of the API, in the order the document lists them.
 RESOURCES = (
     "app.blueprints.api.tickets",
+    "app.blueprints.api.devices",
 )
 
 DESCRIPTION = """The Ticketwerk REST API. Authenticate with a personal token: `Authorization: Bearer tw_…`
