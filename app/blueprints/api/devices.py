@@ -24,7 +24,7 @@ EVERYONES_FIELDS = ("id", "name", "serial_number", "location", "template", "cust
 MANAGERS_ONLY = {"metadata": {"description": "Moderators and administrators only."}}
 
 
-class NamedRef(Schema):
+class IdNameRef(Schema):
     """A template or customer named in a device."""
 
     id = fields.Integer(required=True)
@@ -38,8 +38,8 @@ class DeviceSchema(Schema):
     name = fields.String(required=True)
     serial_number = fields.String(required=True)
     location = fields.String(required=True)
-    template = fields.Nested(NamedRef, required=True)
-    customer = fields.Nested(NamedRef, required=True, allow_none=True)
+    template = fields.Nested(IdNameRef, required=True)
+    customer = fields.Nested(IdNameRef, required=True, allow_none=True)
     description = fields.String(**MANAGERS_ONLY)
     archived = fields.Boolean(**MANAGERS_ONLY)
     created_at = fields.AwareDateTime(**MANAGERS_ONLY)
