@@ -7,8 +7,6 @@ from app.models import Customer, Device
 from tests.api_helpers import assert_problem, token_headers
 from tests.factories import make_device, make_employee, make_template
 
-pytestmark = pytest.mark.usefixtures("english")
-
 
 @pytest.fixture
 def moderator():

@@ -10,6 +10,7 @@ renders it as a document of this site.
 import sqlalchemy as sa
 from flask import Response
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import selectinload
 
@@ -94,7 +95,8 @@ class CodeChange(Schema):
 class PinInput(Schema):
     """A new PIN: 4 to 12 digits. Code users must enter it; everyone using the code now is logged out."""
 
-    pin = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4,12}$"))
+    pin = fields.String(required=True, validate=validate.Regexp(r"^[0-9]{4,12}$", error=_l("The PIN must have 4 to 12 "
+                                                                                            "digits.")))
 
 
 class QrArgs(Schema):
