@@ -518,3 +518,22 @@ class OwnPasswordForm(AdminForm):
                              render_kw={"autocomplete": "new-password"})
     confirmation = PasswordField(_l("Repeat the new password"), render_kw={"autocomplete": "new-password"},
                                  validators=[checks.EqualTo("password", message=_l("The two passwords differ."))])
+
+
+API_TOKEN_EXPIRIES = (("30", _l("30 days")), ("90", _l("90 days")), ("365", _l("1 year")), ("", _l("Never")))
+
+
+class ApiTokenForm(AdminForm):
+    """A new personal API token: its name, scopes and expiry (the service checks them; see services/api_tokens)."""
+
+    name = StringField(_l("Name"), filters=[strip], description=_l("What uses it, e.g. “ERP import”."))
+    scopes = CheckboxListField(_l("Scopes"), default=["read"], validate_choice=False)
+    expires_in_days = SelectField(_l("Expires after"), choices=options(API_TOKEN_EXPIRIES), default="90",
+                                  validate_choice=False)
+
+    def __init__(self, *args, admin=False, **kwargs):
+        super().__init__(*args, id_prefix="t-", **kwargs)
+        scopes = [("read", _l("read: see what you see")), ("write", _l("write: act as you"))]
+        if admin:
+            scopes.append(("admin", _l("admin: administration")))
+        self.scopes.choices = options(scopes)

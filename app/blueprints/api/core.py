@@ -14,6 +14,7 @@ import binascii
 import functools
 import http
 import json
+import re
 
 from flask import current_app, g, request
 from flask_babel import gettext as _
@@ -28,6 +29,7 @@ from app.extensions import csrf, limiter
 from app.services import api_tokens
 
 SCOPES = ("read", "write", "admin")
+VERSION_TAG = re.compile(r"[0-9]{1,18}")  # ASCII digits only: int() would also take "²" or "٣"
 
 
 class ProblemSchema(Schema):
@@ -182,7 +184,7 @@ def if_match_version():
     etags = parse_etags(header)
     if etags.star_tag:
         return None
-    tags = list(etags)
-    if len(tags) != 1 or not tags[0].isdigit() or len(tags[0]) > 18:
+    tags = [tag for tag in etags if tag]
+    if len(tags) != 1 or not VERSION_TAG.fullmatch(tags[0]):
         return 0
     return int(tags[0])

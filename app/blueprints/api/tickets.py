@@ -103,7 +103,7 @@ class TicketDetailSchema(TicketSchema):
     """A ticket with its answers and what the token's employee may do with it now."""
 
     answers = fields.List(fields.Nested(AnswerSchema), required=True)
-    events = fields.List(fields.String(), required=True,
+    events = fields.List(fields.String(), required=True, attribute="allowed_events",
                          metadata={"description": "Status events the employee may fire now."})
 
 
@@ -270,7 +270,7 @@ def _ticket(number):
 def _detail(ticket, status=200, headers=None):
     """The ticket with answers and allowed events, its ETag, and `headers`."""
     ticket = db.session.get(Ticket, ticket.id, populate_existing=True)
-    ticket.events = [e for e in workflow.available_events(ticket.status, manual_only=True)
+    ticket.allowed_events = [e for e in workflow.available_events(ticket.status, manual_only=True)
                      if policy.can_fire(core.actor(), ticket, e)]
     return ticket, status, {"ETag": core.etag_of(ticket.version), **(headers or {})}
 
