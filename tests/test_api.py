@@ -92,7 +92,7 @@ def test_docs_page_loads_the_vendored_renderer_without_inline_code(client):
     response = client.get("/api/v1/docs")
     assert response.status_code == 200
     html = response.get_data(as_text=True)
-    assert "/static/js/rapidoc-9.3.8.min.js" in html and 'spec-url="/api/v1/openapi.json"' in html
+    assert "/static/js/swagger-ui-5.35.0.min.js" in html and 'data-spec-url="/api/v1/openapi.json"' in html
     assert "<style" not in html and not re.search(r"\sstyle=", html) and "<script>" not in html
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 

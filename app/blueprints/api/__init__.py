@@ -1,5 +1,5 @@
 """The REST API at /api/v1, built with flask-smorest: marshmallow schemas validate the input and, through apispec,
-describe every operation in the OpenAPI 3.1 document at /api/v1/openapi.json; /api/v1/docs shows it (RapiDoc).
+describe every operation in the OpenAPI 3.1 document at /api/v1/openapi.json; /api/v1/docs shows it (Swagger UI, vendored).
 
 Requests carry `Authorization: Bearer <token>` (personal tokens from the account page or
 `flask api token create`); the token's employee is the actor, checked by the same policy and services as the
@@ -37,7 +37,7 @@ docs_bp = Blueprint("api_docs", __name__, url_prefix=problems.PREFIX)
 
 @docs_bp.get("/docs")
 def show():
-    """The API reference for people, rendered by the vendored RapiDoc from the OpenAPI document."""
+    """The API reference for people, rendered by the vendored Swagger UI from the OpenAPI document."""
     return render_template("api/docs.html", spec_url=url_for("api-docs.openapi_json"))
 
 
