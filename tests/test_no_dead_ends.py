@@ -231,7 +231,9 @@ def _answers_every_drawn_request(world, caplog, role, rule, method):
         errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
         assert response.status_code in ACCEPTED, (role, method, path, kwargs, response.status_code)
         assert not errors, (role, method, path, kwargs, errors)
-        if response.status_code in (400, 405) and "HX-Request" not in kwargs["headers"]:
+        if response.status_code >= 400 and path.startswith("/api/v1/"):  # the API answers problem details
+            assert response.mimetype == "application/problem+json", (method, path, response.status_code)
+        elif response.status_code in (400, 405) and "HX-Request" not in kwargs["headers"]:
             assert b'data-testid="error-page"' in body, (method, path, response.status_code)
 
     return answers
