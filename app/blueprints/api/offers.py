@@ -56,7 +56,7 @@ class EmployeeChoice(Schema):
     def _exactly_one(self, data, **_kwargs):
         """Refuse both or neither."""
         if ("employee_id" in data) == ("email" in data):
-            raise ValidationError(_("Name the employee by employee_id or by email, not both."), "employee_id")
+            raise ValidationError(_("Please name the employee either by employee_id or by email."), "employee_id")
 
 
 def _ticket(number):
