@@ -172,7 +172,7 @@ def test_svg_is_a_download_that_decodes_to_the_code_url(client, moderator):
     assert response.status_code == 200 and response.mimetype == "image/svg+xml"
     assert response.headers["Content-Disposition"] == f'attachment; filename="code-{code.id}.svg"'
     assert response.headers["X-Content-Type-Options"] == "nosniff"
-    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'; sandbox"
     assert b"<script" not in response.data and b"<html" not in response.data
     assert _decode_svg(response.data) == ["http://localhost/c/api-svg-1"]
 

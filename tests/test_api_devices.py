@@ -82,6 +82,7 @@ def test_member_cannot_create_or_change_devices(client, member):
     headers = token_headers(member)
     assert_problem(client.post("/api/v1/devices", headers=headers, json={"template_id": template.id, "name": "X"}), 403)
     assert_problem(client.patch(f"/api/v1/devices/{device.id}", headers=headers, json={"name": "Y"}), 403)
+    assert_problem(client.post("/api/v1/devices", headers=headers, json={"name": ""}), 403)  # refused before the input
     assert db.session.scalar(db.select(db.func.count()).select_from(Device)) == 1
     assert db.session.get(Device, device.id).name == "Presse"
 

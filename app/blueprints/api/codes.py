@@ -28,7 +28,7 @@ blp = core.resource("codes", "Codes (QR stickers): list, read, create in bulk, p
 SVG_HEADERS = {
     "Content-Disposition": None,  # set per code
     "X-Content-Type-Options": "nosniff",
-    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; sandbox",
+    "Content-Security-Policy": "default-src 'none'; sandbox",
 }
 IMAGE_RESPONSE = {"type": "string", "format": "binary"}
 
