@@ -26,7 +26,6 @@ blp = core.resource("codes", "Codes (QR stickers): list, read, create in bulk, p
                              "QR images (moderators and administrators).")
 
 SVG_HEADERS = {
-    "Content-Disposition": None,  # set per code
     "X-Content-Type-Options": "nosniff",
     "Content-Security-Policy": "default-src 'none'; sandbox",
 }
@@ -228,8 +227,9 @@ def qr_png(code_id, box_size=10):
 @blp.get("/<int:code_id>/qr.svg")
 @core.require_scope("read")
 @gate(policy.can_manage_catalog)
-@blp.response(200, IMAGE_RESPONSE, content_type="image/svg+xml",
-              description="The QR code as SVG, sent as a download.")
+@blp.response(200, IMAGE_RESPONSE, content_type="image/svg+xml", description="The QR code as SVG, sent as a download.",
+              headers={"Content-Disposition": {"schema": {"type": "string"},
+                                               "description": 'attachment; filename="code-<id>.svg"'}})
 @core.documented(404)
 def qr_svg(code_id):
     """The code's QR image as SVG (scalable, for print shops); sent as an attachment, never shown as a page."""
