@@ -97,6 +97,17 @@ def test_docs_page_loads_the_vendored_renderer_without_inline_code(client):
     assert "script-src 'self'" in response.headers["Content-Security-Policy"]
 
 
+def test_every_api_operation_asks_for_a_scope_fitting_its_method(app):
+    """Reads need `read`; changes need `write` or `admin`: a resource module cannot forget require_scope."""
+    operations = [(rule.endpoint, method) for rule in app.url_map.iter_rules()
+                  if rule.rule.startswith("/api/v1/") and rule.endpoint.startswith("api_") and rule.endpoint != "api_docs.show"
+                  for method in rule.methods - {"HEAD", "OPTIONS"}]
+    assert len(operations) >= 10
+    for endpoint, method in operations:
+        scope = getattr(app.view_functions[endpoint], "api_scope", None)
+        assert scope == "read" if method == "GET" else scope in ("write", "admin"), (endpoint, method, scope)
+
+
 # --- signing in -----------------------------------------------------------------------------------------------
 
 

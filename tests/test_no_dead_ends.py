@@ -225,14 +225,14 @@ def _answers_every_drawn_request(world, caplog, role, rule, method):
             response = client.open(path, **kwargs)
         except HTTPException as error:  # never expected: every HTTP error is answered by the app's handlers
             raise AssertionError(f"{method} {path}: unhandled {error!r}") from error
-        body = response.get_data()
+        body, mimetype = response.get_data(), response.mimetype
         response.close()  # a file answer's open file, as a WSGI server would close it
         db.session.rollback()
         errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
         assert response.status_code in ACCEPTED, (role, method, path, kwargs, response.status_code)
         assert not errors, (role, method, path, kwargs, errors)
-        if response.status_code >= 400 and path.startswith("/api/v1/"):  # the API answers problem details
-            assert response.mimetype == "application/problem+json", (method, path, response.status_code)
+        if path.startswith("/api/v1/") and response.status_code >= 400:  # the API answers problem details
+            assert mimetype == "application/problem+json", (method, path, response.status_code)
         elif response.status_code in (400, 405) and "HX-Request" not in kwargs["headers"]:
             assert b'data-testid="error-page"' in body, (method, path, response.status_code)
 

@@ -189,6 +189,10 @@ CASES = [
     ("see internal", policy.can_see_internal, STAFF),
     ("manage own account", lambda a: policy.can_manage_own_account(a, ACTORS["member"]), {"member"}),
     ("end a member's sign-ins", lambda a: policy.can_end_sessions(a, ACTORS["member"]), {"member", "admin"}),
+    ("hold the API read scope", lambda a: policy.can_hold_api_scope(a, "read"), STAFF),
+    ("hold the API write scope", lambda a: policy.can_hold_api_scope(a, "write"), STAFF),
+    ("hold the API admin scope", lambda a: policy.can_hold_api_scope(a, "admin"), {"admin"}),
+    ("hold an unknown API scope", lambda a: policy.can_hold_api_scope(a, "root"), set()),
 ]
 MATRIX = [(name, check, actor, actor in allowed) for name, check, allowed in CASES for actor in ACTORS]
 

@@ -128,11 +128,11 @@ def require_scope(scope):
 
 def documented(*statuses):
     """Decorate an API view: list these error statuses (problem details) in its OpenAPI operation, besides the
-    ones every operation has (401, 403 for a missing scope, 429)."""
+    ones every operation has (400 for a request that cannot be read, 401, 403 for a missing scope, 429)."""
 
     def decorator(view):
         """Add the alternative responses."""
-        for status in sorted({*statuses, 401, 403, 429}, reverse=True):
+        for status in sorted({*statuses, 400, 401, 403, 429}, reverse=True):
             view = Blueprint.alt_response(None, status, response=http.HTTPStatus(status).name)(view)
         return view
 
