@@ -285,6 +285,28 @@ def can_export_tickets(actor):
     return is_employee(actor)
 
 
+def can_view_device(actor, device):
+    """Catalog managers see every device; other employees the devices a ticket can be made for (not archived),
+    as the ticket creation page lists them."""
+    if can_manage_catalog(actor):
+        return True
+    return is_employee(actor) and not device.archived
+
+
+def can_view_flow(actor, flow):
+    """Catalog managers see every creation flow; other employees the active ones they can create tickets with."""
+    if can_manage_catalog(actor):
+        return True
+    return is_employee(actor) and flow.active
+
+
+def can_view_employee(actor, employee):
+    """Administrators see every employee; other employees the active ones, by name (the overview's filter)."""
+    if can_manage_employees(actor):
+        return True
+    return is_employee(actor) and employee.active
+
+
 def can_manage_employees(actor):
     """Employees, roles and teams: administrators."""
     return is_admin(actor)

@@ -24,7 +24,16 @@ from werkzeug.serving import make_server
 from app import create_app
 from app.enums import Visibility
 from app.extensions import db
-from app.models import Attachment, Device, Employee, Flow, Ticket
+from app.models import (
+    Attachment,
+    Code,
+    Customer,
+    Device,
+    Employee,
+    Flow,
+    Template,
+    Ticket,
+)
 from app.services import api_tokens, offers, tickets
 from tests.conftest import base_config
 from tests.factories import make_ticket
@@ -86,6 +95,12 @@ def api_server(tmp_path_factory):
         known = {
             "number": db.session.scalars(sa.select(Ticket.id)).all(),
             "attachment_id": db.session.scalars(sa.select(Attachment.id)).all(),
+            "device_id": db.session.scalars(sa.select(Device.id)).all(),
+            "code_id": db.session.scalars(sa.select(Code.id)).all(),
+            "customer_id": db.session.scalars(sa.select(Customer.id)).all(),
+            "template_id": db.session.scalars(sa.select(Template.id)).all(),
+            "flow_id": db.session.scalars(sa.select(Flow.id)).all(),
+            "employee_id": db.session.scalars(sa.select(Employee.id)).all(),
             "device_flow": db.session.execute(
                 sa.select(Device.id, Flow.id).join(Flow, Flow.template_id == Device.template_id)).all(),
         }
@@ -100,7 +115,8 @@ def api_server(tmp_path_factory):
 def aim_at_real_rows(case, real):
     """Point some generated requests at rows that exist (ticket numbers, files, a device with its flow), so they
     reach the services instead of stopping at 404; `real` holds one choice per kind, None to keep the generated."""
-    for name in ("number", "attachment_id"):
+    for name in ("number", "attachment_id", "device_id", "code_id", "customer_id", "template_id", "flow_id",
+                 "employee_id"):
         if real[name] is not None and name in (case.path_parameters or {}):
             case.path_parameters[name] = real[name]
     if real["device_flow"] is not None and isinstance(case.body, dict) and "device" in case.body:

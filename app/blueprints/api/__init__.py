@@ -15,6 +15,13 @@ from app.blueprints.api import core, problems
 # Every resource module of the API, in the order the document lists them.
 RESOURCES = (
     "app.blueprints.api.tickets",
+    "app.blueprints.api.offers",
+    "app.blueprints.api.devices",
+    "app.blueprints.api.customers",
+    "app.blueprints.api.codes",
+    "app.blueprints.api.templates",
+    "app.blueprints.api.flows",
+    "app.blueprints.api.employees",
 )
 
 DESCRIPTION = """The Ticketwerk REST API. Authenticate with a personal token: `Authorization: Bearer tw_…`
