@@ -404,3 +404,13 @@ def test_the_command_and_the_dispatcher_loop_send_the_alerts(app):
     # Two tickets; nobody is responsible yet, so only the notify group hears of them.
     assert events.count(NotificationEvent.SLA_WARNING) == 2 and events.count(NotificationEvent.SLA_MISSED) == 2
     assert {employee for _event, employee, _detail in _sla_notices()} == {setting.watcher.id}
+
+
+def test_deleting_a_ticket_takes_its_clocks_along(app):
+    setting = Setting()
+    moderator = make_employee(Role.MODERATOR)
+    ticket = setting.staff_ticket()
+    ticket_id = ticket.id
+    assert clocks(ticket) is not None
+    ticket_service.delete_ticket(ticket, actor=moderator)
+    assert db.session.get(TicketSla, ticket_id) is None
