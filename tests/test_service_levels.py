@@ -414,3 +414,17 @@ def test_deleting_a_ticket_takes_its_clocks_along(app):
     assert clocks(ticket) is not None
     ticket_service.delete_ticket(ticket, actor=moderator)
     assert db.session.get(TicketSla, ticket_id) is None
+
+
+def test_deleting_a_flow_or_template_removes_its_levels(app):
+    from app.services import flows, templates
+
+    admin = make_employee(Role.ADMIN)
+    template = make_template()
+    flow = make_flow(template)
+    service_levels.save_level(None, template_id=template.id, first_response_minutes=60, actor=admin)
+    service_levels.save_level(None, template_id=template.id, flow_id=flow.id, first_response_minutes=30, actor=admin)
+    assert flows.delete_flow(flow, actor=admin) == "deleted"
+    assert [level.flow_id for level in service_levels.all_levels()] == [None]
+    assert templates.delete_template(template, actor=admin) == "deleted"
+    assert service_levels.all_levels() == []
