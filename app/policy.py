@@ -284,6 +284,11 @@ def can_manage_catalog(actor):
     return is_moderator(actor)
 
 
+def can_export_tickets(actor):
+    """Employees download the overview as a spreadsheet: only the tickets they may see (`Ticket.visible_clause`)."""
+    return is_employee(actor)
+
+
 def can_manage_employees(actor):
     """Employees, roles and teams: administrators."""
     return is_admin(actor)
@@ -307,6 +312,17 @@ def can_manage_service_levels(actor):
 def can_read_audit_log(actor):
     """The security audit log (sign-ins, password and role changes, codes): administrators."""
     return is_admin(actor)
+
+
+def can_manage_webhooks(actor):
+    """Webhook endpoints, their secrets and delivery logs: administrators (they send ticket data out)."""
+    return is_admin(actor)
+
+
+def can_receive_webhook(endpoint, *, internal=False):
+    """An active endpoint hears of ticket events; of INTERNAL content (an INTERNAL ticket or update) only when it
+    is marked internal."""
+    return endpoint is not None and bool(endpoint.active) and (bool(endpoint.internal) or not internal)
 
 
 def can_use_back_office(actor):

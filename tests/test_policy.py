@@ -181,7 +181,9 @@ CASES = [
     ("read audit log", policy.can_read_audit_log, {"admin"}),
     ("manage the business calendar", policy.can_manage_calendar, {"admin"}),
     ("manage service levels", policy.can_manage_service_levels, {"admin"}),
+    ("manage webhooks", policy.can_manage_webhooks, {"admin"}),
     ("use back office", policy.can_use_back_office, STAFF),
+    ("export tickets", policy.can_export_tickets, STAFF),
     ("see internal", policy.can_see_internal, STAFF),
     ("manage own account", lambda a: policy.can_manage_own_account(a, ACTORS["member"]), {"member"}),
     ("end a member's sign-ins", lambda a: policy.can_end_sessions(a, ACTORS["member"]), {"member", "admin"}),
@@ -216,6 +218,23 @@ def test_receiver_rows_hear_public_news_but_not_of_their_own_actions():
     assert not policy.can_receive(receiver, ticket(visibility=Visibility.INTERNAL), NotificationEvent.STATUS_CHANGED)
     assert not policy.can_receive(receiver, ticket(), NotificationEvent.STATUS_CHANGED, actor=ACTORS["creator"])
     assert policy.can_receive(receiver, ticket(), NotificationEvent.STATUS_CHANGED, actor=ACTORS["code_user"])
+
+
+@pytest.mark.parametrize(
+    ("active", "marked_internal", "internal", "expected"),
+    [
+        (True, False, False, True),
+        (True, False, True, False),  # INTERNAL content never reaches an endpoint not marked internal
+        (True, True, True, True),
+        (True, True, False, True),
+        (False, True, False, False),  # a switched-off endpoint hears of nothing
+        (False, False, False, False),
+    ],
+)
+def test_webhook_endpoints_hear_internal_content_only_when_marked_internal(active, marked_internal, internal, expected):
+    endpoint = SimpleNamespace(active=active, internal=marked_internal)
+    assert policy.can_receive_webhook(endpoint, internal=internal) is expected
+    assert policy.can_receive_webhook(None) is False
 
 
 def grouped_ticket(fleet=(), notify=()):

@@ -208,8 +208,8 @@ def test_notices_name_ticket_and_target(app):
             Notification.event.in_([NotificationEvent.SLA_WARNING, NotificationEvent.SLA_MISSED]),
         ).order_by(Notification.id)).all()
     with force_locale("en"):
-        assert describe(warning)["title"] == f"{ticket.display_number}: 80 % of the time for “First response” is used"
-        assert describe(missed)["title"] == f"{ticket.display_number} missed the target “First response”"
+        assert describe(warning)["title"] == f"{ticket.display_number}: 80 % of the time for the first response is used"
+        assert describe(missed)["title"] == f"{ticket.display_number} missed its first-response target"
 
 
 def test_only_administrators_edit_the_calendar_and_levels(app):

@@ -29,10 +29,12 @@ from app.models.ticket import (
     parse_number,
 )
 from app.models.user import Employee, NotificationPreference, RecoveryCode, Team
+from app.models.webhook import WebhookEndpoint, WebhookEvent
 
 __all__ = [
     "ActionButton", "Answer", "AssistantElement", "Attachment", "AuditEvent", "BusinessCalendar", "Code", "CodeSession", "CodeUser", "Customer",
     "Delivery", "Device", "Employee", "Flow", "Group", "Message", "MessageRead", "Notification",
-    "NotificationPreference", "Offer", "Organisation", "PushSubscription", "Rating", "RecoveryCode", "ServiceLevel", "Step", "Team", "Template",
-    "Ticket", "TicketEvent", "TicketReceiver", "TicketSla", "Update", "VideoSession", "format_number", "parse_number",
+    "NotificationPreference", "Offer", "Organisation", "PushSubscription", "Rating", "RecoveryCode", "ServiceLevel", "Step",
+    "Team", "Template", "Ticket", "TicketEvent", "TicketReceiver", "TicketSla", "Update", "VideoSession", "WebhookEndpoint",
+    "WebhookEvent", "format_number", "parse_number",
 ]

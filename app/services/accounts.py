@@ -82,7 +82,7 @@ def create_employee(name, email, *, role=Role.MEMBER, password=None, language="d
         raise ValidationError(_("Please enter a valid e-mail address."), field="email")
     if not (name or "").strip():
         raise ValidationError(_("Please enter a name."), field="name")
-    single_line(name.strip(), "name", label=_("the name"))  # names go into e-mail subjects
+    single_line(name.strip(), "name")  # names go into e-mail subjects
     if db.session.scalar(sa.select(Employee.id).filter_by(email=email)) is not None:
         raise ValidationError(_("An employee with this e-mail address already exists."), field="email")
     employee = Employee(name=name.strip(), email=email, role=role, language=language)

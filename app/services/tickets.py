@@ -2,7 +2,9 @@
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask_babel import format_decimal
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app import policy, workflow
 from app.enums import NotificationEvent, Priority, StepType, Visibility
@@ -31,6 +33,17 @@ from app.services.ticket_changes import (
 from app.workflow import TicketStatus
 
 SYSTEM_STEP_QUESTIONS = {StepType.VISIBILITY: "Visibility"}
+# The refusal of an action the ticket's status does not allow: one whole sentence per status (not a status name
+# glued into one sentence), so German can word each one.
+NOT_POSSIBLE_IN_STATUS = {
+    TicketStatus.DRAFT: _l("This is not possible while the ticket is a draft."),
+    TicketStatus.OPEN: _l("This is not possible while the ticket is open."),
+    TicketStatus.ASSIGNED: _l("This is not possible while the ticket is assigned."),
+    TicketStatus.IN_PROGRESS: _l("This is not possible while the ticket is in progress."),
+    TicketStatus.DONE: _l("This is not possible while the ticket is done."),
+    TicketStatus.CLOSED: _l("This is not possible while the ticket is closed."),
+    TicketStatus.CANCELLED: _l("This is not possible while the ticket is cancelled."),
+}
 
 
 def start_draft(flow, device, *, actor):
@@ -187,7 +200,7 @@ def _fire(ticket, event, *, actor):
         ticket.status = workflow.fire(before, event, has_responsible=bool(ticket.responsible_employee_ids))
     except workflow.InvalidTransition:
         raise InvalidTransition(
-            _("This is not possible while the ticket is %(status)s.", status=before.name), event=event, status=before
+            str(NOT_POSSIBLE_IN_STATUS[before]), event=event, status=before
         ) from None
     record_event(ticket, "status", actor=actor, before=before.name, after=ticket.status.name)
     if ticket.status == TicketStatus.DONE:
@@ -209,7 +222,7 @@ def fire_event(ticket, event, *, actor, expected_version=None):
         raise InvalidTransition(_("This action does not exist."), event=event, status=ticket.status)
     if not workflow.can_fire(ticket.status, event):
         raise InvalidTransition(
-            _("This is not possible while the ticket is %(status)s.", status=ticket.status.name),
+            str(NOT_POSSIBLE_IN_STATUS[ticket.status]),
             event=event,
             status=ticket.status,
         )
@@ -313,7 +326,7 @@ def _append_update(ticket, body, visibility, *, actor, attachments):
     if not body and not attachments:
         raise ValidationError(_("Please write something or attach a file."), field="body")
     if len(body) > answer_rules.LONG_LIMIT:
-        raise ValidationError(_("Please keep it under %(n)d characters.", n=answer_rules.LONG_LIMIT), field="body")
+        raise ValidationError(_("Please keep it under %(n)s characters.", n=format_decimal(answer_rules.LONG_LIMIT)), field="body")
     lock_for_append(ticket)
     require_update_allowed(ticket, visibility, actor=actor)
     update = Update(ticket_id=ticket.id, visibility=visibility, body=body, **actor_fields(actor, "author"))
