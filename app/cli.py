@@ -71,6 +71,15 @@ def autoclose(days):
     click.echo(f"Closed {closed} tickets.")
 
 
+@tickets_group.command("sla-check")
+@with_appcontext
+def sla_check():
+    """Notify service-level targets that are 80 % used or missed (each once; the dispatcher also does this)."""
+    from app.services import service_levels
+
+    click.echo(f"Recorded {service_levels.send_alerts()} service-level notifications.")
+
+
 @click.group("notifications")
 def notifications_group():
     """Notification outbox."""
@@ -85,6 +94,9 @@ def notifications_dispatch(once, interval):
     from app.services import dispatcher
 
     if once:
+        from app.services import service_levels
+
+        service_levels.send_alerts()
         click.echo(f"Processed {dispatcher.dispatch_due()} deliveries.")
         return
     import signal

@@ -66,6 +66,7 @@ PUSH_ALLOW_PRIVATE_ENDPOINTS = False  # The older name of OUTBOUND_ALLOW_PRIVATE
 WEBHOOK_TIMEOUT_SECONDS = 10  # How long one webhook request may take (connecting and answering) before it counts as failed.
 NOTIFICATION_DISPATCHER_THREAD = True  # Send the outbox from a thread of the web process (off with a separate dispatcher).
 DISPATCH_INTERVAL_SECONDS = 1.0  # How often the dispatcher looks for due deliveries.
+SLA_CHECK_SECONDS = 60  # How often the dispatcher looks for service-level targets 80 % used or missed.
 DELIVERY_MAX_ATTEMPTS = 8  # Attempts before a delivery is marked failed for good.
 OVERVIEW_PAGE_SIZE = 50  # Tickets per overview page.
 IMPORT_MAX_BYTES = 10 * 1024 * 1024  # Largest device import file (CSV or XLSX), in bytes.

@@ -108,6 +108,8 @@ class NotificationEvent(enum.Enum):
     REOPENED = "reopened"
     PASSWORD_RESET = "password_reset"
     EMAIL_CONFIRMATION = "email_confirmation"  # a code user's address for ticket news, confirmed by a link
+    SLA_WARNING = "sla_warning"  # 80 % of a service-level target's working time used
+    SLA_MISSED = "sla_missed"  # a service-level target was not reached in time
 
 
 # Mails about an account or an address (an employee's password, a code user's e-mail address): always sent by

@@ -92,6 +92,8 @@ NOTIFICATION_EVENT = {
     NotificationEvent.RATED: _l("Ticket rated"),
     NotificationEvent.REOPENED: _l("Ticket reopened"),
     NotificationEvent.PASSWORD_RESET: _l("Password reset link"),
+    NotificationEvent.SLA_WARNING: _l("Service level nearly used (80 percent)"),
+    NotificationEvent.SLA_MISSED: _l("Service level missed"),
 }
 AUDIT_KIND = {
     AuditKind.SIGN_IN: _l("Signed in"),

@@ -19,6 +19,8 @@ CODE_USER_EVENTS = frozenset(
     }
 )
 SUBJECT_EVENTS = frozenset({NotificationEvent.ASSIGNED, NotificationEvent.WITHDRAWN})
+# Service-level alerts go to the responsible employees and the ticket's notify group.
+SLA_EVENTS = frozenset({NotificationEvent.SLA_WARNING, NotificationEvent.SLA_MISSED})
 
 
 def is_employee(actor):
@@ -251,6 +253,8 @@ def is_concerned(employee, ticket, event, *, subject_id=None):
         return False
     if event == NotificationEvent.TICKET_CREATED:
         return employee.id in _group_member_ids(ticket, GroupKind.NOTIFY)
+    if event in SLA_EVENTS:
+        return is_responsible(employee, ticket) or employee.id in _group_member_ids(ticket, GroupKind.NOTIFY)
     if event in SUBJECT_EVENTS and subject_id is not None and subject_id == employee.id:
         return True
     return is_responsible(employee, ticket) or employee.id in _group_member_ids(ticket, GroupKind.FLEET)
@@ -314,6 +318,16 @@ def can_manage_employees(actor):
 
 def can_manage_organisation(actor):
     """Organisation settings: administrators."""
+    return is_admin(actor)
+
+
+def can_manage_calendar(actor):
+    """The business calendar (working days, hours, holidays): administrators."""
+    return is_admin(actor)
+
+
+def can_manage_service_levels(actor):
+    """Service-level targets per template, flow and priority: administrators."""
     return is_admin(actor)
 
 

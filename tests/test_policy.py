@@ -185,6 +185,8 @@ CASES = [
     ("view a deactivated employee", lambda a: policy.can_view_employee(a, SimpleNamespace(active=False)), {"admin"}),
     ("manage organisation", policy.can_manage_organisation, {"admin"}),
     ("read audit log", policy.can_read_audit_log, {"admin"}),
+    ("manage the business calendar", policy.can_manage_calendar, {"admin"}),
+    ("manage service levels", policy.can_manage_service_levels, {"admin"}),
     ("manage webhooks", policy.can_manage_webhooks, {"admin"}),
     ("use back office", policy.can_use_back_office, STAFF),
     ("export tickets", policy.can_export_tickets, STAFF),

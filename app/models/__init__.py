@@ -10,6 +10,7 @@ from app.models.notification import (
     TicketReceiver,
 )
 from app.models.org import Organisation
+from app.models.sla import BusinessCalendar, ServiceLevel, TicketSla
 from app.models.template import (
     ActionButton,
     AssistantElement,
@@ -32,9 +33,10 @@ from app.models.user import Employee, NotificationPreference, RecoveryCode, Team
 from app.models.webhook import WebhookEndpoint, WebhookEvent
 
 __all__ = [
-    "ActionButton", "Answer", "ApiToken", "AssistantElement", "Attachment", "AuditEvent", "Code", "CodeSession", "CodeUser", "Customer",
+    "ActionButton", "Answer", "ApiToken", "AssistantElement", "Attachment", "AuditEvent", "BusinessCalendar", "Code",
+    "CodeSession", "CodeUser", "Customer",
     "Delivery", "Device", "Employee", "Flow", "Group", "Message", "MessageRead", "Notification",
-    "NotificationPreference", "Offer", "Organisation", "PushSubscription", "Rating", "RecoveryCode", "Step", "Team", "Template",
-    "Ticket", "TicketEvent", "TicketReceiver", "Update", "VideoSession", "WebhookEndpoint", "WebhookEvent", "format_number",
-    "parse_number",
+    "NotificationPreference", "Offer", "Organisation", "PushSubscription", "Rating", "RecoveryCode", "ServiceLevel", "Step",
+    "Team", "Template", "Ticket", "TicketEvent", "TicketReceiver", "TicketSla", "Update", "VideoSession", "WebhookEndpoint",
+    "WebhookEvent", "format_number", "parse_number",
 ]

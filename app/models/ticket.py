@@ -23,6 +23,8 @@ class Ticket(db.Model):
         # Overview filters: priority within statuses (also walks each priority by number), rating and date range.
         sa.Index("ix_tickets_status_priority", "status", "priority"),
         sa.Index("ix_tickets_status_rating_created", "status", "rating_score", "created_at"),
+        # Service levels: the next due instant of a running target (services/service_levels.py), for due/overdue.
+        sa.Index("ix_tickets_sla_due", "sla_due_at"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -45,6 +47,8 @@ class Ticket(db.Model):
     closed_at: Mapped[object | None] = mapped_column(UTCDateTime)
     done_at: Mapped[object | None] = mapped_column(UTCDateTime)
     rating_score: Mapped[int | None] = mapped_column(index=True)
+    # The earliest due instant of a running service-level target (UTC); None: none running, paused, or no level.
+    sla_due_at: Mapped[object | None] = mapped_column(UTCDateTime)
     version: Mapped[int] = mapped_column(default=1)
 
     __mapper_args__: ClassVar[dict] = {"version_id_col": version}

@@ -40,6 +40,7 @@ LEASE_SECONDS = 120
 BACKOFF_BASE_SECONDS = 30
 BACKOFF_CAP_SECONDS = 6 * 3600
 LIVE_TOAST_MAX_AGE = timedelta(minutes=5)
+SLA_CHECK_SECONDS = 60  # how often the loop looks for service-level targets 80 % used or missed
 BATCH = 100
 
 
@@ -340,15 +341,28 @@ def _send_push(notification):
     raise Skip(f"every push subscription is gone ({gone} removed)")
 
 
+def check_service_levels(now=None):
+    """Record the service-level notifications that became due (services/service_levels.send_alerts); their
+    deliveries then go out with the next dispatch. Returns how many were recorded."""
+    from app.services import service_levels
+
+    return service_levels.send_alerts(now)
+
+
 def run_forever(app, interval=None, stop=None):
     """Dispatch due deliveries every `interval` seconds until `stop` is set."""
     interval = interval or float(app.config.get("DISPATCH_INTERVAL_SECONDS", 1.0))
     stop = stop or threading.Event()
     with app.app_context():
         push.ensure_vapid_keys()
+    sla_every = float(app.config.get("SLA_CHECK_SECONDS", SLA_CHECK_SECONDS))
+    sla_next = 0.0
     while not stop.is_set():
         with app.app_context():
             try:
+                if time.monotonic() >= sla_next:
+                    sla_next = time.monotonic() + sla_every
+                    check_service_levels()
                 busy = dispatch_due()
             except Exception:
                 log.exception("dispatching failed; retrying")

@@ -25,7 +25,7 @@ from app.models import (
     Organisation,
     VideoSession,
 )
-from app.services import notifications, search, uploads
+from app.services import notifications, search, service_levels, uploads
 from app.services.errors import (
     ConflictError,
     NotFound,
@@ -140,6 +140,8 @@ def _write(ticket, message, *, actor, attachments=()):
         attachment.message_id = message.id
         attachment.ticket_id = ticket.id
     notifications.record(NotificationEvent.MESSAGE_POSTED, ticket, actor=actor, kind=message.kind.value, message=message)
+    if message.author_code_user_id is not None or service_levels.responds(message):
+        service_levels.track(ticket, responded=service_levels.responds(message), waiting=service_levels.responds(message))
     _mark_read_row(ticket, actor, message.id)
     try:
         db.session.flush()  # the search document reads the message back

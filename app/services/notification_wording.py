@@ -22,6 +22,19 @@ STATUS_NOW = {
 }
 
 
+# Service-level notices, one whole sentence per target (services/service_levels.TARGETS).
+SLA_WARNING = {
+    "first_response": N_("%(number)s: 80 %% of the time for the first response is used"),
+    "assignment": N_("%(number)s: 80 %% of the time for the assignment is used"),
+    "resolution": N_("%(number)s: 80 %% of the time for the resolution is used"),
+}
+SLA_MISSED = {
+    "first_response": N_("%(number)s missed its first-response target"),
+    "assignment": N_("%(number)s missed its assignment target"),
+    "resolution": N_("%(number)s missed its resolution target"),
+}
+
+
 def ticket_path(notification):
     """The in-app path of the notification's ticket."""
     return f"/tickets/{notification.ticket_id}" if notification.ticket_id else "/notifications"
@@ -66,7 +79,10 @@ def _headline(event, detail, number, who):
         return _("New update on %(number)s", number=number)
     if event == NotificationEvent.EMAIL_CONFIRMATION:
         return _("E-mail address to confirm for news about %(number)s", number=number)
+    if event == NotificationEvent.SLA_WARNING:
+        return _(SLA_WARNING.get(detail.get("target"), N_("%(number)s: 80 %% of a service-level target is used")), number=number)
+    if event == NotificationEvent.SLA_MISSED:
+        return _(SLA_MISSED.get(detail.get("target"), N_("%(number)s missed a service-level target")), number=number)
     if event == NotificationEvent.RATED:
         return _("%(number)s was rated %(score)s of 5", number=number, score=detail.get("score", "?"))
     return number
-

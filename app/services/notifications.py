@@ -47,6 +47,12 @@ def concerned_employees(event, ticket, *, actor, recipient=None, subject=None):
         group = ticket.flow.effective_group(GroupKind.NOTIFY) if ticket.flow else None
         offered = {offer.employee_id for offer in ticket.offers}
         candidates = [e for e in (group.all_employees() if group else []) if e.id not in offered]
+    elif event in policy.SLA_EVENTS:
+        group = ticket.flow.effective_group(GroupKind.NOTIFY) if ticket.flow else ticket.template.default_group(GroupKind.NOTIFY)
+        people = {offer.employee_id: offer.employee for offer in ticket.offers if offer.state in RESPONSIBLE_STATES}
+        for employee in group.all_employees() if group else []:
+            people.setdefault(employee.id, employee)
+        candidates = list(people.values())
     else:
         people = {}
         for offer in ticket.offers:

@@ -5,7 +5,7 @@ from app import policy, workflow
 from app.enums import GroupKind, NotificationEvent, OfferState
 from app.extensions import db
 from app.models import Offer
-from app.services import notifications
+from app.services import notifications, service_levels
 from app.services.errors import NotFound, ValidationError, require
 from app.services.ticket_changes import (
     check_version,
@@ -54,6 +54,7 @@ def accept_offer(ticket, *, actor, expected_version=None):
     offer.state = OfferState.ACCEPTED
     record_event(ticket, "offer", actor=actor, before=OfferState.PENDING.name, after=OfferState.ACCEPTED.name, subject=actor)
     moved = _follow_responsibility(ticket, actor=actor)
+    service_levels.track(ticket, responded=True)
     notifications.record(NotificationEvent.OFFER_ACCEPTED, ticket, actor=actor, subject=actor)
     commit_ticket(ticket)
     notifications.after_commit(ticket, internal=not moved)

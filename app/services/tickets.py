@@ -12,7 +12,7 @@ from app.extensions import db
 from app.models import Answer, Attachment, Rating, Ticket, Update
 from app.models._types import utcnow
 from app.services import answers as answer_rules
-from app.services import notifications, offers, receivers, search
+from app.services import notifications, offers, receivers, search, service_levels
 from app.services.errors import (
     InvalidTransition,
     NotAllowed,
@@ -230,6 +230,7 @@ def open_draft(ticket, *, actor):
     offers.send_offers(ticket, actor=actor)
     notifications.record(NotificationEvent.TICKET_CREATED, ticket, actor=actor)
     receivers.register_creator_receiver(ticket, actor=actor)
+    service_levels.track(ticket, start=True, now=ticket.submitted_at)
     db.session.flush()  # the search document reads the ticket back; its row lock must not reload unflushed changes
     search.reindex_ticket(ticket.id, commit=False)
     return ticket
@@ -259,6 +260,8 @@ def _fire(ticket, event, *, actor):
         ticket.closed_at = utcnow()
     elif before in workflow.FINAL_STATUSES:
         ticket.closed_at = None
+    if event != "submit":
+        service_levels.track(ticket)
     return ticket.status
 
 
@@ -304,6 +307,7 @@ def set_visibility(ticket, visibility, *, actor, expected_version=None):
     before = ticket.visibility
     ticket.visibility = visibility
     record_event(ticket, "visibility", actor=actor, before=before.name, after=visibility.name)
+    service_levels.track(ticket)
     commit_ticket(ticket)
     notifications.after_commit(ticket, visibility_changed=True)
     return ticket
@@ -320,6 +324,7 @@ def set_priority(ticket, priority, *, actor, expected_version=None):
     before = ticket.priority
     ticket.priority = priority
     record_event(ticket, "priority", actor=actor, before=before.name, after=priority.name)
+    service_levels.track(ticket, repick=True)
     commit_ticket(ticket)
     notifications.after_commit(ticket, internal=True)  # code users' page shows no priority
     return ticket

@@ -19,7 +19,8 @@ def test_admin_pages_are_accessible(live_server, new_page):
             f"/admin/flows/{flow.id}/preview", f"/admin/templates/{template.id}/assistant", f"/admin/elements/{element.id}",
             "/admin/devices", f"/admin/devices/{device.id}", "/admin/codes", f"/admin/codes/{code.id}",
             f"/admin/codes/labels?ids={code.id}", "/admin/customers/new", "/admin/employees", f"/admin/employees/{anna.id}",
-            "/admin/employees/new", "/admin/teams/new", "/admin/organisation",
+            "/admin/employees/new", "/admin/teams/new", "/admin/organisation", "/admin/calendar", "/admin/service-levels",
+            "/admin/service-levels/new",
         ]
     for viewport in (DESKTOP, PHONE):
         page = new_page(viewport)

@@ -31,6 +31,7 @@ from app.services import (
     organisation,
     password_reset,
     receiver_emails,
+    service_levels,
     staff,
     subscriptions,
     templates,
@@ -190,6 +191,11 @@ def _plant(visitor_key):
                                employee_ids=[moderator.id, admin.id, long_employee.id], team_ids=[team.id], actor=moderator)
     flow = flows.save_flow(None, template=press, title=_long("Störungsmeldungsformular", 120),
                            description=f"{LONG_WORD} {LONG_URL}", notify_group_id=notify.id, actor=moderator)
+    service_levels.save_calendar(time_zone="Europe/Berlin", weekdays=[0, 1, 2, 3, 4], start="08:00", end="17:00",
+                                 holiday_state="BW", closed_days="24.12.2026\n31.12.2026", actor=admin)
+    level = service_levels.save_level(None, template_id=press.id, flow_id=flow.id, priority="high",
+                                      first_response_minutes=60, assignment_minutes=240, resolution_minutes=2400,
+                                      actor=admin)
     options = "\n".join(_long(stem, 120) for stem in ("Hydraulikölverlust", "Steuerungsfehlermeldung", "Zylinderblockade"))
     question = _long("Fehlerbeschreibungsfrage", 250)
     help_text = f"{LONG_WORD} {LONG_URL} {LONG_EMAIL}"
@@ -297,7 +303,7 @@ def _plant(visitor_key):
             "code_id": new_code.id, "customer_id": customer.id, "device_id": device.id, "element_id": element.id,
             "employee_id": long_employee.id, "flow_id": flow.id, "group_id": notify.id, "step_id": first_step.id,
             "team_id": team.id, "template_id": press.id, "token": "demo-press", "number": staff_ticket.id, "message_id": link.id,
-            "position": 0, "endpoint_id": endpoint.id, "upload_id": upload_id,
+            "position": 0, "endpoint_id": endpoint.id, "upload_id": upload_id, "level_id": level.id,
         },
         "tickets": [staff_ticket.id, own.id, rated.id],  # the first one is filled into the URL map's rules
         "code_draft": (code_draft.id, len(code_draft.answers)),

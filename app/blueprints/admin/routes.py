@@ -4,6 +4,7 @@ from app.blueprints.admin import (  # noqa: F401
     audit_views,
     bp,
     devices_views,
+    service_level_views,
     staff_views,
     templates_views,
     transfer_views,

@@ -12,7 +12,8 @@ from app.enums import RESPONSIBLE_STATES, OfferState, Priority, Visibility
 from app.extensions import db
 from app.ids import parse_date, parse_id
 from app.models import Offer, Ticket
-from app.services import search
+from app.models._types import utcnow
+from app.services import search, service_levels
 from app.workflow import FINAL_STATUSES, OPEN_STATUSES, TicketStatus
 
 LISTED_STATUSES = [status for status in TicketStatus if status != TicketStatus.DRAFT]
@@ -24,7 +25,9 @@ SORTS = {
     "created": Ticket.created_at,
     "number": Ticket.id,
     "priority": None,  # one index-ordered arm per priority, see _priority_page
+    "due": Ticket.sla_due_at,  # the next service-level due time; tickets without one come last
 }
+DUE_FILTERS = ("soon", "overdue")  # services/service_levels.py: due within DUE_SOON_MINUTES working minutes, or past
 DEFAULT_SORT = "-activity"
 
 
@@ -55,6 +58,7 @@ class Filters:
     responsible: str = ""  # "me", "none" or an employee id
     offers_for_me: bool = False
     rating: str = ""  # "1".."5" or "none"
+    due: str = ""  # "soon" or "overdue" (service levels)
     created_from: date | None = None
     created_to: date | None = None
     q: str = ""
@@ -86,6 +90,7 @@ class Filters:
             responsible=responsible,
             offers_for_me=args.get("offers") == "me",
             rating=rating,
+            due=args.get("due", "") if args.get("due", "") in DUE_FILTERS else "",
             created_from=parse_date(args.get("created_from")),
             created_to=parse_date(args.get("created_to")),
             q=(args.get("q") or "").strip()[:200],
@@ -111,6 +116,7 @@ class Filters:
             "responsible": self.responsible,
             "offers": "me" if self.offers_for_me else "",
             "rating": self.rating,
+            "due": self.due,
             "created_from": self.created_from.isoformat() if self.created_from else "",
             "created_to": self.created_to.isoformat() if self.created_to else "",
             "q": self.q,
@@ -158,6 +164,13 @@ class Filters:
             clauses.append(Ticket.rating_score.is_(None))
         elif self.rating:
             clauses.append(Ticket.rating_score == int(self.rating))
+        if self.due:
+            now = utcnow()
+            if self.due == "overdue":
+                clauses.append(Ticket.sla_due_at <= now)
+            else:
+                clauses.append(Ticket.sla_due_at > now)
+                clauses.append(Ticket.sla_due_at <= service_levels.due_soon_horizon(now))
         created_from, created_to = time_zones.local_days(self.created_from, self.created_to)
         if created_from:
             clauses.append(Ticket.created_at >= created_from)
@@ -185,7 +198,10 @@ class Filters:
             return [tie]
         if not by_index:
             column = _unindexed(column)
-        return [column.desc() if self.descending else column.asc(), tie]
+        ordered = column.desc() if self.descending else column.asc()
+        if self.sort.lstrip("-") == "due":
+            ordered = ordered.nulls_last()
+        return [ordered, tie]
 
     @property
     def is_default(self):

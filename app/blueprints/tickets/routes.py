@@ -27,8 +27,9 @@ from app.models import (
     TicketEvent,
     Update,
 )
+from app.models._types import utcnow
 from app.refusals import back_on_refusal, on_refusal
-from app.services import offers, tickets, uploads
+from app.services import offers, service_levels, tickets, uploads
 from app.workflow import TicketStatus
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
@@ -78,6 +79,7 @@ def index():
         page=page,
         statuses=overview.LISTED_STATUSES,
         sorts=overview.SORTS,
+        now=utcnow(),
         **choices,
     )
 
@@ -181,6 +183,7 @@ def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="ma
         accept=uploads.ACCEPT_ATTRIBUTE,
         visibilities=list(Visibility),
         priorities=list(Priority),
+        sla=service_levels.clocks(ticket),
     )
 
 
