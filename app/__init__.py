@@ -36,6 +36,9 @@ def create_app(test_config=None):
     sqlite_statistics.refresh(app)
     _register_blueprints(app)
     _register_hooks(app)
+    from app.blueprints import api
+
+    api.init_app(app)  # after the error handlers: it wraps them so API requests get problem details
     from app import request_limits
 
     request_limits.register(app)

@@ -1,4 +1,5 @@
-"""Flask commands: create-admin, demo, tickets autoclose, reports rebuild."""
+"""Flask commands: create-admin, demo, tickets autoclose, notifications dispatch, api token create, reports
+rebuild."""
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -13,6 +14,7 @@ def register(app):
     app.cli.add_command(demo)
     app.cli.add_command(tickets_group)
     app.cli.add_command(notifications_group)
+    app.cli.add_command(api_group)
     app.cli.add_command(reports_group)
 
 
@@ -128,3 +130,41 @@ def notifications_dispatch(once, interval):
     except KeyboardInterrupt:
         pass
     click.echo("Stopped.")
+
+
+@click.group("api")
+def api_group():
+    """The REST API at /api/v1."""
+
+
+@api_group.group("token")
+def api_token_group():
+    """Personal API tokens."""
+
+
+@api_token_group.command("create")
+@click.argument("email")
+@click.option("--scope", "scopes", default="read", show_default=True, help="Comma-separated: read, write, admin.")
+@click.option("--name", default="CLI", show_default=True, help="A name to recognise the token by.")
+@click.option("--days", type=int, default=None, help="Expire after this many days (default: never).")
+@with_appcontext
+def api_token_create(email, scopes, name, days):
+    """Make a token for the employee with EMAIL and print it: the bearer token is the last line of output."""
+    import sqlalchemy as sa
+
+    from app.models import Employee
+    from app.services import api_tokens
+    from app.services.errors import ServiceError
+
+    employee = db.session.scalar(sa.select(Employee).where(sa.func.lower(Employee.email) == email.strip().lower()))
+    if employee is None or not employee.active:
+        raise click.ClickException(f"No active employee has the e-mail address {email}.")
+    try:
+        made = api_tokens.create_token(employee, name=name, scopes=scopes, expires_in_days=days, actor=employee)
+    except ServiceError as error:
+        db.session.rollback()
+        raise click.ClickException(str(error.message)) from None
+    expiry = made.row.expires_at.isoformat() if made.row.expires_at else "never"
+    click.echo(f"Token {made.row.name!r} for {employee.email}, scopes {made.row.scopes}, expires {expiry}.")
+    click.echo("Keep it secret; it is shown only this once:")
+    click.echo(made.secret)

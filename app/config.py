@@ -61,12 +61,19 @@ MAIL_DEFAULT_SENDER = "ticketwerk@localhost"
 CODE_USER_LINK_DAYS = 30  # How long the signed ticket link in a code user's e-mail works.
 RECEIVER_EMAIL_CONFIRMATION_HOURS = 72  # How long the link confirming a code user's e-mail address works.
 VAPID_SUBJECT = "mailto:admin@localhost"  # Contact for push services.
-PUSH_ALLOW_PRIVATE_ENDPOINTS = False  # True lets push endpoints be http or on private/loopback hosts (tests, closed networks).
+OUTBOUND_ALLOW_PRIVATE_ADDRESSES = False  # True lets web-push and webhook endpoints be http or on private/loopback hosts (tests, closed networks).
+PUSH_ALLOW_PRIVATE_ENDPOINTS = False  # The older name of OUTBOUND_ALLOW_PRIVATE_ADDRESSES; True does the same.
+WEBHOOK_TIMEOUT_SECONDS = 10  # How long one webhook request may take (connecting and answering) before it counts as failed.
 NOTIFICATION_DISPATCHER_THREAD = True  # Send the outbox from a thread of the web process (off with a separate dispatcher).
 DISPATCH_INTERVAL_SECONDS = 1.0  # How often the dispatcher looks for due deliveries.
 SLA_CHECK_SECONDS = 60  # How often the dispatcher looks for service-level targets 80 % used or missed.
 DELIVERY_MAX_ATTEMPTS = 8  # Attempts before a delivery is marked failed for good.
 OVERVIEW_PAGE_SIZE = 50  # Tickets per overview page.
+IMPORT_MAX_BYTES = 10 * 1024 * 1024  # Largest device import file (CSV or XLSX), in bytes.
+IMPORT_MAX_ROWS = 10_000  # Rows one device import may have below its header.
+IMPORT_KEEP_MINUTES = 60  # How long an uploaded import waits for its confirmation after the preview.
+IMPORT_FOLDER = None  # Where uploads wait for their confirmation; defaults to instance/imports.
+EXPORT_BATCH_SIZE = 1000  # Tickets read per query while an export streams (keyset batches keep memory flat).
 
 # Responses are compressed by the app itself (Flask-Compress); only text that compresses well.
 COMPRESS_MIMETYPES = [

@@ -124,6 +124,7 @@ class Channel(enum.Enum):
     WEBSOCKET = "websocket"
     PUSH = "push"
     EMAIL = "email"
+    WEBHOOK = "webhook"  # an event to an administrator's webhook endpoint (services/webhooks.py), not a person
 
 
 class DeliveryStatus(enum.Enum):
@@ -134,6 +135,24 @@ class DeliveryStatus(enum.Enum):
     FAILED = "failed"
     SKIPPED = "skipped"
     CANCELLED = "cancelled"  # the recipient may no longer hear of it (checked just before sending)
+
+
+class WebhookEventType(enum.Enum):
+    """What a webhook endpoint can subscribe to; the value is the payload's `type` (docs/webhooks.md)."""
+
+    TICKET_CREATED = "ticket.created"
+    TICKET_STATUS_CHANGED = "ticket.status_changed"
+    TICKET_ASSIGNED = "ticket.assigned"
+    TICKET_UNASSIGNED = "ticket.unassigned"
+    TICKET_RATED = "ticket.rated"
+    OFFER_ACCEPTED = "offer.accepted"
+    OFFER_DECLINED = "offer.declined"
+    MESSAGE_POSTED = "message.posted"
+    UPDATE_POSTED = "update.posted"
+    PING = "ping"  # the administration's "send test event"; never subscribed to
+
+
+SUBSCRIBABLE_WEBHOOK_EVENTS = tuple(kind for kind in WebhookEventType if kind != WebhookEventType.PING)
 
 
 class Strategy(enum.Enum):
@@ -171,3 +190,5 @@ class AuditKind(enum.Enum):
     CODE_DISABLED = "code_disabled"
     CODE_ENABLED = "code_enabled"
     CODE_USERS_LOGGED_OUT = "code_users_logged_out"
+    API_TOKEN_CREATED = "api_token_created"
+    API_TOKEN_REVOKED = "api_token_revoked"

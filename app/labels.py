@@ -1,4 +1,12 @@
-"""Human, translatable names for the domain vocabularies."""
+"""Human, translatable names for the domain vocabularies.
+
+Labels whose English word has another meaning elsewhere in the UI carry a gettext context (pgettext), so German
+can tell them apart: the ticket status *Assigned* (ZUGEWIESEN) is not an offer that was *assigned* (Zugewiesen),
+the step type *Number* (Zahl) is not a ticket number (Nummer), the action *Close* closes a ticket while a
+toast's *Close* only hides it. Contexts: "ticket status", "visibility", "offer state", "ticket action",
+"step type".
+"""
+from flask_babel import format_decimal, lazy_pgettext
 from flask_babel import lazy_gettext as _l
 
 from app.enums import (
@@ -10,53 +18,58 @@ from app.enums import (
     Role,
     StepType,
     Visibility,
+    WebhookEventType,
 )
 from app.workflow import OPEN_STATUSES, TicketStatus
 
 STATUS = {
-    TicketStatus.DRAFT: _l("Draft"),
-    TicketStatus.OPEN: _l("Open"),
-    TicketStatus.ASSIGNED: _l("Assigned"),
-    TicketStatus.IN_PROGRESS: _l("In progress"),
-    TicketStatus.DONE: _l("Done"),
-    TicketStatus.CLOSED: _l("Closed"),
-    TicketStatus.CANCELLED: _l("Cancelled"),
+    TicketStatus.DRAFT: lazy_pgettext("ticket status", "Draft"),
+    TicketStatus.OPEN: lazy_pgettext("ticket status", "Open"),
+    TicketStatus.ASSIGNED: lazy_pgettext("ticket status", "Assigned"),
+    TicketStatus.IN_PROGRESS: lazy_pgettext("ticket status", "In progress"),
+    TicketStatus.DONE: lazy_pgettext("ticket status", "Done"),
+    TicketStatus.CLOSED: lazy_pgettext("ticket status", "Closed"),
+    TicketStatus.CANCELLED: lazy_pgettext("ticket status", "Cancelled"),
 }
-VISIBILITY = {Visibility.INTERNAL: _l("Internal"), Visibility.PUBLIC: _l("Public")}
+VISIBILITY = {Visibility.INTERNAL: lazy_pgettext("visibility", "Internal"), Visibility.PUBLIC: lazy_pgettext("visibility", "Public")}
 PRIORITY = {Priority.LOW: _l("Low"), Priority.NORMAL: _l("Normal"), Priority.HIGH: _l("High")}
+# A priority shown on its own (a badge beside the ticket number) names what it is: "Hoch" alone says nothing.
+PRIORITY_BADGE = {
+    Priority.LOW: _l("Low priority"), Priority.NORMAL: _l("Normal priority"), Priority.HIGH: _l("High priority"),
+}
 ROLE = {Role.MEMBER: _l("Member"), Role.MODERATOR: _l("Moderator"), Role.ADMIN: _l("Administrator")}
 OFFER_STATE = {
-    OfferState.PENDING: _l("Offered"),
-    OfferState.ACCEPTED: _l("Accepted"),
-    OfferState.DECLINED: _l("Declined"),
-    OfferState.ASSIGNED: _l("Assigned"),
-    OfferState.WITHDRAWN: _l("Withdrawn"),
+    OfferState.PENDING: lazy_pgettext("offer state", "Offered"),
+    OfferState.ACCEPTED: lazy_pgettext("offer state", "Accepted"),
+    OfferState.DECLINED: lazy_pgettext("offer state", "Declined"),
+    OfferState.ASSIGNED: lazy_pgettext("offer state", "Assigned"),
+    OfferState.WITHDRAWN: lazy_pgettext("offer state", "Withdrawn"),
 }
 EVENT = {
-    "start": _l("Start work"),
-    "pause": _l("Pause"),
-    "finish": _l("Finish"),
-    "close": _l("Close"),
-    "cancel": _l("Cancel ticket"),
-    "reopen": _l("Reopen"),
-    "submit": _l("Submit"),
-    "assign": _l("Assign"),
-    "unassign": _l("Unassign"),
-    "rate": _l("Rate"),
+    "start": lazy_pgettext("ticket action", "Start work"),
+    "pause": lazy_pgettext("ticket action", "Pause"),
+    "finish": lazy_pgettext("ticket action", "Finish"),
+    "close": lazy_pgettext("ticket action", "Close"),
+    "cancel": lazy_pgettext("ticket action", "Cancel ticket"),
+    "reopen": lazy_pgettext("ticket action", "Reopen"),
+    "submit": lazy_pgettext("ticket action", "Submit"),
+    "assign": lazy_pgettext("ticket action", "Assign"),
+    "unassign": lazy_pgettext("ticket action", "Unassign"),
+    "rate": lazy_pgettext("ticket action", "Rate"),
 }
 STEP_TYPE = {
-    StepType.TEXT_SHORT: _l("Short text"),
-    StepType.TEXT_LONG: _l("Long text"),
-    StepType.SINGLE_CHOICE: _l("Single choice"),
-    StepType.MULTI_CHOICE: _l("Multiple choice"),
-    StepType.YES_NO: _l("Yes / no"),
-    StepType.NUMBER: _l("Number"),
-    StepType.DATE: _l("Date"),
-    StepType.MEDIA: _l("Photos, videos, files"),
-    StepType.PRIORITY: _l("Priority"),
-    StepType.REQUESTER: _l("Contact details"),
-    StepType.VISIBILITY: _l("Visibility"),
-    StepType.DEVICE: _l("Device"),
+    StepType.TEXT_SHORT: lazy_pgettext("step type", "Short text"),
+    StepType.TEXT_LONG: lazy_pgettext("step type", "Long text"),
+    StepType.SINGLE_CHOICE: lazy_pgettext("step type", "Single choice"),
+    StepType.MULTI_CHOICE: lazy_pgettext("step type", "Multiple choice"),
+    StepType.YES_NO: lazy_pgettext("step type", "Yes / no"),
+    StepType.NUMBER: lazy_pgettext("step type", "Number"),
+    StepType.DATE: lazy_pgettext("step type", "Date"),
+    StepType.MEDIA: lazy_pgettext("step type", "Photos, videos, files"),
+    StepType.PRIORITY: lazy_pgettext("step type", "Priority"),
+    StepType.REQUESTER: lazy_pgettext("step type", "Contact details"),
+    StepType.VISIBILITY: lazy_pgettext("step type", "Visibility"),
+    StepType.DEVICE: lazy_pgettext("step type", "Device"),
 }
 MESSAGE_KIND = {
     MessageKind.TEXT: _l("Text"),
@@ -101,10 +114,24 @@ AUDIT_KIND = {
     AuditKind.CODE_DISABLED: _l("Code disabled"),
     AuditKind.CODE_ENABLED: _l("Code enabled"),
     AuditKind.CODE_USERS_LOGGED_OUT: _l("Code users logged out"),
+    AuditKind.API_TOKEN_CREATED: _l("API token created"),
+    AuditKind.API_TOKEN_REVOKED: _l("API token revoked"),
 }
 
 
 UNANSWERED_OFFER = _l("Not answered")
+WEBHOOK_EVENT = {
+    WebhookEventType.TICKET_CREATED: _l("Ticket created"),
+    WebhookEventType.TICKET_STATUS_CHANGED: _l("Status changed (also reopened)"),
+    WebhookEventType.TICKET_ASSIGNED: _l("Employee assigned"),
+    WebhookEventType.TICKET_UNASSIGNED: _l("Assignment withdrawn"),
+    WebhookEventType.TICKET_RATED: _l("Ticket rated"),
+    WebhookEventType.OFFER_ACCEPTED: _l("Offer accepted"),
+    WebhookEventType.OFFER_DECLINED: _l("Offer declined"),
+    WebhookEventType.MESSAGE_POSTED: _l("Message posted"),
+    WebhookEventType.UPDATE_POSTED: _l("Update posted"),
+    WebhookEventType.PING: _l("Test event"),
+}
 
 
 def offer_state_label(offer, ticket):
@@ -115,15 +142,37 @@ def offer_state_label(offer, ticket):
     return OFFER_STATE[offer.state]
 
 
+YES_NO = {True: _l("Yes"), False: _l("No")}
+
+
+def answer_text(answer):
+    """An answer as the viewer reads it (str): yes/no, priority and visibility in the viewer's language, a number
+    in the viewer's number format (1.500 and 2,5 in German); any other answer as stored (Answer.text). Answer.text
+    holds what the code user saw when answering (an English priority name, their own language's yes/no)."""
+    value = answer.value
+    if value is None:
+        return answer.text
+    if answer.type == StepType.YES_NO and isinstance(value, bool):
+        return str(YES_NO[value])
+    if answer.type == StepType.NUMBER and isinstance(value, (int, float)) and not isinstance(value, bool):
+        return format_decimal(value)
+    for step_type, enum_cls, table in ((StepType.PRIORITY, Priority, PRIORITY), (StepType.VISIBILITY, Visibility, VISIBILITY)):
+        if answer.type == step_type and value in {member.value for member in enum_cls}:
+            return str(table[enum_cls(value)])
+    return answer.text
+
+
 def jinja_globals():
     """Label tables for templates."""
     return {
         "STATUS_LABELS": STATUS,
         "VISIBILITY_LABELS": VISIBILITY,
         "PRIORITY_LABELS": PRIORITY,
+        "PRIORITY_BADGES": PRIORITY_BADGE,
         "ROLE_LABELS": ROLE,
         "OFFER_STATE_LABELS": OFFER_STATE,
         "offer_state_label": offer_state_label,
+        "answer_text": answer_text,
         "EVENT_LABELS": EVENT,
         "STEP_TYPE_LABELS": STEP_TYPE,
         "MESSAGE_KIND_LABELS": MESSAGE_KIND,

@@ -284,6 +284,33 @@ def can_manage_catalog(actor):
     return is_moderator(actor)
 
 
+def can_export_tickets(actor):
+    """Employees download the overview as a spreadsheet: only the tickets they may see (`Ticket.visible_clause`)."""
+    return is_employee(actor)
+
+
+def can_view_device(actor, device):
+    """Catalog managers see every device; other employees the devices a ticket can be made for (not archived),
+    as the ticket creation page lists them."""
+    if can_manage_catalog(actor):
+        return True
+    return is_employee(actor) and not device.archived
+
+
+def can_view_flow(actor, flow):
+    """Catalog managers see every creation flow; other employees the active ones they can create tickets with."""
+    if can_manage_catalog(actor):
+        return True
+    return is_employee(actor) and flow.active
+
+
+def can_view_employee(actor, employee):
+    """Administrators see every employee; other employees the active ones, by name (the overview's filter)."""
+    if can_manage_employees(actor):
+        return True
+    return is_employee(actor) and employee.active
+
+
 def can_manage_employees(actor):
     """Employees, roles and teams: administrators."""
     return is_admin(actor)
@@ -314,6 +341,17 @@ def can_view_reports(actor):
     return is_moderator(actor)
 
 
+def can_manage_webhooks(actor):
+    """Webhook endpoints, their secrets and delivery logs: administrators (they send ticket data out)."""
+    return is_admin(actor)
+
+
+def can_receive_webhook(endpoint, *, internal=False):
+    """An active endpoint hears of ticket events; of INTERNAL content (an INTERNAL ticket or update) only when it
+    is marked internal."""
+    return endpoint is not None and bool(endpoint.active) and (bool(endpoint.internal) or not internal)
+
+
 def can_use_back_office(actor):
     """The staff area is for employees."""
     return is_employee(actor)
@@ -327,6 +365,13 @@ def can_manage_own_account(actor, employee):
 def can_end_sessions(actor, employee):
     """Signing an employee out everywhere: the employee themself, or an administrator."""
     return can_manage_own_account(actor, employee) or is_admin(actor)
+
+
+def can_hold_api_scope(employee, scope):
+    """API token scopes an employee may hold: read and write for every employee, admin for administrators."""
+    if scope == "admin":
+        return is_admin(employee)
+    return is_employee(employee) and scope in ("read", "write")
 
 
 def needs_two_factor(employee, required_roles):

@@ -16,7 +16,9 @@ CSP_DIRECTIVES = (
 )
 CONTENT_SECURITY_POLICY = "; ".join(CSP_DIRECTIVES)
 SUBRESOURCE_TYPES = {"text/css", "text/javascript", "application/javascript", "image/png"}
-REQUEST_SCOPED_KEYS = ("_login_user", "_flask_babel", "code_user", "code_visitor", "set_code_user_cookie")
+REQUEST_SCOPED_KEYS = (
+    "_login_user", "_flask_babel", "code_user", "code_visitor", "set_code_user_cookie", "refusal_renderer",
+)
 
 
 def security_headers(response):

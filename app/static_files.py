@@ -92,8 +92,20 @@ class SessionInterface(SecureCookieSessionInterface):
     file never reads or writes the session, so its response neither saves it nor varies on it.
     """
 
+    def open_session(self, app, request):
+        """The cookie's session, except for the API: it signs in by bearer token only, so a browser's cookie
+        neither signs an API request in nor is changed by one (no CSRF through the API)."""
+        if _is_api(request):
+            return self.session_class()
+        return super().open_session(app, request)
+
     def save_session(self, app, session, response):
-        """Save as Flask does, except for static files (RFC 9111 §4.1: a `Vary` field splits the cache)."""
-        if request.endpoint == "static":
+        """Save as Flask does, except for static files (RFC 9111 §4.1: a `Vary` field splits the cache) and the API."""
+        if request.endpoint == "static" or _is_api(request):
             return
         super().save_session(app, session, response)
+
+
+def _is_api(request):
+    """Whether a request is for the API under /api/v1 (bearer tokens, no cookie session)."""
+    return request.path == "/api/v1" or request.path.startswith("/api/v1/")

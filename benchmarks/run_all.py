@@ -12,6 +12,8 @@
 - Reports (benchmarks/reports.py): p50/p95 of the report page for 30 days, a year and two years, filtered, and a
   CSV export, as a moderator (target p95 ≤ 300 ms); the time of `flask reports rebuild` and of one write's update.
 - Resident memory of the app worker after the runs.
+- Ticket export (benchmarks/export.py): CSV and XLSX of 10,000 and 100,000 tickets, time and peak memory growth,
+  which stays flat.
 - The same overview figures on PostgreSQL (127.0.0.1:5432, user postgres, a scratch database).
 
 The 100,000-ticket databases are built once and kept: the SQLite file under /tmp/ticketwerk-bench/ and the
@@ -34,6 +36,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks import export as export_benchmark
 from benchmarks._common import (
     base_env,
     cookie_header,
@@ -393,6 +396,7 @@ def main():
     parser.add_argument("--malloc-arenas", type=int, default=2, help="MALLOC_ARENA_MAX of the app (0: glibc default)")
     parser.add_argument("--skip-fanout", action="store_true")
     parser.add_argument("--skip-postgres", action="store_true")
+    parser.add_argument("--skip-export", action="store_true")
     args = parser.parse_args()
     key = cache_key()
     started = time.perf_counter()
@@ -414,6 +418,14 @@ def main():
 
     say("Page weight on a phone …")
     weight = page_weight()
+
+    exports = None
+    if not args.skip_export:
+        say("Ticket export …")
+        try:
+            exports = export_benchmark.measure(sqlite_url, args.tickets, say=say)
+        except RuntimeError as error:
+            say(f"benchmarks/export.py failed: {error}")
 
     say("Reports …")
     report_table = reports_figures(args.tickets, args.skip_postgres)
@@ -464,6 +476,10 @@ def main():
     )
     print_table(rows)
     print(weight or "Page weight: benchmarks/page_weight.py failed")
+    if exports:
+        export_benchmark.print_results(exports)
+    elif not args.skip_export:
+        print("Ticket export: benchmarks/export.py failed")
     print(report_table or "Reports: benchmarks/reports.py failed")
     print(f"(measured in {time.perf_counter() - started:.0f} s)")
 

@@ -27,6 +27,8 @@ OPEN_ENDPOINTS = {
     "notifications.service_worker": "the service worker script, same for everyone",
     "notifications.push_key": "the public VAPID key (RFC 8292), public by definition",
     "notifications.confirm_receiver_email": "the signed, expiring confirmation token in the URL is the access",
+    "api-docs.openapi_json": "the API's OpenAPI document describes the API, not anyone's data",
+    "api_docs.show": "the API reference page, rendered from the public OpenAPI document",
 }
 
 

@@ -73,7 +73,8 @@ def test_changing_the_password_keeps_this_browser_and_signs_out_every_other(app,
         ({"current": PASSWORD, "password": "brand-new-secret", "confirmation": "brand-new-secreT"},
          b"The two passwords differ."),
         ({"current": PASSWORD, "password": "short", "confirmation": "short"}, b"at least 8 characters"),
-        ({"current": "", "password": "brand-new-secret", "confirmation": "brand-new-secret"}, b"Please fill in"),
+        ({"current": "", "password": "brand-new-secret", "confirmation": "brand-new-secret"},
+         b"Please enter your current password."),
     ],
 )
 def test_a_refused_password_change_changes_nothing(app, client, login, data, message):

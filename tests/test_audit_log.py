@@ -9,7 +9,7 @@ import sqlalchemy as sa
 from app.enums import AuditKind, Role
 from app.extensions import db
 from app.models import AuditEvent, Employee
-from app.services import audit, password_reset, staff
+from app.services import api_tokens, audit, password_reset, staff
 from tests.factories import (
     PASSWORD,
     make_code,
@@ -99,6 +99,8 @@ def test_every_kind_is_recorded_and_shown_with_actor_address_and_browser(app, pe
                      AuditKind.SESSIONS_ENDED):
             audit.record(kind, actor=anna, subject=anna)
         audit.record(AuditKind.SIGN_IN_SECOND_FACTOR_FAILED, subject=anna)
+        made = api_tokens.create_token(anna, name="ERP", scopes="read", actor=anna)  # API_TOKEN_CREATED
+        api_tokens.revoke_token(anna, made.row.id, actor=anna)  # API_TOKEN_REVOKED
 
     page = admin_browser.get("/admin/audit")
     assert page.status_code == 200

@@ -21,7 +21,7 @@ from werkzeug.exceptions import HTTPException
 from app.enums import Role, Visibility
 from app.extensions import db, socketio
 from app.identity import sign_code_user_key
-from app.models import Code, Employee, Flow, Organisation
+from app.models import Code, Employee, Flow, Organisation, WebhookEndpoint
 from app.services import offers
 from tests.factories import make_code_visitor, make_ticket
 
@@ -40,6 +40,7 @@ KNOWN_KEYS = {
     "priority", "q", "responsible", "restart", "score", "tab", "template", "template_id", "timeline", "updates",
     "v", "version", "visibility", "rating", "sort", "direction", "count", "status", "code", "remember", "label",
     "position", "answer", "value", "before_id", "created_from", "created_to", "start", "end",
+    "url", "description", "events", "active",
 }
 asked = {}  # endpoint -> keys its view read from args, form or values (grows while the test runs)
 
@@ -100,7 +101,8 @@ class RecordingArgs(MultiDict):
 
 @pytest.fixture
 def world(demo, login):
-    """Demo data plus a code user's PUBLIC ticket, an INTERNAL ticket and a draft; one client per role."""
+    """Demo data plus a code user's PUBLIC ticket, an INTERNAL ticket, a draft and a webhook endpoint; one client per
+    role."""
     app = demo
     app.config["SOCKET_EVENT_LIMIT"] = 1_000_000
     app.config["SOCKET_REFUSALS_BEFORE_DISCONNECT"] = 1_000_000
@@ -113,6 +115,8 @@ def world(demo, login):
     offers.accept_offer(public, actor=offers.employee_by_email("anna@example.com"))
     make_ticket(flow, code.device, moderator, visibility=Visibility.INTERNAL)
     make_ticket(flow, code.device, visitor, submit=False)
+    db.session.add(WebhookEndpoint(url="https://hooks.example.com/ticketwerk", events=["ticket.created"], secret="whsec_x"))
+    db.session.commit()
     cookie = sign_code_user_key(visitor.code_user.key)
     emails = {"member": "anna@example.com", "moderator": "moderator@example.com", "admin": "admin@example.com"}
     clients = {}
@@ -225,13 +229,15 @@ def _answers_every_drawn_request(world, caplog, role, rule, method):
             response = client.open(path, **kwargs)
         except HTTPException as error:  # never expected: every HTTP error is answered by the app's handlers
             raise AssertionError(f"{method} {path}: unhandled {error!r}") from error
-        body = response.get_data()
+        body, mimetype = response.get_data(), response.mimetype
         response.close()  # a file answer's open file, as a WSGI server would close it
         db.session.rollback()
         errors = [record.getMessage() for record in caplog.records if record.levelno >= logging.ERROR]
         assert response.status_code in ACCEPTED, (role, method, path, kwargs, response.status_code)
         assert not errors, (role, method, path, kwargs, errors)
-        if response.status_code in (400, 405) and "HX-Request" not in kwargs["headers"]:
+        if path.startswith("/api/v1/") and response.status_code >= 400:  # the API answers problem details
+            assert mimetype == "application/problem+json", (method, path, response.status_code)
+        elif response.status_code in (400, 405) and "HX-Request" not in kwargs["headers"]:
             assert b'data-testid="error-page"' in body, (method, path, response.status_code)
 
     return answers

@@ -177,15 +177,27 @@ CASES = [
     ("work on a draft", lambda a: policy.can_work_on(a, ticket(TicketStatus.DRAFT)), set()),
     ("manage catalog", policy.can_manage_catalog, {"moderator", "admin"}),
     ("manage employees", policy.can_manage_employees, {"admin"}),
+    ("view a device", lambda a: policy.can_view_device(a, SimpleNamespace(archived=False)), STAFF),
+    ("view an archived device", lambda a: policy.can_view_device(a, SimpleNamespace(archived=True)), {"moderator", "admin"}),
+    ("view an active flow", lambda a: policy.can_view_flow(a, SimpleNamespace(active=True)), STAFF),
+    ("view an inactive flow", lambda a: policy.can_view_flow(a, SimpleNamespace(active=False)), {"moderator", "admin"}),
+    ("view an active employee", lambda a: policy.can_view_employee(a, SimpleNamespace(active=True)), STAFF),
+    ("view a deactivated employee", lambda a: policy.can_view_employee(a, SimpleNamespace(active=False)), {"admin"}),
     ("manage organisation", policy.can_manage_organisation, {"admin"}),
     ("read audit log", policy.can_read_audit_log, {"admin"}),
     ("view reports", policy.can_view_reports, {"moderator", "admin"}),
     ("manage the business calendar", policy.can_manage_calendar, {"admin"}),
     ("manage service levels", policy.can_manage_service_levels, {"admin"}),
+    ("manage webhooks", policy.can_manage_webhooks, {"admin"}),
     ("use back office", policy.can_use_back_office, STAFF),
+    ("export tickets", policy.can_export_tickets, STAFF),
     ("see internal", policy.can_see_internal, STAFF),
     ("manage own account", lambda a: policy.can_manage_own_account(a, ACTORS["member"]), {"member"}),
     ("end a member's sign-ins", lambda a: policy.can_end_sessions(a, ACTORS["member"]), {"member", "admin"}),
+    ("hold the API read scope", lambda a: policy.can_hold_api_scope(a, "read"), STAFF),
+    ("hold the API write scope", lambda a: policy.can_hold_api_scope(a, "write"), STAFF),
+    ("hold the API admin scope", lambda a: policy.can_hold_api_scope(a, "admin"), {"admin"}),
+    ("hold an unknown API scope", lambda a: policy.can_hold_api_scope(a, "root"), set()),
 ]
 MATRIX = [(name, check, actor, actor in allowed) for name, check, allowed in CASES for actor in ACTORS]
 
@@ -217,6 +229,23 @@ def test_receiver_rows_hear_public_news_but_not_of_their_own_actions():
     assert not policy.can_receive(receiver, ticket(visibility=Visibility.INTERNAL), NotificationEvent.STATUS_CHANGED)
     assert not policy.can_receive(receiver, ticket(), NotificationEvent.STATUS_CHANGED, actor=ACTORS["creator"])
     assert policy.can_receive(receiver, ticket(), NotificationEvent.STATUS_CHANGED, actor=ACTORS["code_user"])
+
+
+@pytest.mark.parametrize(
+    ("active", "marked_internal", "internal", "expected"),
+    [
+        (True, False, False, True),
+        (True, False, True, False),  # INTERNAL content never reaches an endpoint not marked internal
+        (True, True, True, True),
+        (True, True, False, True),
+        (False, True, False, False),  # a switched-off endpoint hears of nothing
+        (False, False, False, False),
+    ],
+)
+def test_webhook_endpoints_hear_internal_content_only_when_marked_internal(active, marked_internal, internal, expected):
+    endpoint = SimpleNamespace(active=active, internal=marked_internal)
+    assert policy.can_receive_webhook(endpoint, internal=internal) is expected
+    assert policy.can_receive_webhook(None) is False
 
 
 def grouped_ticket(fleet=(), notify=()):

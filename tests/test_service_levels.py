@@ -208,8 +208,8 @@ def test_notices_name_ticket_and_target(app):
             Notification.event.in_([NotificationEvent.SLA_WARNING, NotificationEvent.SLA_MISSED]),
         ).order_by(Notification.id)).all()
     with force_locale("en"):
-        assert describe(warning)["title"] == f"{ticket.display_number}: 80 % of the time for “First response” is used"
-        assert describe(missed)["title"] == f"{ticket.display_number} missed the target “First response”"
+        assert describe(warning)["title"] == f"{ticket.display_number}: 80 % of the time for the first response is used"
+        assert describe(missed)["title"] == f"{ticket.display_number} missed its first-response target"
 
 
 def test_only_administrators_edit_the_calendar_and_levels(app):
@@ -404,3 +404,27 @@ def test_the_command_and_the_dispatcher_loop_send_the_alerts(app):
     # Two tickets; nobody is responsible yet, so only the notify group hears of them.
     assert events.count(NotificationEvent.SLA_WARNING) == 2 and events.count(NotificationEvent.SLA_MISSED) == 2
     assert {employee for _event, employee, _detail in _sla_notices()} == {setting.watcher.id}
+
+
+def test_deleting_a_ticket_takes_its_clocks_along(app):
+    setting = Setting()
+    moderator = make_employee(Role.MODERATOR)
+    ticket = setting.staff_ticket()
+    ticket_id = ticket.id
+    assert clocks(ticket) is not None
+    ticket_service.delete_ticket(ticket, actor=moderator)
+    assert db.session.get(TicketSla, ticket_id) is None
+
+
+def test_deleting_a_flow_or_template_removes_its_levels(app):
+    from app.services import flows, templates
+
+    admin = make_employee(Role.ADMIN)
+    template = make_template()
+    flow = make_flow(template)
+    service_levels.save_level(None, template_id=template.id, first_response_minutes=60, actor=admin)
+    service_levels.save_level(None, template_id=template.id, flow_id=flow.id, first_response_minutes=30, actor=admin)
+    assert flows.delete_flow(flow, actor=admin) == "deleted"
+    assert [level.flow_id for level in service_levels.all_levels()] == [None]
+    assert templates.delete_template(template, actor=admin) == "deleted"
+    assert service_levels.all_levels() == []

@@ -5,6 +5,7 @@ import sys
 import tempfile
 from pathlib import Path
 
+import pytest
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
 
@@ -14,11 +15,17 @@ GERMAN_PO = TRANSLATIONS / "de" / "LC_MESSAGES" / "messages.po"
 GERMAN_MO = GERMAN_PO.with_suffix(".mo")
 
 
-def extract(target):
+# Babel's default keywords already cover _, gettext, ngettext and pgettext (context first); the lazy variants
+# flask_babel offers are added here. `-k lazy_pgettext:1c,2` keeps the context of a lazy pgettext.
+KEYWORDS = ("_l", "lazy_gettext", "lazy_ngettext:1,2", "pgettext:1c,2", "lazy_pgettext:1c,2", "npgettext:1c,2,3")
+
+
+def extract(target, keywords=KEYWORDS):
     """Run the project's extraction into `target` and return the template catalog."""
+    keywords = [argument for keyword in keywords for argument in ("-k", keyword)]
     command = [
         sys.executable, "-m", "babel.messages.frontend", "-q", "extract", "-F", "babel.cfg",
-        "-k", "_l", "-k", "lazy_gettext", "-o", str(target), ".",
+        *keywords, "-o", str(target), ".",
     ]
     result = subprocess.run(command, cwd=ROOT, capture_output=True, text=True, timeout=120, check=False)
     assert result.returncode == 0, f"extraction failed:\n{result.stderr}"
@@ -55,16 +62,23 @@ def ensure_compiled():
             os.unlink(temporary)
 
 
-def test_every_extracted_string_has_a_german_translation(tmp_path):
-    template = extract(tmp_path / "messages.pot")
-    german = read_german()
+def untranslated(template, german):
+    """The messages of `template` without German text, looked up with their context (msgctxt)."""
     missing = []
     for message in template:
         if not message.id:
             continue
-        if not translated(german.get(message.id)):
+        if not translated(german.get(message.id, context=message.context)):
             where = ", ".join(f"{path}:{line}" for path, line in message.locations[:2])
-            missing.append(f"{message.id!r} ({where})")
+            context = f" [{message.context}]" if message.context else ""
+            missing.append(f"{message.id!r}{context} ({where})")
+    return missing
+
+
+def test_every_extracted_string_has_a_german_translation(tmp_path):
+    template = extract(tmp_path / "messages.pot")
+    german = read_german()
+    missing = untranslated(template, german)
     assert len(template) > 0
     assert not missing, f"{len(missing)} string(s) without German translation:\n" + "\n".join(missing)
 
@@ -83,3 +97,27 @@ def test_login_page_speaks_german(client):
     page = response.get_data(as_text=True)
     assert "Anmelden" in page
     assert "Log in" not in page
+
+
+@pytest.mark.parametrize("keywords", [KEYWORDS, ()], ids=["with -k", "babel.cfg alone"])
+def test_extraction_keeps_the_context_of_words_with_two_meanings(tmp_path, keywords):
+    template = extract(tmp_path / "messages.pot", keywords)
+    for context, word in [
+        ("ticket status", "Assigned"), ("offer state", "Assigned"), ("step type", "Number"),
+        ("ticket number", "Number"), ("ticket action", "Close"), ("visibility", "Public"), ("updates tab", "Public"),
+    ]:
+        assert template.get(word, context=context) is not None, f"{word!r} in context {context!r} not extracted"
+
+
+def test_completeness_check_looks_each_message_up_with_its_context():
+    """A German text for the word without context does not count for the word in a context, and vice versa."""
+    from babel.messages.catalog import Catalog
+
+    template = Catalog()
+    template.add("Assigned", context="offer state", locations=[("app/labels.py", 1)])
+    template.add("Assigned", locations=[("app/labels.py", 2)])
+    german = Catalog(locale="de")
+    german.add("Assigned", "ZUGEWIESEN")
+    assert untranslated(template, german) == ["'Assigned' [offer state] (app/labels.py:1)"]
+    german.add("Assigned", "Zugewiesen", context="offer state")
+    assert untranslated(template, german) == []

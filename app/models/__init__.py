@@ -1,4 +1,5 @@
 """All models, importable from one place."""
+from app.models.api_token import ApiToken
 from app.models.audit import AuditEvent
 from app.models.device import Code, CodeSession, CodeUser, Customer, Device
 from app.models.message import Message, MessageRead, Update, VideoSession
@@ -30,10 +31,14 @@ from app.models.ticket import (
     parse_number,
 )
 from app.models.user import Employee, NotificationPreference, RecoveryCode, Team
+from app.models.webhook import WebhookEndpoint, WebhookEvent
 
 __all__ = [
-    "ActionButton", "Answer", "AssistantElement", "Attachment", "AuditEvent", "BusinessCalendar", "Code", "CodeSession", "CodeUser", "Customer",
+    "ActionButton", "Answer", "ApiToken", "AssistantElement", "Attachment", "AuditEvent", "BusinessCalendar", "Code",
+    "CodeSession", "CodeUser", "Customer",
     "Delivery", "Device", "Employee", "Flow", "Group", "Message", "MessageRead", "Notification",
-    "NotificationPreference", "Offer", "Organisation", "PushSubscription", "Rating", "RecoveryCode", "ReportDay", "ReportDurationMonth", "ReportTicketFacts", "ServiceLevel", "Step", "Team", "Template",
-    "Ticket", "TicketEvent", "TicketReceiver", "TicketSla", "Update", "VideoSession", "format_number", "parse_number",
+    "NotificationPreference", "Offer", "Organisation", "PushSubscription", "Rating", "RecoveryCode", "ReportDay",
+    "ReportDurationMonth", "ReportTicketFacts", "ServiceLevel", "Step", "Team", "Template", "Ticket", "TicketEvent",
+    "TicketReceiver", "TicketSla", "Update", "VideoSession", "WebhookEndpoint", "WebhookEvent", "format_number",
+    "parse_number",
 ]

@@ -30,13 +30,27 @@ class Notification(db.Model):
 
 
 class Delivery(db.Model):
-    """One outbox entry: a notification to send on one channel."""
+    """One outbox entry: a notification to send on one channel, or (channel WEBHOOK) an event to one endpoint."""
 
     __tablename__ = "deliveries"
-    __table_args__ = (sa.Index("ix_deliveries_status_due", "status", "next_attempt_at"),)
+    __table_args__ = (
+        sa.Index("ix_deliveries_status_due", "status", "next_attempt_at"),
+        sa.UniqueConstraint("webhook_event_id", "webhook_endpoint_id"),  # each event reaches an endpoint once
+        sa.CheckConstraint(
+            "(notification_id IS NULL) <> (webhook_event_id IS NULL)", name="notification_or_webhook_event"
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    notification_id: Mapped[int] = mapped_column(sa.ForeignKey("notifications.id", ondelete="CASCADE"), index=True)
+    notification_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("notifications.id", ondelete="CASCADE"), index=True
+    )
+    webhook_event_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("webhook_events.id", ondelete="CASCADE"), index=True
+    )
+    webhook_endpoint_id: Mapped[int | None] = mapped_column(
+        sa.ForeignKey("webhook_endpoints.id", ondelete="CASCADE"), index=True
+    )
     channel: Mapped[Channel] = mapped_column(enum_column(Channel))
     position: Mapped[int] = mapped_column(default=0)
     first_success_only: Mapped[bool] = mapped_column(default=False)
@@ -47,8 +61,11 @@ class Delivery(db.Model):
     claimed_until: Mapped[object | None] = mapped_column(UTCDateTime)
     sent_at: Mapped[object | None] = mapped_column(UTCDateTime)
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
+    response_status: Mapped[int | None] = mapped_column()  # a webhook endpoint's last HTTP status
 
     notification = relationship("Notification", back_populates="deliveries")
+    webhook_event = relationship("WebhookEvent", back_populates="deliveries")
+    webhook_endpoint = relationship("WebhookEndpoint", back_populates="deliveries")
 
 
 class PushSubscription(db.Model):

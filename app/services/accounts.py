@@ -82,7 +82,7 @@ def create_employee(name, email, *, role=Role.MEMBER, password=None, language="d
         raise ValidationError(_("Please enter a valid e-mail address."), field="email")
     if not (name or "").strip():
         raise ValidationError(_("Please enter a name."), field="name")
-    single_line(name.strip(), "name", label=_("the name"))  # names go into e-mail subjects
+    single_line(name.strip(), "name")  # names go into e-mail subjects
     if db.session.scalar(sa.select(Employee.id).filter_by(email=email)) is not None:
         raise ValidationError(_("An employee with this e-mail address already exists."), field="email")
     employee = Employee(name=name.strip(), email=email, role=role, language=language)
@@ -105,10 +105,15 @@ def set_own_language(employee, language, *, actor, languages):
     db.session.commit()
 
 
-def end_sessions_later(employee):
+def end_sessions_later(employee, *, api_tokens=True):
     """Raise the employee's session generation (not committed): every session and remember-me cookie issued
-    before stops loading the employee. The caller commits, then calls `sessions_ended` for the sockets."""
+    before stops loading the employee; with `api_tokens` their API tokens are revoked too. The caller commits,
+    then calls `sessions_ended` for the sockets."""
     employee.session_generation = (employee.session_generation or 0) + 1
+    if api_tokens:
+        from app.services import api_tokens as tokens
+
+        tokens.revoke_all_later(employee)
 
 
 def sessions_ended(employee):
@@ -116,13 +121,14 @@ def sessions_ended(employee):
     realtime.sessions_ended(employee.id)
 
 
-def end_sessions(employee, *, actor):
-    """Sign the employee out everywhere: sessions, remember-me cookies and open sockets, at once.
+def end_sessions(employee, *, actor, api_tokens=True):
+    """Sign the employee out everywhere: sessions, remember-me cookies and open sockets, at once; with
+    `api_tokens` (not on a plain logout) their API tokens are revoked too.
 
     The employee themself (logout, "sign out everywhere") or an administrator. Raises NotAllowed otherwise.
     """
     require(policy.can_end_sessions(actor, employee))
-    end_sessions_later(employee)
+    end_sessions_later(employee, api_tokens=api_tokens)
     audit.record(AuditKind.SESSIONS_ENDED, actor=actor, subject=employee)  # commits
     sessions_ended(employee)
 

@@ -3,6 +3,8 @@ import math
 import re
 from datetime import date
 
+from babel.numbers import get_group_symbol
+from flask_babel import format_decimal, get_locale
 from flask_babel import gettext as _
 
 from app.enums import Priority, StepType, Visibility
@@ -12,6 +14,7 @@ SHORT_LIMIT = 255
 LONG_LIMIT = 20000
 EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 PHONE = re.compile(r"^[0-9+()/\-. ]{3,40}$")
+GROUPED = re.compile(r"[+-]?\d{1,3}(?:[.,]\d{3})+")  # 1.500, 1,500, 12.345.678
 
 
 def _first(raw):
@@ -65,14 +68,14 @@ def parse(step, raw, attachments=(), *, required=None):
 def _short(step, text):
     """One line of text."""
     if len(text) > SHORT_LIMIT:
-        raise ValidationError(_("Please keep it under %(n)d characters.", n=SHORT_LIMIT), field="value")
+        raise ValidationError(_("Please keep it under %(n)s characters.", n=format_decimal(SHORT_LIMIT)), field="value")
     return text, text
 
 
 def _long(step, text):
     """Free text over several lines."""
     if len(text) > LONG_LIMIT:
-        raise ValidationError(_("Please keep it under %(n)d characters.", n=LONG_LIMIT), field="value")
+        raise ValidationError(_("Please keep it under %(n)s characters.", n=format_decimal(LONG_LIMIT)), field="value")
     return text, text
 
 
@@ -91,9 +94,30 @@ def _yes_no(step, text):
     return lowered == "yes", _("Yes") if lowered == "yes" else _("No")
 
 
+def plain_number(text):
+    """`text` written the way float() reads it: spaces gone, thousands marks dropped, the decimal mark a point.
+
+    With both marks the later one is the decimal mark (1.500,5 and 1,500.5). A mark used twice (1.000.000), or the
+    reader's own thousands mark before exactly three digits (1.500 for a German reader, 1,500 for an English one),
+    groups thousands; any other single mark is the decimal mark (2,5 and 2.5 in both languages). The reader's
+    locale is flask_babel's get_locale() (German when there is none)."""
+    compact = re.sub(r"[\s\u00a0\u202f']", "", text)
+    if "." in compact and "," in compact:
+        decimal = "," if compact.rfind(",") > compact.rfind(".") else "."
+        return compact.replace("." if decimal == "," else ",", "").replace(decimal, ".")
+    mark = "." if "." in compact else "," if "," in compact else None
+    if mark is None:
+        return compact
+    locale = get_locale()
+    grouping = get_group_symbol(locale) if locale else "."
+    if compact.count(mark) > 1 or (mark == grouping and GROUPED.fullmatch(compact)):
+        return compact.replace(mark, "")
+    return compact.replace(mark, ".")
+
+
 def _number(step, text):
-    """A number; a decimal comma is fine."""
-    normalised = text.replace(" ", "").replace(",", ".")
+    """A number, written as the reader writes numbers (see plain_number)."""
+    normalised = plain_number(text)
     try:
         number = float(normalised)
     except ValueError:

@@ -14,7 +14,7 @@ from app.services.ordering import move, remove, renumber
 def save_element(element, *, template=None, title, body="", actor):
     """Create (element=None, with template) or edit an assistant element. Raises ValidationError."""
     require(policy.can_manage_catalog(actor))
-    title = text(title, "title", max_length=160, required=True, label=_("the title"))
+    title = text(title, "title", max_length=160, required=True)
     body = text(body, "body", max_length=50000)
     if element is None:
         element = AssistantElement(template=template, position=len(template.elements))
@@ -59,7 +59,7 @@ def save_button(button, *, element=None, label, target, target_element_id=None, 
     require(policy.can_manage_catalog(actor))
     element = element or button.element
     template = element.template
-    label = text(label, "label", max_length=120, required=True, label=_("the label"))
+    label = text(label, "label", max_length=120, required=True)
     try:
         target = target if isinstance(target, ButtonTarget) else ButtonTarget(target)
     except ValueError:
@@ -76,7 +76,7 @@ def save_button(button, *, element=None, label, target, target_element_id=None, 
             raise ValidationError(_("Please choose a flow."), field="target_flow_id")
         url = None
     else:
-        url = web_address(url, "url", _("the web address"))
+        url = web_address(url, "url")
         if not url:
             raise ValidationError(_("Please enter the web address."), field="url")
     if button is None:

@@ -10,10 +10,14 @@ from app.services.input_checks import email_address, text
 from app.services.ticket_counts import ticket_count
 
 
-def save_customer(customer, *, name, kind="company", contact_name="", email="", phone="", address="", actor):
-    """Create (customer=None) or edit a customer. Raises ValidationError."""
+def save_customer(customer, *, name, kind="company", contact_name="", email="", phone="", address="", actor,
+                  commit=True):
+    """Create (customer=None) or edit a customer. Raises ValidationError.
+
+    With `commit=False` nothing is flushed or committed: the caller (the device import) writes many at once.
+    """
     require(policy.can_manage_catalog(actor))
-    name = text(name, "name", max_length=160, required=True, label=_("the name"), one_line=True)
+    name = text(name, "name", max_length=160, required=True, one_line=True)
     try:
         kind = kind if isinstance(kind, CustomerKind) else CustomerKind(kind)
     except ValueError:
@@ -26,7 +30,8 @@ def save_customer(customer, *, name, kind="company", contact_name="", email="", 
     customer.contact_name = text(contact_name, "contact_name", max_length=160)
     customer.phone = text(phone, "phone", max_length=60)
     customer.address = text(address, "address", max_length=2000)
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return customer
 
 

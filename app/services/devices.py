@@ -11,8 +11,11 @@ from app.services.ticket_counts import ticket_count
 
 
 def save_device(device, *, template_id, name, customer_id=None, serial_number="", location="", description="",
-                picture=None, remove_picture=False, actor):
-    """Create (device=None) or edit a device, with an optional picture (a FileStorage). Raises ValidationError."""
+                picture=None, remove_picture=False, actor, commit=True):
+    """Create (device=None) or edit a device, with an optional picture (a FileStorage). Raises ValidationError.
+
+    With `commit=False` nothing is flushed or committed: the caller (the device import) writes many at once.
+    """
     require(policy.can_manage_catalog(actor))
     template = optional_row(Template, template_id, "template_id", _("Please choose a template."))
     if template is None:
@@ -20,7 +23,7 @@ def save_device(device, *, template_id, name, customer_id=None, serial_number=""
     if template.archived and (device is None or device.template_id != template.id):
         raise ValidationError(_("This template is archived."), field="template_id")
     customer = optional_row(Customer, customer_id, "customer_id", _("Please choose a customer."))
-    name = text(name, "name", max_length=160, required=True, label=_("the name"), one_line=True)
+    name = text(name, "name", max_length=160, required=True, one_line=True)
     serial_number = text(serial_number, "serial_number", max_length=80)
     location = text(location, "location", max_length=160)
     description = text(description, "description", max_length=5000)
@@ -33,7 +36,8 @@ def save_device(device, *, template_id, name, customer_id=None, serial_number=""
     if picture_name or remove_picture:
         pictures.remove(device.picture_name)
         device.picture_name = picture_name
-    db.session.commit()
+    if commit:
+        db.session.commit()
     return device
 
 

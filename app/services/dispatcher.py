@@ -1,5 +1,9 @@
 """The outbox dispatcher: claims due deliveries, sends them, retries with exponential backoff.
 
+One outbox for every channel: e-mail, web push, the live toast's fallback and webhook events (channel WEBHOOK,
+services/webhooks.py), each asked right before sending whether it may still go out (`check_recipient`,
+`check_webhook`).
+
 Claiming is one conditional UPDATE (status PENDING, lease expired, due), so several dispatchers (the thread of
 each web process, `flask notifications dispatch`) never send the same delivery at once. A claim is a lease of
 LEASE_SECONDS: a dispatcher that dies after claiming leaves a delivery that another one re-claims once the lease
@@ -25,6 +29,7 @@ from app.services import (
     password_reset,
     push,
     receiver_emails,
+    webhooks,
 )
 from app.services.notification_links import external_url
 from app.services.notification_wording import describe
@@ -110,7 +115,10 @@ def dispatch_due(now=None, limit=BATCH):
 def process(delivery, now, config):
     """Send one claimed delivery and record the outcome (and the chain's next step) in one commit."""
     try:
-        check_recipient(delivery.notification, now, channel=delivery.channel)
+        if delivery.channel == Channel.WEBHOOK:
+            check_webhook(delivery)
+        else:
+            check_recipient(delivery.notification, now, channel=delivery.channel)
         send(delivery, now)
     except Cancelled as reason:
         _finish(delivery, DeliveryStatus.CANCELLED, str(reason), now)
@@ -145,7 +153,7 @@ def _finish(delivery, status, error, now):
         delivery.last_error = error[:1000]
     if status == DeliveryStatus.SENT:
         delivery.sent_at = now
-    if not delivery.first_success_only:
+    if not delivery.first_success_only or delivery.notification is None:
         return
     later = [
         other
@@ -208,9 +216,22 @@ def check_recipient(notification, now=None, channel=None):
         raise Cancelled("the device's code is disabled")
 
 
+def check_webhook(delivery):
+    """Raise Cancelled when the webhook endpoint may no longer hear of the event (webhooks.cancel_reason)."""
+    reason = webhooks.cancel_reason(delivery)
+    if reason:
+        raise Cancelled(reason)
+
+
 def send(delivery, now):
     """Send one delivery on its channel, its times in the recipient's zone (an employee's own, else the
     organisation's); raise Skip or Failure when that does not work."""
+    if delivery.channel == Channel.WEBHOOK:
+        try:
+            webhooks.send(delivery, now)
+        except webhooks.WebhookError as error:
+            raise Failure(str(error), error.permanent) from None
+        return
     notification = delivery.notification
     with time_zones.force_timezone(time_zones.zone_of(notification.employee)):
         _send_on_channel(delivery, notification, now)

@@ -30,7 +30,7 @@ def save_flow(flow, *, template=None, title, description="", fleet_group_id=None
     """
     require(policy.can_manage_catalog(actor))
     template = template or flow.template
-    title = text(title, "title", max_length=120, required=True, label=_("the title"))
+    title = text(title, "title", max_length=120, required=True)
     description = text(description, "description", max_length=5000)
     fleet = _template_group(template, fleet_group_id, GroupKind.FLEET, "fleet_group_id")
     notify = _template_group(template, notify_group_id, GroupKind.NOTIFY, "notify_group_id")
@@ -99,7 +99,7 @@ def save_step(step, *, flow=None, type, question, help_text="", required=False, 
         kind = None
     if kind is None or kind in SYSTEM_STEP_TYPES:
         raise ValidationError(_("Please choose a step type."), field="type")
-    question = text(question, "question", max_length=255, required=True, label=_("the question"))
+    question = text(question, "question", max_length=255, required=True)
     help_text = text(help_text, "help_text", max_length=2000)
     option_list = parse_options(options) if not isinstance(options, list) else options
     if kind in CHOICE_STEP_TYPES:

@@ -21,7 +21,7 @@ def _members(employee_ids, team_ids):
 def save_group(group, *, template=None, kind=None, name, employee_ids=(), team_ids=(), actor):
     """Create (group=None, with template and kind) or edit a routing group and its members. Raises ValidationError."""
     require(policy.can_manage_catalog(actor))
-    name = text(name, "name", max_length=120, required=True, label=_("the name"))
+    name = text(name, "name", max_length=120, required=True)
     employees, teams = _members(employee_ids, team_ids)
     if group is None:
         try:

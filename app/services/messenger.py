@@ -9,6 +9,7 @@ import secrets
 
 import sqlalchemy as sa
 from flask import current_app
+from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
@@ -77,7 +78,7 @@ def _clean_body(body):
     """Trim and length-check a message text."""
     body = (body or "").replace("\r\n", "\n").strip()
     if len(body) > MAX_BODY:
-        raise ValidationError(_("A message can have at most %(count)d characters.", count=MAX_BODY), field="body")
+        raise ValidationError(_("A message can have at most %(count)s characters.", count=format_decimal(MAX_BODY)), field="body")
     return body
 
 
@@ -138,7 +139,7 @@ def _write(ticket, message, *, actor, attachments=()):
     for attachment in attachments:
         attachment.message_id = message.id
         attachment.ticket_id = ticket.id
-    notifications.record(NotificationEvent.MESSAGE_POSTED, ticket, actor=actor, kind=message.kind.value)
+    notifications.record(NotificationEvent.MESSAGE_POSTED, ticket, actor=actor, kind=message.kind.value, message=message)
     if message.author_code_user_id is not None or service_levels.responds(message):
         service_levels.track(ticket, responded=service_levels.responds(message), waiting=service_levels.responds(message))
     _mark_read_row(ticket, actor, message.id)

@@ -2,8 +2,37 @@
 from flask_babel import gettext as _
 
 from app.enums import NotificationEvent
-from app.labels import STATUS as STATUS_LABELS
 from app.workflow import TicketStatus
+
+
+def N_(message):
+    """Mark `message` for extraction only; it is translated with its number where it is used."""
+    return message
+
+
+# One whole sentence per new status (not a status label glued into one sentence), keyed by the stored name.
+STATUS_NOW = {
+    TicketStatus.DRAFT.name: N_("%(number)s is now a draft"),
+    TicketStatus.OPEN.name: N_("%(number)s is now open"),
+    TicketStatus.ASSIGNED.name: N_("%(number)s is now assigned"),
+    TicketStatus.IN_PROGRESS.name: N_("%(number)s is now in progress"),
+    TicketStatus.DONE.name: N_("%(number)s is now done"),
+    TicketStatus.CLOSED.name: N_("%(number)s is now closed"),
+    TicketStatus.CANCELLED.name: N_("%(number)s is now cancelled"),
+}
+
+
+# Service-level notices, one whole sentence per target (services/service_levels.TARGETS).
+SLA_WARNING = {
+    "first_response": N_("%(number)s: 80 %% of the time for the first response is used"),
+    "assignment": N_("%(number)s: 80 %% of the time for the assignment is used"),
+    "resolution": N_("%(number)s: 80 %% of the time for the resolution is used"),
+}
+SLA_MISSED = {
+    "first_response": N_("%(number)s missed its first-response target"),
+    "assignment": N_("%(number)s missed its assignment target"),
+    "resolution": N_("%(number)s missed its resolution target"),
+}
 
 
 def ticket_path(notification):
@@ -33,13 +62,13 @@ def _headline(event, detail, number, who):
     if event == NotificationEvent.OFFER_ACCEPTED:
         return _("%(name)s took on %(number)s", name=detail.get("subject", who), number=number)
     if event == NotificationEvent.OFFER_DECLINED:
-        return _("%(name)s declined %(number)s", name=detail.get("subject", who), number=number)
+        return _("%(name)s declined the ticket offer for %(number)s", name=detail.get("subject", who), number=number)
     if event == NotificationEvent.ASSIGNED:
         return _("%(name)s was assigned to %(number)s", name=detail.get("subject", ""), number=number)
     if event == NotificationEvent.WITHDRAWN:
         return _("%(name)s was withdrawn from %(number)s", name=detail.get("subject", ""), number=number)
     if event == NotificationEvent.STATUS_CHANGED:
-        return _("%(number)s is now %(status)s", number=number, status=_status_label(detail.get("after")))
+        return _(STATUS_NOW.get(detail.get("after"), N_("The status of %(number)s changed")), number=number)
     if event == NotificationEvent.REOPENED:
         return _("%(number)s was reopened", number=number)
     if event == NotificationEvent.MESSAGE_POSTED:
@@ -51,24 +80,9 @@ def _headline(event, detail, number, who):
     if event == NotificationEvent.EMAIL_CONFIRMATION:
         return _("E-mail address to confirm for news about %(number)s", number=number)
     if event == NotificationEvent.SLA_WARNING:
-        return _("%(number)s: 80 %% of the time for “%(target)s” is used", number=number, target=_target(detail))
+        return _(SLA_WARNING.get(detail.get("target"), N_("%(number)s: 80 %% of a service-level target is used")), number=number)
     if event == NotificationEvent.SLA_MISSED:
-        return _("%(number)s missed the target “%(target)s”", number=number, target=_target(detail))
+        return _(SLA_MISSED.get(detail.get("target"), N_("%(number)s missed a service-level target")), number=number)
     if event == NotificationEvent.RATED:
         return _("%(number)s was rated %(score)s of 5", number=number, score=detail.get("score", "?"))
     return number
-
-
-def _target(detail):
-    """The translated service-level target a notification names (first response, assignment, resolution)."""
-    from app.services.service_levels import target_label
-
-    return target_label(detail.get("target", ""))
-
-
-def _status_label(name):
-    """Translated status label for a stored status name."""
-    try:
-        return str(STATUS_LABELS[TicketStatus[name]])
-    except (KeyError, TypeError):
-        return name or ""

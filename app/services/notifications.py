@@ -6,6 +6,7 @@ Rules:
 - WEBSOCKET (the live toast) is sent right after the commit by `after_commit` (services/live.py); PUSH and EMAIL
   wait in the outbox for the dispatcher (app/services/dispatcher.py), never inside the web request.
 - Reading them (unread count, list, marking read) is services/inbox.py; their wording services/notification_wording.py.
+- Webhook events are recorded here too (`webhooks.record`), in the same transaction: one place knows every event.
 - Strategy ALL: every channel on its own, each with its retries. Strategy FIRST_SUCCESS: a chain over the outbox
   channels in CHAIN_ORDER (e-mail, then web push); the next link becomes due only when the previous one failed
   for good (CHAIN_ATTEMPTS attempts, or at once when it cannot be sent at all, e.g. no subscription). The live
@@ -27,7 +28,7 @@ from app.enums import (
 from app.extensions import db
 from app.models import Delivery, Notification
 from app.models._types import utcnow
-from app.services import live
+from app.services import live, webhooks
 from app.services.notification_preferences import code_user_preference, preference_for
 from app.services.receivers import code_user_receivers
 from app.services.ticket_changes import actor_name
@@ -77,6 +78,7 @@ def record(event, ticket, *, actor, recipient=None, subject=None, update=None, *
         if update.visibility == Visibility.INTERNAL:
             detail["internal"] = True
     message = detail.pop("message", None)
+    webhooks.record(event, ticket, actor=actor, subject=subject, update=update, message=message, detail=detail)
     if message is not None:
         detail["excerpt"] = _excerpt(getattr(message, "body", "") or "")
     detail = {key: _plain(value) for key, value in detail.items()}

@@ -47,9 +47,9 @@ def update_settings(*, name, public_base_url="", video_base_url="", autoclose_da
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise ValidationError(_("Please enter the organisation's name (at most 120 characters)."), field="name")
-    single_line(name, "name", label=_("the name"))
-    public = web_address(public_base_url, "public_base_url", _("the public address")).rstrip("/")
-    video = web_address(video_base_url, "video_base_url", _("the video address"))
+    single_line(name, "name")
+    public = web_address(public_base_url, "public_base_url").rstrip("/")
+    video = web_address(video_base_url, "video_base_url")
     days = _number(autoclose_days, "autoclose_days", 1, 365, _("Please enter a number of days from 1 to 365."))
     limit = None
     if str(upload_limit_mb or "").strip():

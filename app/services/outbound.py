@@ -6,8 +6,9 @@ a link-local metadata service. `check_public_url` resolves the host (socket.geta
 `ipaddress` module about every address it gets; callers check when the URL is stored and again right before
 each request (the name may resolve elsewhere by then), and do not follow redirects.
 
-A setting per use allows private addresses and plain http for tests and closed networks
-(PUSH_ALLOW_PRIVATE_ENDPOINTS for web push).
+One setting allows private addresses and plain http for tests and closed networks, for web push and webhooks
+alike: OUTBOUND_ALLOW_PRIVATE_ADDRESSES (`private_addresses_allowed`; its older name PUSH_ALLOW_PRIVATE_ENDPOINTS
+still works).
 """
 import ipaddress
 import socket
@@ -40,6 +41,16 @@ def is_public_address(address):
         if embedded is not None and not is_public_address(embedded):
             return False
     return ip.is_global and not (ip.is_multicast or ip.is_reserved or ip.is_unspecified or ip.is_loopback)
+
+
+def private_addresses_allowed(config=None):
+    """Whether the settings allow http and private or loopback hosts (OUTBOUND_ALLOW_PRIVATE_ADDRESSES, or its
+    older name PUSH_ALLOW_PRIVATE_ENDPOINTS); `config` defaults to the current app's."""
+    if config is None:
+        from flask import current_app
+
+        config = current_app.config
+    return bool(config.get("OUTBOUND_ALLOW_PRIVATE_ADDRESSES") or config.get("PUSH_ALLOW_PRIVATE_ENDPOINTS"))
 
 
 def resolve(host, port):

@@ -71,10 +71,10 @@ def application_server_key():
 def check_endpoint(endpoint):
     """None when the server may send to `endpoint`; ValidationError (field "endpoint") otherwise.
 
-    An https URL of a public host (outbound.check_public_url); PUSH_ALLOW_PRIVATE_ENDPOINTS also allows http and
-    private or loopback hosts. Resolves the host through DNS."""
-    allow_private = bool(current_app.config.get("PUSH_ALLOW_PRIVATE_ENDPOINTS"))
-    outbound.check_public_url(endpoint, allow_private=allow_private, field="endpoint")
+    An https URL of a public host (outbound.check_public_url); OUTBOUND_ALLOW_PRIVATE_ADDRESSES (or its older
+    name PUSH_ALLOW_PRIVATE_ENDPOINTS) also allows http and private or loopback hosts. Resolves the host through
+    DNS."""
+    outbound.check_public_url(endpoint, allow_private=outbound.private_addresses_allowed(), field="endpoint")
 
 
 def _session():

@@ -65,7 +65,7 @@ def create_employee(*, name, email, role="member", language="de", password="", a
     name = (name or "").strip()
     if len(name) > 120:
         raise ValidationError(_("The name may have at most 120 characters."), field="name")
-    single_line(name, "name", label=_("the name"))
+    single_line(name, "name")
     employee = accounts.create_employee(name, email, role=role, language=language, password=password or None)
     db.session.commit()
     return employee
@@ -81,7 +81,7 @@ def update_employee(employee, *, name, email, role, language, active, actor):
     name = (name or "").strip()
     if not name or len(name) > 120:
         raise ValidationError(_("Please enter a name (at most 120 characters)."), field="name")
-    single_line(name, "name", label=_("the name"))
+    single_line(name, "name")
     email = email_address(accounts.normalise_email(email), "email", required=True)
     clash = db.session.scalar(sa.select(Employee).filter_by(email=email))
     if clash is not None and clash is not employee:

@@ -14,7 +14,7 @@ from app.services.ticket_counts import ticket_count
 def save_template(template, *, name, description="", ratings_enabled=True, actor):
     """Create (template=None) or edit a template; a new one gets a default fleet group. Raises ValidationError."""
     require(policy.can_manage_catalog(actor))
-    name = text(name, "name", max_length=120, required=True, label=_("the name"))
+    name = text(name, "name", max_length=120, required=True)
     description = text(description, "description", max_length=5000)
     clash = db.session.scalar(sa.select(Template).filter_by(name=name))
     if clash is not None and clash is not template:

@@ -2,7 +2,9 @@
 from datetime import timedelta
 
 import sqlalchemy as sa
+from flask_babel import format_decimal
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app import policy, workflow
 from app.enums import NotificationEvent, Priority, StepType, Visibility
@@ -38,10 +40,28 @@ from app.services.ticket_changes import (
 from app.workflow import TicketStatus
 
 SYSTEM_STEP_QUESTIONS = {StepType.VISIBILITY: "Visibility"}
+# The refusal of an action the ticket's status does not allow: one whole sentence per status (not a status name
+# glued into one sentence), so German can word each one.
+NOT_POSSIBLE_IN_STATUS = {
+    TicketStatus.DRAFT: _l("This is not possible while the ticket is a draft."),
+    TicketStatus.OPEN: _l("This is not possible while the ticket is open."),
+    TicketStatus.ASSIGNED: _l("This is not possible while the ticket is assigned."),
+    TicketStatus.IN_PROGRESS: _l("This is not possible while the ticket is in progress."),
+    TicketStatus.DONE: _l("This is not possible while the ticket is done."),
+    TicketStatus.CLOSED: _l("This is not possible while the ticket is closed."),
+    TicketStatus.CANCELLED: _l("This is not possible while the ticket is cancelled."),
+}
 
 
 def start_draft(flow, device, *, actor):
     """Create a DRAFT for `device` from `flow`, copying every step so later flow edits change nothing."""
+    ticket = _new_draft(flow, device, actor=actor)
+    db.session.commit()
+    return ticket
+
+
+def _new_draft(flow, device, *, actor):
+    """The DRAFT of `start_draft`, added to the session without committing."""
     if flow is None or device is None:
         raise NotFound(_("This creation flow or device does not exist."))
     require(policy.can_create_ticket(actor, device.id), _("You cannot create tickets for this device."))
@@ -84,8 +104,52 @@ def start_draft(flow, device, *, actor):
             )
         )
     db.session.add(ticket)
-    db.session.commit()
     return ticket
+
+
+def create_ticket(flow, device, answers, *, actor, visibility=None):
+    """Create and submit a ticket in one go (the API's way): a draft from `flow` for `device` with `answers`
+    ({step id: raw value as the wizard's form would send it}) and, for employees, `visibility` (default INTERNAL, as
+    the back office pre-selects), opened at once; one commit, then the notify group is told.
+
+    Media steps take no answer here (files are added as updates afterwards). Raises NotFound (no flow or device),
+    NotAllowed, ValidationError (field: "device", "flow", "visibility", or the step id at fault, for an unknown
+    step, an answer that does not fit or a required answer missing); a refusal stores nothing."""
+    if device is not None and device.archived:
+        raise ValidationError(_("This device is archived."), field="device")
+    try:
+        ticket = _fill_new_ticket(_new_draft(flow, device, actor=actor), answers, visibility, actor=actor)
+    except ServiceError:
+        db.session.rollback()
+        raise
+    commit_ticket(ticket)
+    notifications.after_commit(ticket)
+    return ticket
+
+
+def _fill_new_ticket(ticket, answers, visibility, *, actor):
+    """Answer the steps of a new draft in the session and open it (see create_ticket); returns the ticket."""
+    by_step = {answer.step_id: answer for answer in ticket.answers if answer.step_id is not None}
+    db.session.flush()
+    for step_id, raw in (answers or {}).items():
+        answer = by_step.get(step_id)
+        if answer is None:
+            raise ValidationError(_("This creation flow has no such step."), field=str(step_id))
+        if answer.type == StepType.MEDIA:
+            raise ValidationError(_("Files are added as updates once the ticket exists."), field=str(step_id))
+        try:
+            fill_answer(ticket, answer, raw)
+        except ValidationError as error:
+            raise ValidationError(error.message, field=str(step_id)) from None
+    if visibility is not None:
+        system = next((a for a in ticket.answers if a.type == StepType.VISIBILITY), None)
+        require(system is not None, _("Only employees choose the visibility."))
+        fill_answer(ticket, system, _enum(Visibility, visibility, _("Please choose internal or public.")).value)
+    missing = missing_answer(ticket)
+    if missing is not None:
+        raise ValidationError(_("Please answer “%(question)s” first.", question=missing.question),
+                              field=str(missing.step_id if missing.step_id is not None else "visibility"))
+    return open_draft(ticket, actor=actor)
 
 
 def answer_at(ticket, position):
@@ -194,7 +258,7 @@ def _fire(ticket, event, *, actor):
         ticket.status = workflow.fire(before, event, has_responsible=bool(ticket.responsible_employee_ids))
     except workflow.InvalidTransition:
         raise InvalidTransition(
-            _("This is not possible while the ticket is %(status)s.", status=before.name), event=event, status=before
+            str(NOT_POSSIBLE_IN_STATUS[before]), event=event, status=before
         ) from None
     record_event(ticket, "status", actor=actor, before=before.name, after=ticket.status.name)
     if ticket.status == TicketStatus.DONE:
@@ -216,7 +280,7 @@ def fire_event(ticket, event, *, actor, expected_version=None):
         raise InvalidTransition(_("This action does not exist."), event=event, status=ticket.status)
     if not workflow.can_fire(ticket.status, event):
         raise InvalidTransition(
-            _("This is not possible while the ticket is %(status)s.", status=ticket.status.name),
+            str(NOT_POSSIBLE_IN_STATUS[ticket.status]),
             event=event,
             status=ticket.status,
         )
@@ -320,7 +384,7 @@ def _append_update(ticket, body, visibility, *, actor, attachments):
     if not body and not attachments:
         raise ValidationError(_("Please write something or attach a file."), field="body")
     if len(body) > answer_rules.LONG_LIMIT:
-        raise ValidationError(_("Please keep it under %(n)d characters.", n=answer_rules.LONG_LIMIT), field="body")
+        raise ValidationError(_("Please keep it under %(n)s characters.", n=format_decimal(answer_rules.LONG_LIMIT)), field="body")
     lock_for_append(ticket)
     require_update_allowed(ticket, visibility, actor=actor)
     update = Update(ticket_id=ticket.id, visibility=visibility, body=body, **actor_fields(actor, "author"))

@@ -10,6 +10,7 @@ import io
 from urllib.parse import urlsplit
 
 import sqlalchemy as sa
+from flask import current_app
 from werkzeug.datastructures import FileStorage
 
 from app.enums import GroupKind, StepType, Visibility
@@ -20,6 +21,7 @@ from app.services import (
     assistant,
     codes,
     customers,
+    device_import,
     devices,
     flows,
     groups,
@@ -34,6 +36,7 @@ from app.services import (
     subscriptions,
     templates,
     uploads,
+    webhooks,
 )
 from app.services import tickets as ticket_service
 from tests.browser.conftest import assert_accessible, log_in
@@ -66,13 +69,24 @@ SKIPPED = {
     "messenger.thread": "a fragment of the ticket pages (visited), rendered there on load",
     "messenger.composer": "a fragment of the ticket pages (visited), rendered there on load",
     "public.ticket_live": "a fragment of the code user's ticket page (visited), rendered there on load",
+    "tickets.export": "a file download (CSV or XLSX of the overview)",
+    "admin.device_export": "a file download (CSV or XLSX of the devices)",
+    "admin.device_import_example": "a file download (the import's example CSV or XLSX)",
     "reports.csv_export": "a CSV download of one report figure",
 }
+# The REST API (/api/v1) answers JSON to bearer tokens, not pages; its docs page (api_docs.show, rendered by Swagger UI)
+# is checked at 360 px in tests/browser/test_api_docs_browser.py.
+API_ENDPOINTS = ("api_", "api-docs.")
+
+
+def _skipped(endpoint):
+    """Whether this GET endpoint is not a page to visit here (SKIPPED, or the API's)."""
+    return endpoint in SKIPPED or endpoint.startswith(API_ENDPOINTS)
 
 # Axe on a few of the pages this work changed (axe is slow: not on every page).
 AXE_PAGES = {
     "code user": ("public.ticket",), "member": ("notifications.index",), "moderator": ("admin.customer", "tickets.show"),
-    "administrator": ("admin.employees",),
+    "administrator": ("admin.employees", "admin.webhook", "admin.webhook_deliveries"),
 }
 
 
@@ -96,6 +110,9 @@ PLANTED_ON = {
     "notifications.index": "Hauptzylinderdichtungsleckage", "messenger.open_link": "Fehlerbehebungsanleitung",
     "admin.customer": LONG_EMAIL, "admin.employees": LONG_EMAIL, "admin.teams": "Bereitschaftsdienstmannschaft",
     "admin.code": "Typenschildaufkleber", "admin.flow": "Fehlerbeschreibungsfrage",
+    "admin.webhooks": "Warenwirtschaftsanbindung", "admin.webhook": "Warenwirtschaftsanbindung",
+    "admin.webhook_deliveries": "Warenwirtschaftsanbindung",
+    "admin.device_import_preview": "Importgeraetebezeichnung",
 }
 
 
@@ -251,6 +268,31 @@ def _plant(visitor_key):
     code_draft = ticket_service.start_draft(flow, device, actor=visitor)
     _answers(code_draft, visitor)
 
+    # A webhook endpoint with a long address and description, and a test event in its delivery log. The address
+    # is on loopback (nothing resolves names here), which the setting for closed networks allows while it is saved.
+    current_app.config["OUTBOUND_ALLOW_PRIVATE_ADDRESSES"] = True
+    try:
+        endpoint = webhooks.save_endpoint(
+            None, url="http://127.0.0.1:9/" + _long("schnittstelle/warenwirtschaft/", 300),
+            description=_long("Warenwirtschaftsanbindung", 250), events=["ticket.created", "update.posted"],
+            internal=True, actor=admin,
+        )
+    finally:
+        current_app.config["OUTBOUND_ALLOW_PRIVATE_ADDRESSES"] = False
+    webhooks.send_test_event(endpoint, actor=admin)
+    # A device import waiting for the administrator's confirmation: long cells, errors on long values.
+    long_row = {
+        "serial_number": _long("SN0123456789", 80), "name": _long("Importgeraetebezeichnung", 160),
+        "template": press.name, "location": _long("Produktionshalle", 160), "customer": customer.name,
+        "codes": f"{_long('aufkleber', 64)} {_long('unbekannt', 70)}",
+    }
+    new_row = {**long_row, "serial_number": _long("NEU0123456789", 80), "template": _long("Unbekanntevorlage", 120)}
+    waiting = device_import.Upload(
+        _long("Geraeteliste_Werk_Sued_", 120) + ".xlsx", list(long_row), [_long("Zusatzspalte", 80)],
+        [(2, long_row), (3, new_row), (4, {**new_row, "template": press.name, "serial_number": "SN-NEU-1"})],
+    )
+    upload_id = device_import.store_upload(waiting, actor=admin)
+
     staff_drafts = {}
     for role, email in STAFF.items():
         actor = offers.employee_by_email(email)
@@ -262,7 +304,7 @@ def _plant(visitor_key):
             "code_id": new_code.id, "customer_id": customer.id, "device_id": device.id, "element_id": element.id,
             "employee_id": long_employee.id, "flow_id": flow.id, "group_id": notify.id, "step_id": first_step.id,
             "team_id": team.id, "template_id": press.id, "token": "demo-press", "number": staff_ticket.id, "message_id": link.id,
-            "position": 0, "level_id": level.id,
+            "position": 0, "endpoint_id": endpoint.id, "upload_id": upload_id, "level_id": level.id,
         },
         "tickets": [staff_ticket.id, own.id, rated.id],  # the first one is filled into the URL map's rules
         "code_draft": (code_draft.id, len(code_draft.answers)),
@@ -284,7 +326,7 @@ def _rule_paths(app, values, *, code_user_pages, drafts):
     adapter = app.url_map.bind("localhost")
     paths = {}
     for rule in app.url_map.iter_rules():
-        if "GET" not in rule.methods or rule.endpoint in SKIPPED:
+        if "GET" not in rule.methods or _skipped(rule.endpoint):
             continue
         if rule.endpoint.startswith(CODE_USER_PAGES) != code_user_pages:
             continue
@@ -432,7 +474,7 @@ def test_every_page_of_every_role_fits_a_360_px_phone(live_server, new_page):
         visits.visit(page, role, staff_paths[role])
     never = sorted(
         rule.endpoint for rule in app.url_map.iter_rules()
-        if "GET" in rule.methods and rule.endpoint not in SKIPPED and rule.endpoint not in visits.shown
+        if "GET" in rule.methods and not _skipped(rule.endpoint) and rule.endpoint not in visits.shown
     )
     assert not never, f"No role was shown these pages: visit them or name them in SKIPPED with the reason: {never}"
     assert not visits.missing, f"These pages do not show the planted text: {visits.missing}"

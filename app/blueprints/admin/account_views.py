@@ -3,7 +3,9 @@ from flask import current_app, flash, redirect, render_template, session, url_fo
 from flask_babel import gettext as _
 from flask_login import current_user, login_user, logout_user
 
+from app import policy
 from app.blueprints.admin.forms import (
+    ApiTokenForm,
     OwnAccountForm,
     OwnPasswordForm,
     TwoFactorOffForm,
@@ -12,7 +14,7 @@ from app.blueprints.admin.forms import (
 from app.blueprints.admin.staff_views import account_bp
 from app.identity import back_office_only
 from app.refusals import on_refusal
-from app.services import accounts, qr, two_factor
+from app.services import accounts, api_tokens, qr, two_factor
 
 NEW_SECRET = "_new_totp_secret"  # session key: the secret shown on the set-up page until a first code confirms it
 
@@ -57,13 +59,17 @@ def two_factor_off():
     return redirect(url_for("account.two_factor_setup"))
 
 
-def _account_page(account_form=None, password_form=None):
-    """The account page with its two forms (fresh ones unless a refusal brings the typed ones back)."""
+def _account_page(account_form=None, password_form=None, token_form=None, new_token=None):
+    """The account page with its forms (fresh ones unless a refusal brings the typed ones back); `new_token` is a
+    token just made, whose secret this answer shows once."""
     employee = current_user._get_current_object()
     return render_template(
         "account/show.html",
         account_form=account_form or OwnAccountForm(formdata=None, obj=employee),
         password_form=password_form or OwnPasswordForm(formdata=None, id_prefix="p-"),
+        token_form=token_form or ApiTokenForm(formdata=None, admin=policy.can_hold_api_scope(employee, "admin")),
+        api_tokens=api_tokens.tokens_of(employee),
+        new_token=new_token,
         left=two_factor.recovery_codes_left(employee) if employee.has_two_factor else 0,
     )
 
@@ -112,3 +118,25 @@ def sign_out_everywhere():
     logout_user()
     flash(_("You are signed out on every device."), "info")
     return redirect(url_for("auth.login"))
+
+
+@account_bp.post("/account/api-tokens")
+@back_office_only
+def create_api_token():
+    """Make a personal API token; the answer shows it once (it is stored only as a hash)."""
+    employee = current_user._get_current_object()
+    form = ApiTokenForm(admin=policy.can_hold_api_scope(employee, "admin"))
+    on_refusal(lambda error: _account_page(token_form=form.refused(error)))
+    form.submitted()
+    made = api_tokens.create_token(employee, name=form.name.data, scopes=form.scopes.data or [],
+                                   expires_in_days=form.expires_in_days.data or None, actor=employee)
+    return _account_page(new_token=made)
+
+
+@account_bp.post("/account/api-tokens/<int:token_id>/revoke")
+@back_office_only
+def revoke_api_token(token_id):
+    """Revoke one of the own API tokens at once."""
+    api_tokens.revoke_token(current_user, token_id, actor=current_user)
+    flash(_("The token is revoked."), "success")
+    return redirect(url_for("account.show") + "#account-api-tokens")

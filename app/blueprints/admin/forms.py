@@ -27,7 +27,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from app import labels, time_zones
-from app.enums import ButtonTarget, GroupKind, Role
+from app.enums import SUBSCRIBABLE_WEBHOOK_EVENTS, ButtonTarget, GroupKind, Role
 from app.extensions import db
 from app.forms import HtmlForm
 from app.ids import parse_id
@@ -37,7 +37,13 @@ from app.services.accounts import MIN_PASSWORD_LENGTH
 from app.services.codes import MAX_CODES_AT_ONCE
 from app.services.errors import ValidationError
 from app.services.flows import EDITABLE_STEP_TYPES
-from app.services.input_checks import has_control_characters, is_web_address
+from app.services.input_checks import (
+    control_characters_message,
+    has_control_characters,
+    is_web_address,
+    missing_message,
+    too_long_message,
+)
 
 LANGUAGES = [("de", "Deutsch"), ("en", "English")]
 
@@ -62,19 +68,20 @@ def row_id(value):
     return parse_id(value) or value
 
 
-def required(label):
-    """Presence, in the services' words: “Please fill in the name.”"""
-    return checks.DataRequired(message=_l("Please fill in %(field)s.", field=label))
+def required(field):
+    """Presence, in the services' words for `field` (input_checks.MISSING): “Please enter the name.”"""
+    return checks.DataRequired(message=missing_message(field))
 
 
-def at_most(count, label):
-    """A length limit, in the services' words."""
-    return checks.Length(max=count, message=_l("%(field)s may have at most %(count)d characters.", field=label, count=count))
+def at_most(count, field):
+    """A length limit, in the services' words for `field` (input_checks.TOO_LONG)."""
+    return checks.Length(max=count, message=too_long_message(field, count))
 
 
-def one_line(label):
-    """No line breaks or invisible control characters (names go into e-mail subjects), in the services' words."""
-    message = _l("Please remove line breaks and invisible control characters from %(field)s.", field=label)
+def one_line(field):
+    """No line breaks or invisible control characters (names go into e-mail subjects), in the services' words
+    for `field` (input_checks.CONTROL_CHARACTERS)."""
+    message = control_characters_message(field)
 
     def check(form, field):
         """Refuse text with a Cc, Cf, Zl or Zp character (input_checks.CONTROL_CATEGORIES)."""
@@ -188,9 +195,9 @@ class MoveForm(AdminForm):
 class TemplateForm(AdminForm):
     """A template's name, description and whether code users rate finished tickets."""
 
-    name = StringField(_l("Name"), filters=[strip], validators=[required(_l("the name")), at_most(120, _l("Name"))],
+    name = StringField(_l("Name"), filters=[strip], validators=[required("name"), at_most(120, "name")],
                        description=_l("The device type, for example “Hydraulic press HP-200”."))
-    description = TextAreaField(_l("Description"), filters=[strip], validators=[at_most(5000, _l("Description"))],
+    description = TextAreaField(_l("Description"), filters=[strip], validators=[at_most(5000, "description")],
                                 render_kw={"rows": 4})
     ratings_enabled = BooleanField(_l("Code users rate finished tickets"), default=True)
 
@@ -199,7 +206,7 @@ class GroupForm(AdminForm):
     """A routing group's name and members (employees and teams); `kind` only when it is new."""
 
     kind = HiddenField(default=GroupKind.FLEET.value)
-    name = StringField(_l("Name"), filters=[strip], validators=[required(_l("the name")), at_most(120, _l("Name"))])
+    name = StringField(_l("Name"), filters=[strip], validators=[required("name"), at_most(120, "name")])
     employee_ids = CheckboxListField(_l("Employees"), coerce=row_id, validate_choice=False)
     team_ids = CheckboxListField(_l("Teams"), coerce=row_id, validate_choice=False)
 
@@ -216,9 +223,9 @@ class GroupForm(AdminForm):
 class FlowForm(AdminForm):
     """A flow's title, description and its own fleet and notify groups (empty: the template's default)."""
 
-    title = StringField(_l("Title"), filters=[strip], validators=[required(_l("the title")), at_most(120, _l("Title"))],
+    title = StringField(_l("Title"), filters=[strip], validators=[required("title"), at_most(120, "title")],
                         description=_l("The ticket category code users choose, for example “Report a fault”."))
-    description = TextAreaField(_l("Description"), filters=[strip], validators=[at_most(5000, _l("Description"))],
+    description = TextAreaField(_l("Description"), filters=[strip], validators=[at_most(5000, "description")],
                                 render_kw={"rows": 2})
     fleet_group_id = SelectField(_l("Fleet group (receives the offers)"), coerce=row_id, validate_choice=False)
     notify_group_id = SelectField(_l("Notify group (is told about new tickets)"), coerce=row_id, validate_choice=False)
@@ -237,8 +244,8 @@ class StepForm(AdminForm):
     type = SelectField(_l("Type"), choices=options((t.value, labels.STEP_TYPE.get(t, t.value)) for t in EDITABLE_STEP_TYPES),
                        default="text_short", validate_choice=False)
     question = StringField(_l("Question"), filters=[strip],
-                           validators=[required(_l("the question")), at_most(255, _l("Question"))])
-    help_text = TextAreaField(_l("Help text"), filters=[strip], validators=[at_most(2000, _l("Help text"))],
+                           validators=[required("question"), at_most(255, "question")])
+    help_text = TextAreaField(_l("Help text"), filters=[strip], validators=[at_most(2000, "help_text")],
                               render_kw={"rows": 2})
     options = TextAreaField(_l("Options (one per line)"), description=_l("Only for single and multiple choice steps."),
                             render_kw={"rows": 4})
@@ -249,22 +256,22 @@ class StepForm(AdminForm):
 class ElementForm(AdminForm):
     """An assistant element's title and Markdown text."""
 
-    title = StringField(_l("Title"), filters=[strip], validators=[required(_l("the title")), at_most(160, _l("Title"))])
-    body = TextAreaField(_l("Text (Markdown)"), validators=[at_most(50000, _l("Text (Markdown)"))],
+    title = StringField(_l("Title"), filters=[strip], validators=[required("title"), at_most(160, "title")])
+    body = TextAreaField(_l("Text (Markdown)"), validators=[at_most(50000, "body")],
                          description=_l("Headings with #, lists with -, **bold**, links [text](https://…)."))
 
 
 class ButtonForm(AdminForm):
     """An action button: its label and where it leads (a flow, another element or a web address)."""
 
-    label = StringField(_l("Label"), filters=[strip], validators=[required(_l("the label")), at_most(120, _l("Label"))])
+    label = StringField(_l("Label"), filters=[strip], validators=[required("label"), at_most(120, "label")])
     target = SelectField(_l("Leads to"), default=ButtonTarget.FLOW.value, validate_choice=False, choices=options([
         ("flow", _l("Start a ticket creation flow")), ("element", _l("Open another element")),
         ("url", _l("Open a web address")),
     ]))
     target_flow_id = SelectField(_l("Flow"), coerce=row_id, validate_choice=False)
     target_element_id = SelectField(_l("Element"), coerce=row_id, validate_choice=False)
-    url = URLField(_l("Web address"), filters=[strip], validators=[web_address_check, at_most(500, _l("Web address"))])
+    url = URLField(_l("Web address"), filters=[strip], validators=[web_address_check, at_most(500, "url")])
 
     def __init__(self, *args, element, **kwargs):
         super().__init__(*args, **kwargs)
@@ -282,15 +289,15 @@ class CustomerForm(AdminForm):
     """A customer's name, kind and contact data."""
 
     name = StringField(_l("Name"), filters=[strip],
-                       validators=[required(_l("the name")), at_most(160, _l("Name")), one_line(_l("the name"))])
+                       validators=[required("name"), at_most(160, "name"), one_line("name")])
     kind = SelectField(_l("Kind"), choices=options([("company", _l("Company")), ("private", _l("Private person"))]),
                        default="company", validate_choice=False)
-    contact_name = StringField(_l("Contact person"), filters=[strip], validators=[at_most(160, _l("Contact person"))])
+    contact_name = StringField(_l("Contact person"), filters=[strip], validators=[at_most(160, "contact_name")])
     email = EmailField(_l("E-mail"), filters=[strip], validators=[
-        checks.Optional(), checks.Email(message=_l("Please enter a valid e-mail address.")), at_most(254, _l("E-mail")),
+        checks.Optional(), checks.Email(message=_l("Please enter a valid e-mail address.")), at_most(254, "email"),
     ])
-    phone = StringField(_l("Phone"), filters=[strip], validators=[at_most(60, _l("Phone"))], render_kw={"type": "tel"})
-    address = TextAreaField(_l("Address"), filters=[strip], validators=[at_most(2000, _l("Address"))],
+    phone = StringField(_l("Phone"), filters=[strip], validators=[at_most(60, "phone")], render_kw={"type": "tel"})
+    address = TextAreaField(_l("Address"), filters=[strip], validators=[at_most(2000, "address")],
                             render_kw={"rows": 3})
 
 
@@ -299,11 +306,11 @@ class DeviceForm(AdminForm):
 
     template_id = SelectField(_l("Template"), coerce=row_id, validate_choice=False)
     name = StringField(_l("Name"), filters=[strip],
-                       validators=[required(_l("the name")), at_most(160, _l("Name")), one_line(_l("the name"))])
+                       validators=[required("name"), at_most(160, "name"), one_line("name")])
     customer_id = SelectField(_l("Customer"), coerce=row_id, validate_choice=False)
-    serial_number = StringField(_l("Serial number"), filters=[strip], validators=[at_most(80, _l("Serial number"))])
-    location = StringField(_l("Location"), filters=[strip], validators=[at_most(160, _l("Location"))])
-    description = TextAreaField(_l("Description"), filters=[strip], validators=[at_most(5000, _l("Description"))],
+    serial_number = StringField(_l("Serial number"), filters=[strip], validators=[at_most(80, "serial_number")])
+    location = StringField(_l("Location"), filters=[strip], validators=[at_most(160, "location")])
+    description = TextAreaField(_l("Description"), filters=[strip], validators=[at_most(5000, "description")],
                                 render_kw={"rows": 3})
     picture = FileField(_l("Picture"), render_kw={"accept": "image/jpeg,image/png,image/gif,image/webp"})
     remove_picture = BooleanField(_l("Remove the picture"))
@@ -332,7 +339,7 @@ class NewCodesForm(AdminForm):
     count = WholeNumberField(_l("How many"), default=1, validators=[checks.NumberRange(
         1, MAX_CODES_AT_ONCE, message=_l("Please enter a number from 1 to %(max)d.", max=MAX_CODES_AT_ONCE))])
     device_id = SelectField(_l("Pair with device (single code only)"), coerce=row_id, validate_choice=False)
-    label = StringField(_l("Label (optional)"), filters=[strip], validators=[at_most(120, _l("Label"))])
+    label = StringField(_l("Label (optional)"), filters=[strip], validators=[at_most(120, "label")])
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -342,7 +349,7 @@ class NewCodesForm(AdminForm):
 class CodeLabelForm(AdminForm):
     """A code's label."""
 
-    label = StringField(_l("Label"), filters=[strip], validators=[at_most(120, _l("Label"))])
+    label = StringField(_l("Label"), filters=[strip], validators=[at_most(120, "label")])
 
 
 class PairingForm(AdminForm):
@@ -376,7 +383,7 @@ class PinForm(AdminForm):
 def _employee_name():
     """The checks of an employee's name."""
     message = _l("Please enter a name (at most 120 characters).")
-    return [checks.DataRequired(message=message), checks.Length(max=120, message=message), one_line(_l("the name"))]
+    return [checks.DataRequired(message=message), checks.Length(max=120, message=message), one_line("name")]
 
 
 def _employee_email():
@@ -458,16 +465,16 @@ class OrganisationForm(AdminForm):
     name = StringField(_l("Name"), filters=[strip], validators=[
         checks.DataRequired(message=_l("Please enter the organisation's name (at most 120 characters).")),
         checks.Length(max=120, message=_l("Please enter the organisation's name (at most 120 characters).")),
-        one_line(_l("the name")),
+        one_line("name"),
     ])
     logo = FileField(_l("Logo"), description=_l("PNG, JPEG, GIF or WebP, at most 2 MB."),
                      render_kw={"accept": "image/png,image/jpeg,image/gif,image/webp"})
     remove_logo = BooleanField(_l("Remove the logo"))
     public_base_url = URLField(_l("Public address"), filters=[strip], validators=[
-        web_address_check, at_most(500, _l("Public address"))], description=_l(
+        web_address_check, at_most(500, "public_base_url")], description=_l(
         "Where code users reach Ticketwerk, for example https://service.example.com. QR codes and e-mail links use it."))
     video_base_url = URLField(_l("Video service address"), filters=[strip], validators=[
-        web_address_check, at_most(500, _l("Video service address"))],
+        web_address_check, at_most(500, "video_base_url")],
         description=_l("For example https://meet.example.com/ (Jitsi). Leave empty to hide video sessions."))
     autoclose_days = WholeNumberField(_l("Days until an unrated finished ticket is closed"), validators=[
         checks.NumberRange(1, 365, message=_l("Please enter a number of days from 1 to 365."))])
@@ -490,7 +497,7 @@ class TwoFactorSetupForm(AdminForm):
     """The first code of the authenticator app, proving it holds the new secret."""
 
     code = StringField(_l("Code from the app"), filters=[strip], validators=[
-        required(_l("the code")), at_most(12, _l("Code from the app"))],
+        required("code"), at_most(12, "code")],
         render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"})
 
 
@@ -499,7 +506,7 @@ class TwoFactorOffForm(AdminForm):
 
     password = PasswordField(_l("Password"), render_kw={"autocomplete": "current-password"})
     code = StringField(_l("or a current code from the app"), filters=[strip], validators=[
-        at_most(12, _l("Code from the app"))], render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"})
+        at_most(12, "code")], render_kw={"inputmode": "numeric", "autocomplete": "one-time-code"})
 
     def validate_password(self, field):
         """One of the two is needed."""
@@ -525,8 +532,56 @@ class OwnPasswordForm(AdminForm):
     """The employee's current password, then the new one twice."""
 
     current = PasswordField(_l("Current password"), render_kw={"autocomplete": "current-password"},
-                            validators=[required(_l("the current password"))])
+                            validators=[required("current")])
     password = PasswordField(_l("New password (at least 8 characters)"), validators=[_password_length()],
                              render_kw={"autocomplete": "new-password"})
     confirmation = PasswordField(_l("Repeat the new password"), render_kw={"autocomplete": "new-password"},
                                  validators=[checks.EqualTo("password", message=_l("The two passwords differ."))])
+
+
+class WebhookEndpointForm(AdminForm):
+    """A webhook endpoint: its address, what it is for, the events it receives, on/off and the internal mark."""
+
+    url = URLField(_l("Address"), filters=[strip], validators=[required("url"), at_most(1000, "url")],
+                   description=_l("The https address that receives the events, for example "
+                                  "https://erp.example.com/hooks/ticketwerk."))
+    description = StringField(_l("Description"), filters=[strip],
+                              validators=[at_most(255, "description"), one_line("description")])
+    events = CheckboxListField(_l("Events"), validate_choice=False,
+                               choices=options((kind.value, labels.WEBHOOK_EVENT[kind]) for kind in SUBSCRIBABLE_WEBHOOK_EVENTS))
+    active = BooleanField(_l("Active"), default=True, description=_l("Switched off, the endpoint receives nothing."))
+    internal = BooleanField(_l("Internal endpoint"), description=_l(
+        "Also receives internal tickets and internal updates. Mark only endpoints inside your company."))
+
+
+class DeviceImportForm(AdminForm):
+    """The spreadsheet of devices to import (CSV or XLSX)."""
+
+    file = FileField(
+        _l("File (CSV or XLSX)"),
+        description=_l("UTF-8 CSV separated by “;” or “,”, or an Excel workbook (XLSX); the first row names the columns."),
+        render_kw={"accept": ".csv,.xlsx,text/csv,application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"},
+    )
+
+
+class ConfirmImportForm(AdminForm):
+    """Confirming a previewed import (the page's CSRF token is its only field)."""
+
+
+API_TOKEN_EXPIRIES = (("30", _l("30 days")), ("90", _l("90 days")), ("365", _l("1 year")), ("", _l("Never")))
+
+
+class ApiTokenForm(AdminForm):
+    """A new personal API token: its name, scopes and expiry (the service checks them; see services/api_tokens)."""
+
+    name = StringField(_l("Name"), filters=[strip], description=_l("What uses it, e.g. “ERP import”."))
+    scopes = CheckboxListField(_l("Scopes"), default=["read"], validate_choice=False)
+    expires_in_days = SelectField(_l("Expires after"), choices=options(API_TOKEN_EXPIRIES), default="90",
+                                  validate_choice=False)
+
+    def __init__(self, *args, admin=False, **kwargs):
+        super().__init__(*args, id_prefix="t-", **kwargs)
+        scopes = [("read", _l("read: see what you see")), ("write", _l("write: act as you"))]
+        if admin:
+            scopes.append(("admin", _l("admin: administration")))
+        self.scopes.choices = options(scopes)

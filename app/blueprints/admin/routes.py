@@ -7,6 +7,8 @@ from app.blueprints.admin import (  # noqa: F401
     service_level_views,
     staff_views,
     templates_views,
+    transfer_views,
+    webhooks_views,
 )
 from app.blueprints.admin.staff_views import account_bp
 

@@ -120,8 +120,9 @@ def _code_refused(form, error):
 @bp.post("/logout")
 @login_required
 def logout():
-    """End every sign-in of the employee (this browser, other devices, remember-me cookies, open sockets)."""
-    end_sessions(current_user, actor=current_user)
+    """End every sign-in of the employee (this browser, other devices, remember-me cookies, open sockets); their
+    API tokens stay, as scripts do not sign in through a browser."""
+    end_sessions(current_user, actor=current_user, api_tokens=False)
     logout_user()
     flash(_("You are logged out."), "info")
     return redirect(url_for("auth.login"))

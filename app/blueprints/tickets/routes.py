@@ -1,11 +1,14 @@
 """Back office: tickets overview, ticket detail with its actions, and ticket creation by staff."""
+from datetime import UTC, datetime
+
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 from sqlalchemy.orm import selectinload
 
-from app import identity, policy, workflow
+from app import identity, policy, tabular, workflow
+from app.blueprints.tickets import export as ticket_export
 from app.blueprints.tickets import overview, timeline
 from app.blueprints.wizard.views import step_view
 from app.enums import Priority, Visibility
@@ -79,6 +82,19 @@ def index():
         now=utcnow(),
         **choices,
     )
+
+
+@bp.get("/export.<any(csv, xlsx):kind>")
+def export(kind):
+    """The overview's tickets (its filters from the URL, every page) as a streamed CSV or XLSX download."""
+    if not policy.can_export_tickets(current_user):
+        abort(403)
+    filters = overview.Filters.from_args(request.args)
+    rows = ticket_export.ticket_rows(filters, current_user)
+    name = f"tickets-{datetime.now(UTC):%Y-%m-%d}.{kind}"
+    if kind == "csv":
+        return tabular.csv_response(ticket_export.header(), rows, name)
+    return tabular.xlsx_response(ticket_export.header(), rows, name, _("Tickets"))
 
 
 def _ticket_or_404(number):

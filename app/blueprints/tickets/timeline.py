@@ -2,6 +2,7 @@
 from dataclasses import dataclass
 
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 
 from app import labels
 from app.enums import OfferState, Priority, Visibility
@@ -19,6 +20,20 @@ class Entry:
     internal: bool = False
 
 
+# Whole sentences per value rather than a label glued into one sentence: German words each differently.
+CREATED = {
+    Visibility.INTERNAL.name: _l("Ticket created (internal)."),
+    Visibility.PUBLIC.name: _l("Ticket created (public)."),
+}
+OFFER_SENTENCES = {
+    OfferState.PENDING.name: _l("Ticket offered to %(name)s."),
+    OfferState.ACCEPTED.name: _l("%(name)s accepted the offer."),
+    OfferState.DECLINED.name: _l("%(name)s declined the offer."),
+    OfferState.ASSIGNED.name: _l("%(name)s was assigned."),
+    OfferState.WITHDRAWN.name: _l("%(name)s was withdrawn."),
+}
+
+
 def _label(table, enum_cls, name):
     """The translated label of an enum member stored by name (the raw name when unknown)."""
     try:
@@ -31,7 +46,7 @@ def describe(event):
     """A sentence for one ticket event."""
     subject = event.subject_employee.name if event.subject_employee else ""
     if event.kind == "created":
-        return _("Ticket created (%(visibility)s).", visibility=_label(labels.VISIBILITY, Visibility, event.after))
+        return str(CREATED.get(event.after, _l("Ticket created.")))
     if event.kind == "status":
         return _(
             "Status: %(before)s → %(after)s",
@@ -51,7 +66,8 @@ def describe(event):
             after=_label(labels.PRIORITY, Priority, event.after),
         )
     if event.kind in ("offer", "assignment"):
-        return _("%(name)s: %(state)s", name=subject, state=_label(labels.OFFER_STATE, OfferState, event.after))
+        sentence = OFFER_SENTENCES.get(event.after)
+        return sentence % {"name": subject} if sentence else f"{subject}: {event.after or '–'}"
     if event.kind == "rating":
         return _("Rated %(score)s of 5.", score=event.after)
     return f"{event.kind}: {event.before or ''} → {event.after or ''}"

@@ -4,6 +4,7 @@ The forms bind, keep and render what was typed; the answer is judged by `service
 refusal lands on the field it names (`show_refusal`), so the messages are the service's own.
 """
 from flask import request
+from flask_babel import format_decimal
 from flask_babel import lazy_gettext as _l
 from flask_wtf.file import MultipleFileField
 from markupsafe import Markup
@@ -88,6 +89,14 @@ class NumberForm(StepForm):
     """A number as typed: a decimal comma is fine, so no type=number."""
 
     value = StringField(id="step-value", render_kw={"inputmode": "decimal"})
+
+    def stored(self, answer):
+        """The stored number in the reader's decimal mark and without thousands marks (1234,5 in German), so that
+        sending the step again reads the same number (answers.plain_number)."""
+        value = answer.value
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return {"value": format_decimal(value, format="0.##########")}
+        return {"value": value}
 
 
 class DateForm(StepForm):

@@ -1,7 +1,7 @@
 """Service levels: the business calendar, targets per template/flow/priority, each ticket's clocks
 
-Revision ID: 0014
-Revises: 0008
+Revision ID: 0012
+Revises: 0011
 Create Date: 2026-11-30 05:00:00
 
 """
@@ -9,8 +9,8 @@ import sqlalchemy as sa
 from alembic import op
 
 # revision identifiers, used by Alembic.
-revision = "0014"
-down_revision = "0008"
+revision = "0012"
+down_revision = "0011"
 branch_labels = None
 depends_on = None
 

@@ -1,0 +1,212 @@
+"""What every API resource module builds on: its blueprint, bearer-token sign-in, scopes, cursors, ETags.
+
+A resource module (app/blueprints/api/<name>.py, listed in RESOURCES in app/blueprints/api/__init__.py) does
+
+    blp = resource("tickets", "Tickets: list, read, create, ...")
+
+    @blp.route("/<int:number>")
+    class ...  or  @blp.get("/<int:number>") with @require_scope("read"), @blp.response(200, Schema), @documented(404)
+
+and calls the same services and policy functions as the pages, with `actor()` (the token's employee).
+"""
+import base64
+import binascii
+import functools
+import http
+import json
+import re
+
+from flask import current_app, g, request
+from flask_babel import gettext as _
+from flask_limiter.util import get_remote_address
+from flask_smorest import Api, Blueprint
+from marshmallow import Schema, fields
+from werkzeug.http import parse_etags, quote_etag
+
+from app import policy
+from app.blueprints.api.problems import MEDIA_TYPE, PREFIX, ApiProblem
+from app.extensions import csrf, limiter
+from app.services import api_tokens
+
+SCOPES = ("read", "write", "admin")
+VERSION_TAG = re.compile(r"[0-9]{1,18}")  # ASCII digits only: int() would also take "²" or "٣"
+
+
+class ProblemSchema(Schema):
+    """RFC 9457 problem details."""
+
+    type = fields.String(required=True, metadata={"description": "A URI naming the kind of problem."})
+    title = fields.String(required=True, metadata={"description": "The HTTP status phrase."})
+    status = fields.Integer(required=True, metadata={"description": "The HTTP status code."})
+    detail = fields.String(metadata={"description": "What went wrong this time, for a person to read."})
+    errors = fields.Dict(
+        keys=fields.String(), metadata={"description": "Invalid input: messages per location or field."}
+    )
+
+
+class TicketwerkApi(Api):
+    """flask-smorest's Api with problem details as the documented error body and the app's own error handlers."""
+
+    ERROR_SCHEMA = ProblemSchema
+
+    def register_blueprint(self, blp, *, parameters=None, **options):
+        """Register the blueprint; the document's tag for it carries the resource's name (see ResourceBlueprint)."""
+        add_tag = self.spec.tag
+        self.spec.tag = lambda tag: add_tag({**tag, "name": getattr(blp, "tag", tag["name"])})
+        try:
+            super().register_blueprint(blp, parameters=parameters, **options)
+        finally:
+            del self.spec.tag  # the APISpec method again
+
+    def _register_error_handlers(self):
+        """Leave error handling to app.blueprints.api.problems (the pages keep their HTML errors)."""
+
+    def _register_responses(self):
+        """One component response per HTTP status, documented as application/problem+json."""
+        for status in http.HTTPStatus:
+            if status < 400:
+                continue
+            self.spec.components.response(
+                status.name,
+                {"description": status.phrase, "content": {MEDIA_TYPE: {"schema": ProblemSchema}}},
+                lazy=True,
+            )
+        self.spec.components.response(
+            "DEFAULT_ERROR", {"description": "Error", "content": {MEDIA_TYPE: {"schema": ProblemSchema}}}, lazy=True
+        )
+
+
+class ResourceBlueprint(Blueprint):
+    """A flask-smorest blueprint whose operations are grouped in the document under the resource's own name
+    ("tickets"), not the blueprint's ("api_tickets")."""
+
+    def __init__(self, resource_name, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.tag = resource_name
+
+    def route(self, rule, *, parameters=None, tags=None, **options):
+        """Blueprint.route, tagging the operations with the resource's name unless told otherwise."""
+        return super().route(rule, parameters=parameters, tags=tags or [self.tag], **options)
+
+
+def token_key():
+    """The rate-limit key of an API request: its bearer token (hashed), else the client's address."""
+    scheme, _space, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() == "bearer" and secret.strip():
+        return "api-token:" + api_tokens.digest(secret.strip())[:32]
+    return "api-address:" + (get_remote_address() or "")
+
+
+API_REQUESTS = limiter.shared_limit(
+    lambda: current_app.config["API_RATE_LIMIT"], "api-requests", key_func=token_key, override_defaults=False
+)
+
+
+def authenticate():
+    """Before every API resource request: the bearer token's employee becomes the actor, or 401.
+
+    Cookies play no part: a browser session without a token is refused like any other request without one, so
+    the API (which has no CSRF tokens) cannot be used across sites. Sets g.api_token and g.api_scopes (what the
+    token holds and the employee may still hold, policy.can_hold_api_scope)."""
+    scheme, _space, secret = request.headers.get("Authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not secret.strip():
+        raise ApiProblem(401, _("A valid bearer token is needed: Authorization: Bearer <token>."),
+                         headers={"WWW-Authenticate": 'Bearer realm="ticketwerk"'})
+    row = api_tokens.authenticate(secret.strip())
+    if row is None or not policy.can_use_back_office(row.employee):
+        raise ApiProblem(401, _("This token is unknown, expired or revoked."),
+                         headers={"WWW-Authenticate": 'Bearer realm="ticketwerk", error="invalid_token"'})
+    g.api_token = row
+    g.api_scopes = api_tokens.allowed_scopes(row)
+    g._login_user = row.employee  # Flask-Login's current_user is the token's employee for this request
+
+
+def actor():
+    """The employee the request acts for (the token's)."""
+    return g.api_token.employee
+
+
+def require_scope(scope):
+    """Decorate an API view: refuse with 403 unless the token holds `scope` ("read", "write" or "admin")."""
+    if scope not in SCOPES:
+        raise ValueError(scope)
+
+    def decorator(view):
+        """Check the scope before the view runs."""
+
+        @functools.wraps(view)
+        def checked(*args, **kwargs):
+            """403 without the scope, else the view."""
+            if scope not in g.api_scopes:
+                raise ApiProblem(403, _("This token lacks the %(scope)s scope.", scope=scope),
+                                 headers={"WWW-Authenticate": f'Bearer error="insufficient_scope", scope="{scope}"'})
+            return view(*args, **kwargs)
+
+        checked.api_scope = scope
+        return checked
+
+    return decorator
+
+
+def documented(*statuses):
+    """Decorate an API view: list these error statuses (problem details) in its OpenAPI operation, besides the
+    ones every operation has (400 for a request that cannot be read, 401, 403 for a missing scope, 429)."""
+
+    def decorator(view):
+        """Add the alternative responses."""
+        for status in sorted({*statuses, 400, 401, 403, 429}, reverse=True):
+            view = Blueprint.alt_response(None, status, response=http.HTTPStatus(status).name)(view)
+        return view
+
+    return decorator
+
+
+def resource(name, description):
+    """A flask-smorest blueprint for /api/v1/<name>: token sign-in first, per-token rate limit, no CSRF."""
+    blp = ResourceBlueprint(name, f"api_{name}", __name__, url_prefix=f"{PREFIX}/{name}", description=description)
+    blp.before_request(authenticate)
+    API_REQUESTS(blp)
+    csrf.exempt(blp)
+    return blp
+
+
+# --- cursors and ETags --------------------------------------------------------
+
+
+def encode_cursor(values):
+    """An opaque cursor for a keyset position (a list of JSON values)."""
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor, length):
+    """The keyset position in `cursor` (a list of `length` values), or 400 for a cursor we did not make."""
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
+        values = json.loads(raw)
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        values = None
+    if not isinstance(values, list) or len(values) != length:
+        raise ApiProblem(400, _("This cursor is not valid; start again without it."),
+                         errors={"cursor": [_("Not a cursor of this list.")]})
+    return values
+
+
+def etag_of(version):
+    """The strong ETag of a ticket version: "<version>" (quoted)."""
+    return quote_etag(str(version))
+
+
+def if_match_version():
+    """The ticket version the client's If-Match names (int), None without If-Match or for `*`; a value that names
+    no version is a version that does not match (0), answered 409 by the services like a lost race."""
+    header = request.headers.get("If-Match")
+    if not header:
+        return None
+    etags = parse_etags(header)
+    if etags.star_tag:
+        return None
+    tags = [tag for tag in etags if tag]
+    if len(tags) != 1 or not VERSION_TAG.fullmatch(tags[0]):
+        return 0
+    return int(tags[0])

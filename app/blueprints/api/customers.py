@@ -1,0 +1,143 @@
+"""Customers over the API: list (search, cursor), read, create and change.
+
+Every employee reads customers' names, as the tickets overview's filter and the ticket pages show them; contact
+data, kind and the archived flag are for moderators and administrators, who also create and change customers
+(app/services/customers.py, the same checks as the administration pages).
+"""
+import sqlalchemy as sa
+from flask import url_for
+from flask_babel import gettext as _
+from marshmallow import Schema, fields, validate
+
+from app import policy
+from app.blueprints.api import core
+from app.blueprints.api.resources import gate, id_page, only, row_or_404
+from app.blueprints.api.schemas import CursorPageSchema, ListArgs, enum_field
+from app.enums import CustomerKind
+from app.extensions import db
+from app.models import Customer
+from app.services import customers
+
+blp = core.resource("customers", "Customers: list, read; create and change (moderators and administrators).")
+
+EVERYONES_FIELDS = ("id", "name")
+MANAGERS_ONLY = {"metadata": {"description": "Moderators and administrators only."}}
+
+
+class CustomerSchema(Schema):
+    """A customer; everything but `id` and `name` only for moderators and administrators."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+    kind = enum_field(CustomerKind, **MANAGERS_ONLY)
+    contact_name = fields.String(**MANAGERS_ONLY)
+    email = fields.String(**MANAGERS_ONLY)
+    phone = fields.String(**MANAGERS_ONLY)
+    address = fields.String(**MANAGERS_ONLY)
+    archived = fields.Boolean(**MANAGERS_ONLY)
+    created_at = fields.AwareDateTime(**MANAGERS_ONLY)
+
+
+class CustomerPageSchema(CursorPageSchema):
+    """One page of customers, by id."""
+
+    items = fields.List(fields.Nested(CustomerSchema), required=True)
+
+
+class CustomerListArgs(ListArgs):
+    """Search and filter of the customer list."""
+
+    q = fields.String(validate=validate.Length(max=100), metadata={"description": "Part of the name."})
+    archived = fields.Boolean(metadata={"description": "Only archived (true) or only active (false) customers."})
+
+
+class CustomerInput(Schema):
+    """A new customer."""
+
+    name = fields.String(required=True, validate=validate.Length(min=1, max=160))
+    kind = enum_field(CustomerKind, load_default=CustomerKind.COMPANY)
+    contact_name = fields.String(load_default="", validate=validate.Length(max=160))
+    email = fields.String(load_default="", validate=validate.Length(max=254))
+    phone = fields.String(load_default="", validate=validate.Length(max=60))
+    address = fields.String(load_default="", validate=validate.Length(max=2000))
+
+
+class CustomerChange(Schema):
+    """The fields to change; those left out keep their value. `archived` archives (true) or restores (false)."""
+
+    name = fields.String(validate=validate.Length(min=1, max=160))
+    kind = enum_field(CustomerKind)
+    contact_name = fields.String(validate=validate.Length(max=160))
+    email = fields.String(validate=validate.Length(max=254))
+    phone = fields.String(validate=validate.Length(max=60))
+    address = fields.String(validate=validate.Length(max=2000))
+    archived = fields.Boolean()
+
+
+def _view(customer):
+    """The customer as the token's employee may see it."""
+    return customer if policy.can_manage_catalog(core.actor()) else only(customer, EVERYONES_FIELDS)
+
+
+def _customer(customer_id):
+    """The customer (every employee may know it by name), else 404."""
+    return row_or_404(Customer, customer_id, lambda row: policy.can_use_back_office(core.actor()),
+                      _("This customer does not exist."))
+
+
+@blp.get("")
+@core.require_scope("read")
+@blp.arguments(CustomerListArgs, location="query", as_kwargs=True)
+@blp.response(200, CustomerPageSchema)
+@core.documented(400, 422)
+def list_customers(cursor=None, limit=50, q=None, archived=None):
+    """Customers by id; `q` searches their names."""
+    query = sa.select(Customer)
+    if archived is not None:
+        query = query.where(Customer.archived.is_(archived))
+    if q and q.strip():
+        query = query.where(Customer.name.ilike(f"%{q.strip()}%"))
+    rows, next_cursor = id_page(query, Customer.id, cursor, limit)
+    return {"items": [_view(row) for row in rows], "next_cursor": next_cursor}
+
+
+@blp.post("")
+@core.require_scope("write")
+@gate(policy.can_manage_catalog)
+@blp.arguments(CustomerInput)
+@blp.response(201, CustomerSchema, headers={"Location": {"schema": {"type": "string"}}})
+@core.documented(400, 413, 415, 422)
+def create_customer(data):
+    """Create a customer (moderators and administrators)."""
+    customer = customers.save_customer(None, **data, actor=core.actor())
+    return customer, 201, {"Location": url_for("api_customers.get_customer", customer_id=customer.id)}
+
+
+@blp.get("/<int:customer_id>")
+@core.require_scope("read")
+@blp.response(200, CustomerSchema)
+@core.documented(404)
+def get_customer(customer_id):
+    """One customer."""
+    return _view(_customer(customer_id))
+
+
+@blp.patch("/<int:customer_id>")
+@core.require_scope("write")
+@gate(policy.can_manage_catalog)
+@blp.arguments(CustomerChange)
+@blp.response(200, CustomerSchema)
+@core.documented(400, 404, 413, 415, 422)
+def change_customer(data, customer_id):
+    """Change a customer's fields, archive or restore it (moderators and administrators)."""
+    customer = _customer(customer_id)
+    archived = data.pop("archived", None)
+    if data:
+        values = {
+            "name": customer.name, "kind": customer.kind, "contact_name": customer.contact_name,
+            "email": customer.email, "phone": customer.phone, "address": customer.address,
+        }
+        customers.save_customer(customer, **{**values, **data}, actor=core.actor())
+    if archived is not None:
+        customers.set_customer_archived(customer, archived, actor=core.actor())
+    return db.session.get(Customer, customer_id, populate_existing=True)

@@ -1,0 +1,141 @@
+"""A ticket's offers over the API: list them; accept or decline one's own offer; assign an employee (by id or
+e-mail) or withdraw one (moderators and administrators).
+
+Under /api/v1/tickets/{number}/offers, beside the ticket itself. The same services as the ticket page's buttons
+(app/services/offers.py, with the policy's can_accept_offer, can_assign, can_withdraw); a change answers with the
+offer it touched and the ticket's new version as ETag, and takes `If-Match` like the ticket's other changes: 409
+when the ticket changed meanwhile.
+"""
+from flask_babel import gettext as _
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
+
+from app import policy
+from app.blueprints.api import core
+from app.blueprints.api.problems import PREFIX
+from app.blueprints.api.resources import ID, not_found
+from app.blueprints.api.schemas import EmployeeRef, enum_field
+from app.blueprints.api.tickets import IF_MATCH
+from app.enums import OfferState
+from app.extensions import db
+from app.models import Employee, Offer, Ticket
+from app.services import offers
+from app.workflow import TicketStatus
+
+blp = core.resource("offers", "A ticket's offers: list, accept, decline; assign and withdraw employees "
+                              "(moderators and administrators).")
+blp.url_prefix = f"{PREFIX}/tickets"  # offers belong to their ticket: /api/v1/tickets/<number>/offers
+
+ETAG_HEADER = {"ETag": {"description": "The ticket's version after the change.", "schema": {"type": "string"}}}
+
+
+class OfferSchema(Schema):
+    """One employee's offer on the ticket: pending, accepted, declined, assigned or withdrawn."""
+
+    id = fields.Integer(required=True)
+    employee = fields.Nested(EmployeeRef, required=True)
+    state = enum_field(OfferState, required=True)
+    responsible = fields.Boolean(required=True, attribute="is_responsible",
+                                 metadata={"description": "Accepted or assigned: the employee works on the ticket."})
+    created_at = fields.AwareDateTime(required=True)
+    updated_at = fields.AwareDateTime(required=True)
+
+
+class OfferListSchema(Schema):
+    """Every offer on the ticket, oldest first."""
+
+    items = fields.List(fields.Nested(OfferSchema), required=True)
+
+
+class EmployeeChoice(Schema):
+    """The employee to assign or withdraw: by `employee_id` or by `email`, exactly one of them."""
+
+    employee_id = fields.Integer(validate=ID)
+    email = fields.String(validate=validate.Length(min=1, max=254))
+
+    @validates_schema
+    def _exactly_one(self, data, **_kwargs):
+        """Refuse both or neither."""
+        if ("employee_id" in data) == ("email" in data):
+            raise ValidationError(_("Please name the employee either by employee_id or by email."), "employee_id")
+
+
+def _ticket(number):
+    """The submitted ticket if the employee may see it, else 404 (drafts have no offers)."""
+    ticket = db.session.get(Ticket, number)
+    if ticket is None or not policy.can_view_ticket(core.actor(), ticket) or ticket.status == TicketStatus.DRAFT:
+        raise not_found(_("This ticket does not exist or is not available to you."))
+    return ticket
+
+
+def _employee(choice):
+    """The employee the choice names, or None when there is no such employee."""
+    if "employee_id" in choice:
+        return db.session.get(Employee, choice["employee_id"])
+    return offers.employee_by_email(choice["email"])
+
+
+def _answer(offer):
+    """The offer as stored now, with the ticket's new version as ETag."""
+    ticket = db.session.get(Ticket, offer.ticket_id, populate_existing=True)
+    return db.session.get(Offer, offer.id, populate_existing=True), 200, {"ETag": core.etag_of(ticket.version)}
+
+
+@blp.get("/<int:number>/offers")
+@core.require_scope("read")
+@blp.response(200, OfferListSchema, headers={"ETag": {"description": "The ticket's version.",
+                                                      "schema": {"type": "string"}}})
+@core.documented(404)
+def list_offers(number):
+    """The ticket's offers, oldest first, as the ticket page lists them for every employee."""
+    ticket = _ticket(number)
+    rows = sorted(ticket.offers, key=lambda offer: offer.id)
+    return {"items": rows}, 200, {"ETag": core.etag_of(ticket.version)}
+
+
+@blp.post("/<int:number>/offers/accept")
+@core.require_scope("write")
+@blp.response(200, OfferSchema, headers=ETAG_HEADER)
+@blp.doc(parameters=[IF_MATCH])
+@core.documented(404, 409)
+def accept_offer(number):
+    """Accept the token's employee's pending offer: they become responsible (the first one assigns the ticket)."""
+    ticket = _ticket(number)
+    return _answer(offers.accept_offer(ticket, actor=core.actor(), expected_version=core.if_match_version()))
+
+
+@blp.post("/<int:number>/offers/decline")
+@core.require_scope("write")
+@blp.response(200, OfferSchema, headers=ETAG_HEADER)
+@blp.doc(parameters=[IF_MATCH])
+@core.documented(404, 409)
+def decline_offer(number):
+    """Decline the token's employee's pending offer: they hear nothing more of this ticket."""
+    ticket = _ticket(number)
+    return _answer(offers.decline_offer(ticket, actor=core.actor(), expected_version=core.if_match_version()))
+
+
+@blp.post("/<int:number>/offers/assign")
+@core.require_scope("write")
+@blp.arguments(EmployeeChoice)
+@blp.response(200, OfferSchema, headers=ETAG_HEADER)
+@blp.doc(parameters=[IF_MATCH])
+@core.documented(400, 404, 409, 413, 415, 422)
+def assign_employee(data, number):
+    """Make an active employee responsible, whatever their offer said (moderators and administrators)."""
+    ticket = _ticket(number)
+    return _answer(offers.assign_employee(ticket, _employee(data), actor=core.actor(),
+                                          expected_version=core.if_match_version()))
+
+
+@blp.post("/<int:number>/offers/withdraw")
+@core.require_scope("write")
+@blp.arguments(EmployeeChoice)
+@blp.response(200, OfferSchema, headers=ETAG_HEADER)
+@blp.doc(parameters=[IF_MATCH])
+@core.documented(400, 404, 409, 413, 415, 422)
+def withdraw_employee(data, number):
+    """Take an employee's offer or responsibility away; the last responsible gone sends the ticket back to OPEN
+    (moderators and administrators)."""
+    ticket = _ticket(number)
+    return _answer(offers.withdraw_employee(ticket, _employee(data), actor=core.actor(),
+                                            expected_version=core.if_match_version()))

@@ -1,0 +1,79 @@
+"""What the catalog resources (devices, customers, codes, templates, flows, employees) and offers share: a policy
+gate that answers before any input is read, id-keyset pages, role-limited views of a row, and a 404 for a row the
+employee may not see.
+
+A role-limited view: a schema lists every field; fields only some employees may see are optional in it, and for
+everyone else the view hands the schema a dict of the visible fields alone (`only(row, fields)`), so the JSON
+never carries the others, not even as null.
+"""
+import functools
+
+from flask_babel import gettext as _
+from marshmallow import validate
+
+from app.blueprints.api import core
+from app.blueprints.api.problems import ApiProblem
+from app.extensions import db
+from app.ids import MAX_ID
+from app.services.errors import require
+
+ID = validate.Range(min=1, max=MAX_ID)  # every table's id fits PostgreSQL's INTEGER (app/ids.py)
+
+
+def gate(check):
+    """Decorate an API view: refuse with 403 (problem details) unless `check(actor)` (a policy function) allows
+    the token's employee; runs before the body or the query string is read, so a refused caller learns nothing
+    about the input rules."""
+
+    def decorator(view):
+        """Check the policy before the view runs."""
+
+        @functools.wraps(view)
+        def checked(*args, **kwargs):
+            """403 unless the policy allows, else the view."""
+            require(check(core.actor()))
+            return view(*args, **kwargs)
+
+        return checked
+
+    return decorator
+
+
+def after_id(cursor):
+    """The id an id-keyset cursor points after (None without a cursor); 400 for a cursor we did not make."""
+    if not cursor:
+        return None
+    value = core.decode_cursor(cursor, 1)[0]
+    if type(value) is not int or not 1 <= value <= MAX_ID:
+        raise ApiProblem(400, _("This cursor is not valid; start again without it."), errors={"cursor": ["id"]})
+    return value
+
+
+def id_page(query, column, cursor, limit):
+    """One page of `query` in ascending `column` (an id column) order after the `cursor`: (rows, next_cursor), the
+    cursor None on the last page."""
+    start = after_id(cursor)
+    if start is not None:
+        query = query.where(column > start)
+    rows = db.session.scalars(query.order_by(column).limit(limit + 1)).all()
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, core.encode_cursor([rows[-1].id]) if more and rows else None
+
+
+def only(row, names):
+    """The attributes `names` of `row` as a dict: what a schema dumps for an employee who may see just those."""
+    return {name: getattr(row, name) for name in names}
+
+
+def not_found(message):
+    """The 404 problem for a row that does not exist or that the employee may not see (the same answer)."""
+    return ApiProblem(404, message, type_="not-found")
+
+
+def row_or_404(model, row_id, visible, message):
+    """The `model` row with `row_id` when `visible(row)` (a policy check) allows it, else the 404 problem."""
+    row = db.session.get(model, row_id)
+    if row is None or not visible(row):
+        raise not_found(message)
+    return row
