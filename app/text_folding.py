@@ -20,8 +20,8 @@ List searches compare keys with ``LIKE`` through ``contains(..., autoescape=True
 query are plain characters. See ``list_condition``.
 """
 import functools
+import itertools
 import re
-import sys
 import unicodedata
 
 import sqlalchemy as sa
@@ -35,15 +35,24 @@ WORD = re.compile(r"[^\W_]+")  # runs of letters and digits; the underscore is n
 
 @functools.cache
 def _marks():
-    """A str.translate table that deletes every combining mark (Unicode category Mn); built once, on first use."""
-    return {code: None for code in range(sys.maxunicode + 1) if unicodedata.category(chr(code)) == "Mn"}
+    """A compiled pattern of every combining mark (Unicode category Mn); built once, on first use."""
+    # Combining marks live below U+20000 and in the variation selectors supplement (U+E0100…U+E01EF).
+    codes = [code for code in itertools.chain(range(0x20000), range(0xE0100, 0xE01F0))
+             if unicodedata.category(chr(code)) == "Mn"]
+    ranges = []  # [first, last] of each run of consecutive code points
+    for code in codes:
+        if ranges and code == ranges[-1][1] + 1:
+            ranges[-1][1] = code
+        else:
+            ranges.append([code, code])
+    return re.compile("[" + "".join(f"{re.escape(chr(first))}-{re.escape(chr(last))}" for first, last in ranges) + "]+")
 
 
 def _strip_marks(text):
     """`text` without its diacritics: NFD, drop the combining marks, NFC again (Hangul syllables recompose)."""
     if text.isascii():
         return text
-    return unicodedata.normalize("NFC", unicodedata.normalize("NFD", text).translate(_marks()))
+    return unicodedata.normalize("NFC", _marks().sub("", unicodedata.normalize("NFD", text)))
 
 
 def fold(text):
@@ -91,7 +100,9 @@ def list_condition(column, query):
 
 @functools.lru_cache(maxsize=65536)
 def _word_spellings(word):
-    """The folded spellings of one case-folded, NFKC word: (A,) or (A, B)."""
+    """The folded spellings of one NFKC, case-folded word: (A,) or (A, B). Cached: words repeat."""
+    if word.isascii():
+        return (word,)
     spelling_a, spelling_b = _strip_marks(word.translate(UMLAUTS)), _strip_marks(word)
     return (spelling_a,) if spelling_a == spelling_b else (spelling_a, spelling_b)
 
@@ -99,11 +110,11 @@ def _word_spellings(word):
 def words(text):
     """The search words of `text` (str or None): each run of letters and digits as a tuple of its folded
     spellings, (A,) or (A, B), in order. ``"Kühlraum_2 KK-9"`` → ``[("kuehlraum", "kuhlraum"), ("2",), ("kk",),
-    ("9",)]``."""
+    ("9",)]``. NFKC composes a letter and its combining diaeresis into one letter; a combining mark that has no
+    composed form ends a word."""
     text = text or ""
     if text.isascii():
         return [(word,) for word in WORD.findall(text.lower())]
-    # NFKC composes letter + diaeresis into one letter; a mark without a composed form ends the word.
     return [_word_spellings(word) for word in WORD.findall(unicodedata.normalize("NFKC", text).casefold())]
 
 

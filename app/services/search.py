@@ -71,6 +71,7 @@ for _statement in POSTGRES_DDL:
 
 MAX_TERMS = 8
 REINDEX_BATCH = 2000  # tickets per batch of reindex_all: a few MB of text in memory at a time
+STAGING = "ticket_search_staging"  # SQLite: temporary table of rebuilt documents, see rebuild_documents
 
 
 def _texts(connection, first_id, last_id):
@@ -145,11 +146,20 @@ def reindex_ticket(ticket_id, *, commit=True):
 def rebuild_documents(connection, min_ticket_id=None, batch=REINDEX_BATCH):
     """Replace the documents of every submitted ticket (or of those from `min_ticket_id` on) on `connection`
     (a SQLAlchemy Connection, also used by migration 0010), folding in Python `batch` tickets at a time.
-    Returns the number of documents written. Does not commit."""
+    Returns the number of documents written. Does not commit.
+
+    On SQLite the folded documents go to a temporary table first and into the documents table in one INSERT …
+    SELECT: FTS5, fed row by row by the documents table's trigger, takes ten times as long for single-row inserts.
+    """
     if min_ticket_id:
         connection.execute(sa.delete(documents).where(documents.c.ticket_id >= min_ticket_id))
     else:
         connection.execute(sa.delete(documents))
+    target = documents
+    if connection.dialect.name == "sqlite":
+        connection.execute(sa.text(f"DROP TABLE IF EXISTS temp.{STAGING}"))
+        connection.execute(sa.text(f"CREATE TEMP TABLE {STAGING} (ticket_id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
+        target = sa.table(STAGING, sa.column("ticket_id"), sa.column("body"))
     after = (min_ticket_id or 1) - 1
     written = 0
     while True:
@@ -160,10 +170,16 @@ def rebuild_documents(connection, min_ticket_id=None, batch=REINDEX_BATCH):
             .limit(batch)
         ).all()
         if not tickets:
-            return written
-        connection.execute(sa.insert(documents), _documents(connection, tickets))
+            break
+        connection.execute(sa.insert(target), _documents(connection, tickets))
         written += len(tickets)
         after = tickets[-1].id
+    if target is not documents:
+        connection.execute(
+            sa.insert(documents).from_select(["ticket_id", "body"], sa.select(target.c.ticket_id, target.c.body))
+        )
+        connection.execute(sa.text(f"DROP TABLE temp.{STAGING}"))
+    return written
 
 
 def reindex_all(min_ticket_id=None):
