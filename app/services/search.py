@@ -10,6 +10,8 @@ The body is folded text (app.text_folding.document_text: lower case, umlauts as 
 words of letters and digits only), and so is every search word: both databases see the same words and find the same
 tickets, whatever their own tokenizers and locales would make of umlauts.
 """
+import re
+
 import sqlalchemy as sa
 
 from app import text_folding
@@ -223,7 +225,9 @@ def condition(text, ticket_id=Ticket.id):
     `ticket_id` is the expression compared, by default the tickets' primary key.
     """
     number = parse_number(text or "")
-    ids = matching_ids(text)
+    # A quoted number ("T-00042", "#42") is searched as its digits only: its "T" would be a word that every document
+    # has (each starts with its number), costly to match and narrowing nothing.
+    ids = matching_ids(re.sub(r"[^0-9]", " ", text) if number is not None else text)
     clauses = []
     if number is not None:
         clauses.append(ticket_id == number)
