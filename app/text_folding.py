@@ -31,6 +31,7 @@ UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue"})
 CONTROLS = re.compile(r"[\x00-\x1f\x7f-\x9f]")
 SPACES = re.compile(r"\s+")
 WORD = re.compile(r"[^\W_]+")  # runs of letters and digits; the underscore is no word character here
+CACHED_LENGTH = 200  # document_text caches the words of texts up to this length (titles, short answers)
 
 
 @functools.cache
@@ -118,10 +119,28 @@ def words(text):
     return [_word_spellings(word) for word in WORD.findall(unicodedata.normalize("NFKC", text).casefold())]
 
 
-def document_text(text):
-    """`text` (str) as a stored search document: the A spelling of every word, then the differing B spellings,
-    space-separated (``"Kühlraum vereist"`` → ``"kuehlraum vereist kuhlraum"``)."""
+def _document_parts(text):
+    """(the A spellings of the words of `text`, the differing B spellings), each space-joined."""
     spellings = words(text)
-    first = [spelling[0] for spelling in spellings]
-    others = [spelling[1] for spelling in spellings if len(spelling) > 1]
+    return " ".join(spelling[0] for spelling in spellings), " ".join(spelling[1] for spelling in spellings if len(spelling) > 1)
+
+
+def document_text(*texts, cache=None):
+    """`texts` (str each) as one stored search document: the A spelling of every word, then the differing B
+    spellings, space-separated (``"Kühlraum vereist"`` → ``"kuehlraum vereist kuhlraum"``).
+
+    `cache` (a dict, optional) keeps the folded words of each text for the next call: a rebuild meets the same
+    titles, flow names and short answers again and again.
+    """
+    first, others = [], []
+    for text in texts:
+        parts = cache.get(text) if cache is not None else None
+        if parts is None:
+            parts = _document_parts(text)
+            if cache is not None and len(text) <= CACHED_LENGTH:
+                cache[text] = parts
+        if parts[0]:
+            first.append(parts[0])
+        if parts[1]:
+            others.append(parts[1])
     return " ".join(first + others)

@@ -94,10 +94,11 @@ def _texts(connection, first_id, last_id):
     return texts
 
 
-def _documents(connection, tickets):
+def _documents(connection, tickets, cache=None):
     """Search documents [{"ticket_id", "body"}] of `tickets` (rows of id, title, flow_title, ordered by id).
 
     The body is folded (app.text_folding.document_text): number, title, creation flow, answers, messages, updates.
+    `cache`: see document_text.
     """
     if not tickets:
         return []
@@ -106,7 +107,7 @@ def _documents(connection, tickets):
     for ticket in tickets:
         parts = [format_number(ticket.id), str(ticket.id), ticket.title or "", ticket.flow_title or ""]
         parts += texts.get(ticket.id, [])
-        documents_.append({"ticket_id": ticket.id, "body": text_folding.document_text("\n".join(parts))})
+        documents_.append({"ticket_id": ticket.id, "body": text_folding.document_text(*parts, cache=cache)})
     return documents_
 
 
@@ -164,6 +165,7 @@ def rebuild_documents(connection, min_ticket_id=None, batch=REINDEX_BATCH):
         target = sa.table(STAGING, sa.column("ticket_id"), sa.column("body"))
     after = (min_ticket_id or 1) - 1
     written = 0
+    cache = {}
     while True:
         tickets = connection.execute(
             sa.select(Ticket.id, Ticket.title, Ticket.flow_title)
@@ -173,7 +175,19 @@ def rebuild_documents(connection, min_ticket_id=None, batch=REINDEX_BATCH):
         ).all()
         if not tickets:
             break
-        connection.execute(sa.insert(target), _documents(connection, tickets))
+        if len(cache) > 100_000:
+            cache.clear()
+        rows = _documents(connection, tickets, cache)
+        if connection.dialect.name == "postgresql":  # one statement per batch: psycopg's executemany sends each row
+            connection.execute(
+                sa.text(
+                    "INSERT INTO ticket_search_documents (ticket_id, body) "
+                    "SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:bodies AS text[]))"
+                ),
+                {"ids": [row["ticket_id"] for row in rows], "bodies": [row["body"] for row in rows]},
+            )
+        else:
+            connection.execute(sa.insert(target), rows)
         written += len(tickets)
         after = tickets[-1].id
     if target is not documents:
