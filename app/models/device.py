@@ -5,13 +5,15 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.enums import CustomerKind
 from app.extensions import db
+from app.models._search import SearchKeyed
 from app.models._types import UTCDateTime, enum_column, utcnow
 
 
-class Customer(db.Model):
+class Customer(SearchKeyed, db.Model):
     """A private person or company owning devices."""
 
     __tablename__ = "customers"
+    SEARCH_FIELDS = ("name", "contact_name", "email", "phone")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(160), index=True)
@@ -26,10 +28,11 @@ class Customer(db.Model):
     devices = relationship("Device", back_populates="customer", order_by="Device.name")
 
 
-class Device(db.Model):
+class Device(SearchKeyed, db.Model):
     """One physical machine made from a template."""
 
     __tablename__ = "devices"
+    SEARCH_FIELDS = ("name", "serial_number", "location")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     template_id: Mapped[int] = mapped_column(sa.ForeignKey("templates.id"), index=True)
@@ -47,10 +50,11 @@ class Device(db.Model):
     codes = relationship("Code", back_populates="device")
 
 
-class Code(db.Model):
+class Code(SearchKeyed, db.Model):
     """A QR code: unguessable token, optional PIN, paired with at most one device."""
 
     __tablename__ = "codes"
+    SEARCH_FIELDS = ("label",)  # the list also searches the paired device's key
 
     id: Mapped[int] = mapped_column(primary_key=True)
     token: Mapped[str] = mapped_column(sa.String(64), unique=True)

@@ -4,6 +4,7 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.enums import ButtonTarget, GroupKind, StepType
 from app.extensions import db
+from app.models._search import SearchKeyed
 from app.models._types import UTCDateTime, enum_column, utcnow
 
 group_employees = sa.Table(
@@ -20,10 +21,11 @@ group_teams = sa.Table(
 )
 
 
-class Template(db.Model):
+class Template(SearchKeyed, db.Model):
     """A device type; owns flows, groups, the assistant and the ratings switch."""
 
     __tablename__ = "templates"
+    SEARCH_FIELDS = ("name", "description")
 
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(sa.String(120), unique=True)

@@ -1,4 +1,5 @@
 """Tickets with their answers, attachments, events, ratings and offers."""
+import re
 from typing import ClassVar
 
 import sqlalchemy as sa
@@ -126,10 +127,16 @@ def format_number(number):
     return f"T-{number:05d}"
 
 
+# "42", "#42", "t42", "T42", "T 42", "T-00042", "T–42", "#T-42": an optional "#", an optional "T" with an optional
+# dash (any Unicode dash) and spaces, then ASCII digits.
+NUMBER = re.compile(r"#?\s*(?:T\s*[\-\u2010-\u2015\u2212]?\s*)?#?\s*([0-9]+)", re.IGNORECASE)
+
+
 def parse_number(text):
-    """42 for 'T-00042', '#42' or '42'; None when it is no number."""
-    digits = text.strip().upper().removeprefix("T-").removeprefix("T").lstrip("#")
-    return parse_id(digits)
+    """The ticket number (int) that `text` (str) quotes: 42 for '42', '#42', 't42', 'T 42' or 'T-00042'; None
+    when it is no number or beyond the database's range (app.ids.parse_id)."""
+    match = NUMBER.fullmatch(text.strip())
+    return parse_id(match.group(1).lstrip("0") or "0") if match else None
 
 
 class Answer(db.Model):

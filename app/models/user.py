@@ -6,6 +6,7 @@ from werkzeug.security import check_password_hash, generate_password_hash
 
 from app.enums import Channel, NotificationEvent, Origin, Role, Strategy
 from app.extensions import db
+from app.models._search import SearchKeyed
 from app.models._types import UTCDateTime, enum_column, utcnow
 
 team_members = sa.Table(
@@ -16,10 +17,11 @@ team_members = sa.Table(
 )
 
 
-class Employee(UserMixin, db.Model):
+class Employee(SearchKeyed, UserMixin, db.Model):
     """A service employee who logs in with e-mail and password."""
 
     __tablename__ = "employees"
+    SEARCH_FIELDS = ("name", "email")
     is_employee = True
     is_code_user = False
 

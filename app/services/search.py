@@ -5,11 +5,16 @@ services rewrite a ticket's row in the same transaction as every change that add
 ``commit=False`` before their commit): a write that commits is indexed, one that rolls back leaves no trace. Each database indexes it
 its own way: SQLite with an FTS5 external-content table kept in step by triggers on the documents table,
 PostgreSQL with a GIN index on ``to_tsvector('simple', body)``.
+
+The body is folded text (app.text_folding.document_text: lower case, umlauts as ae/oe/ue plus as a/o/u, ß as ss,
+words of letters and digits only), and so is every search word: both databases see the same words and find the same
+tickets, whatever their own tokenizers and locales would make of umlauts.
 """
 import re
 
 import sqlalchemy as sa
 
+from app import text_folding
 from app.extensions import db
 from app.models import Answer, Message, Ticket, Update, format_number, parse_number
 from app.services.errors import NotFound
@@ -66,20 +71,52 @@ for _statement in SQLITE_DROP:
 for _statement in POSTGRES_DDL:
     sa.event.listen(documents, "after_create", sa.DDL(_statement).execute_if(dialect="postgresql"))
 
-WORD = re.compile(r"\w+", re.UNICODE)
 MAX_TERMS = 8
+REINDEX_BATCH = 2000  # tickets per batch of reindex_all: a few MB of text in memory at a time
+STAGING = "ticket_search_staging"  # SQLite: temporary table of rebuilt documents, see rebuild_documents
+
+
+def _texts(connection, first_id, last_id):
+    """{ticket id: [answer texts, message bodies, update bodies]} of the tickets first_id…last_id, in that order."""
+    texts = {}
+    for column, ticket_column, key in (
+        (Answer.text, Answer.ticket_id, Answer.id),
+        (Message.body, Message.ticket_id, Message.id),
+        (Update.body, Update.ticket_id, Update.id),
+    ):
+        rows = connection.execute(
+            sa.select(ticket_column, column)
+            .where(ticket_column.between(first_id, last_id), column != "")
+            .order_by(ticket_column, key)
+        )
+        for ticket_id, text in rows:
+            texts.setdefault(ticket_id, []).append(text)
+    return texts
+
+
+def _documents(connection, tickets, cache=None):
+    """Search documents [{"ticket_id", "body"}] of `tickets` (rows of id, title, flow_title, ordered by id).
+
+    The body is folded (app.text_folding.document_text): number, title, creation flow, answers, messages, updates.
+    `cache`: see document_text.
+    """
+    if not tickets:
+        return []
+    texts = _texts(connection, tickets[0].id, tickets[-1].id)
+    documents_ = []
+    for ticket in tickets:
+        parts = [format_number(ticket.id), str(ticket.id), ticket.title or "", ticket.flow_title or ""]
+        parts += texts.get(ticket.id, [])
+        documents_.append({"ticket_id": ticket.id, "body": text_folding.document_text(*parts, cache=cache)})
+    return documents_
 
 
 def document_text(ticket_id):
-    """The searchable text of one ticket, gathered from its rows."""
-    ticket = db.session.get(Ticket, ticket_id)
+    """The folded search document (str) of one ticket, gathered from its rows; None when there is no such ticket."""
+    ticket = db.session.execute(sa.select(Ticket.id, Ticket.title, Ticket.flow_title).where(Ticket.id == ticket_id)).first()
     if ticket is None:
         return None
-    parts = [format_number(ticket.id), str(ticket.id), ticket.title or "", ticket.flow_title or ""]
-    parts += db.session.scalars(sa.select(Answer.text).where(Answer.ticket_id == ticket_id, Answer.text != "")).all()
-    parts += db.session.scalars(sa.select(Message.body).where(Message.ticket_id == ticket_id, Message.body != "")).all()
-    parts += db.session.scalars(sa.select(Update.body).where(Update.ticket_id == ticket_id, Update.body != "")).all()
-    return "\n".join(part for part in parts if part)
+    return _documents(db.session.connection(), [ticket])[0]["body"]
 
 
 def reindex_ticket(ticket_id, *, commit=True):
@@ -109,77 +146,102 @@ def reindex_ticket(ticket_id, *, commit=True):
         db.session.commit()
 
 
-def _aggregate(column, separator):
-    """group_concat / string_agg over `column`, per dialect."""
-    if db.engine.dialect.name == "postgresql":
-        return sa.func.string_agg(column, separator)
-    return sa.func.group_concat(column, separator)
+def rebuild_documents(connection, min_ticket_id=None, batch=REINDEX_BATCH):
+    """Replace the documents of every submitted ticket (or of those from `min_ticket_id` on) on `connection`
+    (a SQLAlchemy Connection, also used by migration 0010), folding in Python `batch` tickets at a time.
+    Returns the number of documents written. Does not commit.
+
+    On SQLite the folded documents go to a temporary table first and into the documents table in one INSERT …
+    SELECT: FTS5, fed row by row by the documents table's trigger, takes ten times as long for single-row inserts.
+    """
+    if min_ticket_id:
+        connection.execute(sa.delete(documents).where(documents.c.ticket_id >= min_ticket_id))
+    else:
+        connection.execute(sa.delete(documents))
+    target = documents
+    if connection.dialect.name == "sqlite":
+        connection.execute(sa.text(f"DROP TABLE IF EXISTS temp.{STAGING}"))
+        connection.execute(sa.text(f"CREATE TEMP TABLE {STAGING} (ticket_id INTEGER PRIMARY KEY, body TEXT NOT NULL)"))
+        target = sa.table(STAGING, sa.column("ticket_id"), sa.column("body"))
+    after = (min_ticket_id or 1) - 1
+    written = 0
+    cache = {}
+    while True:
+        tickets = connection.execute(
+            sa.select(Ticket.id, Ticket.title, Ticket.flow_title)
+            .where(Ticket.id > after, Ticket.status != TicketStatus.DRAFT)
+            .order_by(Ticket.id)
+            .limit(batch)
+        ).all()
+        if not tickets:
+            break
+        if len(cache) > 100_000:
+            cache.clear()
+        rows = _documents(connection, tickets, cache)
+        if connection.dialect.name == "postgresql":  # one statement per batch: psycopg's executemany sends each row
+            connection.execute(
+                sa.text(
+                    "INSERT INTO ticket_search_documents (ticket_id, body) "
+                    "SELECT * FROM unnest(CAST(:ids AS integer[]), CAST(:bodies AS text[]))"
+                ),
+                {"ids": [row["ticket_id"] for row in rows], "bodies": [row["body"] for row in rows]},
+            )
+        else:
+            connection.execute(sa.insert(target), rows)
+        written += len(tickets)
+        after = tickets[-1].id
+    if target is not documents:
+        connection.execute(
+            sa.insert(documents).from_select(["ticket_id", "body"], sa.select(target.c.ticket_id, target.c.body))
+        )
+        connection.execute(sa.text(f"DROP TABLE temp.{STAGING}"))
+    return written
 
 
 def reindex_all(min_ticket_id=None):
-    """Rebuild the documents of every ticket (or of those from `min_ticket_id` on) in a few set-based statements."""
-    where = [Ticket.id >= min_ticket_id] if min_ticket_id else []
-    if min_ticket_id:
-        db.session.execute(sa.delete(documents).where(documents.c.ticket_id >= min_ticket_id))
-    else:
-        db.session.execute(sa.delete(documents))
-    parts = {
-        "answers": sa.select(Answer.ticket_id.label("tid"), _aggregate(Answer.text, " ").label("txt"))
-        .where(Answer.text != "")
-        .group_by(Answer.ticket_id)
-        .subquery(),
-        "messages": sa.select(Message.ticket_id.label("tid"), _aggregate(Message.body, " ").label("txt"))
-        .where(Message.body != "")
-        .group_by(Message.ticket_id)
-        .subquery(),
-        "updates": sa.select(Update.ticket_id.label("tid"), _aggregate(Update.body, " ").label("txt"))
-        .where(Update.body != "")
-        .group_by(Update.ticket_id)
-        .subquery(),
-    }
-    number = sa.cast(Ticket.id, sa.String)
-    if db.engine.dialect.name == "postgresql":
-        padded = sa.func.lpad(number, 5, "0")
-    else:
-        padded = sa.func.printf("%05d", Ticket.id)
-    text = sa.literal("T-") + padded + " " + number + " " + Ticket.title + " " + Ticket.flow_title
-    query = sa.select(Ticket.id).where(Ticket.status != TicketStatus.DRAFT, *where)
-    for alias in parts.values():
-        query = query.outerjoin(alias, alias.c.tid == Ticket.id)
-        text = text + " " + sa.func.coalesce(alias.c.txt, "")
-    query = query.with_only_columns(Ticket.id, text)
-    db.session.execute(sa.insert(documents).from_select(["ticket_id", "body"], query))
+    """Rebuild the documents of every ticket (or of those from `min_ticket_id` on) and commit."""
+    rebuild_documents(db.session.connection(), min_ticket_id)
     db.session.commit()
 
 
 def _terms(text):
-    """The words of a search, at most MAX_TERMS."""
-    return WORD.findall(text or "")[:MAX_TERMS]
+    """The words of a search, at most MAX_TERMS, each as its folded spellings (A,) or (A, B)."""
+    return text_folding.words(text)[:MAX_TERMS]
+
+
+def has_terms(text):
+    """Whether `text` has any word to search for (letters or digits); punctuation alone has none."""
+    return bool(_terms(text))
 
 
 def matching_ids(text):
-    """A select of ticket ids whose document contains every word of `text` (as prefixes); None for no words."""
+    """A select of ticket ids whose document has, for every word of `text`, a word starting with one of its
+    folded spellings; None for no words."""
     terms = _terms(text)
     if not terms:
         return None
     if db.engine.dialect.name == "postgresql":
-        query = " & ".join(f"{term.lower()}:*" for term in terms)
+        query = " & ".join("(" + " | ".join(f"{spelling}:*" for spelling in term) + ")" for term in terms)
         config = sa.literal_column(f"'{TS_CONFIG}'::regconfig")  # literal, so the GIN expression index matches
         return sa.select(documents.c.ticket_id).where(
             sa.func.to_tsvector(config, documents.c.body).op("@@")(sa.func.to_tsquery(config, query))
         )
-    match = " ".join('"' + term.replace('"', "") + '"*' for term in terms)
+    # Spellings are runs of letters and digits: nothing in them needs quoting for FTS5.
+    match = " AND ".join("(" + " OR ".join(f'"{spelling}"*' for spelling in term) + ")" for term in terms)
     fts = sa.table(FTS_TABLE, sa.column("rowid"))
     return sa.select(fts.c.rowid).where(sa.text(f"{FTS_TABLE} MATCH :fts_query").bindparams(fts_query=match))
 
 
 def condition(text, ticket_id=Ticket.id):
-    """A WHERE clause for tickets matching a search: by number, or by full text.
+    """A WHERE clause for tickets matching a search: by number (see models.parse_number), or by full text;
+    None when `text` has neither.
 
     `ticket_id` is the expression compared, by default the tickets' primary key.
     """
     number = parse_number(text or "")
-    ids = matching_ids(text)
+    # A quoted number ("T-00042", "#42") is searched as its digits only: its "T" would be a word that every document
+    # has (each starts with its number), costly to match and narrowing nothing.
+    ids = matching_ids(re.sub(r"[^0-9]", " ", text) if number is not None else text)
     clauses = []
     if number is not None:
         clauses.append(ticket_id == number)

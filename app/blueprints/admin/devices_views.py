@@ -13,7 +13,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.blueprints.admin import bp
+from app.blueprints.admin import bp, search_arg, searched
 from app.blueprints.admin.forms import (
     ArchiveForm,
     CodeLabelForm,
@@ -54,12 +54,9 @@ def _tickets(**filters):
 
 @bp.get("/devices")
 def devices():
-    """All devices, with an optional search by name, serial number or location."""
-    query = sa.select(Device).order_by(Device.archived, Device.name)
-    search = (request.args.get("q") or "").strip()
-    if search:
-        like = f"%{search}%"
-        query = query.where(sa.or_(Device.name.ilike(like), Device.serial_number.ilike(like), Device.location.ilike(like)))
+    """All devices, with an optional search by name, serial number or location (folded: app.text_folding)."""
+    search = search_arg()
+    query = searched(sa.select(Device).order_by(Device.archived, Device.name), Device, search)
     return render_template("admin/devices.html", devices=db.session.scalars(query).all(), search=search)
 
 
@@ -131,9 +128,10 @@ def device_delete(device_id):
 
 @bp.get("/customers")
 def customers():
-    """All customers."""
-    rows = db.session.scalars(sa.select(Customer).order_by(Customer.archived, Customer.name)).all()
-    return render_template("admin/customers.html", customers=rows)
+    """All customers, with an optional search by name, contact, e-mail or phone (folded: app.text_folding)."""
+    search = search_arg()
+    rows = db.session.scalars(searched(sa.select(Customer).order_by(Customer.archived, Customer.name), Customer, search)).all()
+    return render_template("admin/customers.html", customers=rows, search=search)
 
 
 @bp.route("/customers/new", methods=["GET", "POST"])
@@ -186,9 +184,15 @@ def customer_delete(customer_id):
 
 @bp.route("/codes", methods=["GET", "POST"])
 def codes():
-    """All codes with their devices; the form creates one or many at once."""
+    """All codes with their devices, searchable by label or device (`?q=`); the form creates one or many at once."""
     form = NewCodesForm()
-    page = {"form": form, "codes": db.session.scalars(sa.select(Code).order_by(Code.id.desc())).all()}
+    search = search_arg()
+    query = sa.select(Code).order_by(Code.id.desc())
+    condition = Code.search_condition(search)
+    if condition is not None:
+        paired = sa.select(Device.id).where(Device.search_condition(search))
+        query = query.where(sa.or_(condition, Code.device_id.in_(paired)))
+    page = {"form": form, "codes": db.session.scalars(query).all(), "search": search}
     form.render_on_refusal("admin/codes.html", **page)
     if form.submitted():
         created = create_codes(form.count.data, device_id=form.device_id.data, label=form.label.data, actor=current_user)

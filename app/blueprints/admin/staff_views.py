@@ -12,7 +12,7 @@ from flask import (
 from flask_babel import gettext as _
 from flask_login import current_user, logout_user
 
-from app.blueprints.admin import admin_only, bp
+from app.blueprints.admin import admin_only, bp, search_arg, searched
 from app.blueprints.admin.forms import (
     EmployeeForm,
     InvitationForm,
@@ -32,9 +32,10 @@ account_bp = Blueprint("account", __name__)
 @bp.get("/employees")
 @admin_only
 def employees():
-    """All employees, active first."""
-    rows = db.session.scalars(sa.select(Employee).order_by(Employee.active.desc(), Employee.name)).all()
-    return render_template("admin/employees.html", employees=rows)
+    """All employees, active first, with an optional search by name or e-mail (folded: app.text_folding)."""
+    search = search_arg()
+    query = searched(sa.select(Employee).order_by(Employee.active.desc(), Employee.name), Employee, search)
+    return render_template("admin/employees.html", employees=db.session.scalars(query).all(), search=search)
 
 
 @bp.route("/employees/new", methods=["GET", "POST"])

@@ -4,7 +4,7 @@ from flask import flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
 
-from app.blueprints.admin import bp
+from app.blueprints.admin import bp, search_arg, searched
 from app.blueprints.admin.forms import (
     ActiveForm,
     ArchiveForm,
@@ -50,9 +50,10 @@ def index():
 
 @bp.get("/templates")
 def templates():
-    """All templates, archived ones last."""
-    rows = db.session.scalars(sa.select(Template).order_by(Template.archived, Template.name)).all()
-    return render_template("admin/templates.html", templates=rows)
+    """All templates, archived ones last, with an optional search by name or description (folded)."""
+    search = search_arg()
+    rows = db.session.scalars(searched(sa.select(Template).order_by(Template.archived, Template.name), Template, search)).all()
+    return render_template("admin/templates.html", templates=rows, search=search)
 
 
 @bp.route("/templates/new", methods=["GET", "POST"])

@@ -11,7 +11,7 @@ from app import time_zones
 from app.enums import RESPONSIBLE_STATES, OfferState, Priority, Visibility
 from app.extensions import db
 from app.ids import parse_date, parse_id
-from app.models import Offer, Ticket
+from app.models import Offer, Ticket, parse_number
 from app.models._types import utcnow
 from app.services import search, service_levels
 from app.workflow import FINAL_STATUSES, OPEN_STATUSES, TicketStatus
@@ -126,12 +126,23 @@ class Filters:
         values.update(changes)
         return {key: value for key, value in values.items() if value not in ("", None) and value != []}
 
-    def conditions(self, me, search_by_sort_index=False):
+    @property
+    def number(self):
+        """The ticket number the search quotes ("42", "T-00042", "t42", "#42", "T 42"), or None."""
+        return parse_number(self.q) if self.q else None
+
+    @property
+    def unsearchable(self):
+        """A search was typed that has neither words nor a ticket number (only punctuation): it finds nothing."""
+        return bool(self.q) and self.number is None and not search.has_terms(self.q)
+
+    def conditions(self, me, search_by_sort_index=False, *, by_status=True, by_search=True):
         """WHERE clauses for these filters, seen by employee `me`.
 
         With `search_by_sort_index` (SQLite) the search's id list only filters while the sort index is walked.
+        Without `by_status` / `by_search` the status filter / the search is left out (see `hidden_match`).
         """
-        clauses = [Ticket.status.in_(self.effective_statuses)]
+        clauses = [Ticket.status.in_(self.effective_statuses)] if by_status else []
         if self.visibility:
             clauses.append(Ticket.visibility == self.visibility)
         if self.priority:
@@ -176,7 +187,7 @@ class Filters:
             clauses.append(Ticket.created_at >= created_from)
         if created_to:
             clauses.append(Ticket.created_at < created_to)
-        if self.q:
+        if self.q and by_search:
             matched = search.condition(self.q, _unindexed(Ticket.id) if search_by_sort_index else Ticket.id)
             clauses.append(matched if matched is not None else sa.false())
         return clauses
@@ -218,6 +229,7 @@ class Page:
     capped: bool
     number: int
     size: int
+    hidden_match: Ticket | None = None  # the ticket the search's number names, hidden by the status filter
 
     @property
     def has_previous(self):
@@ -265,7 +277,35 @@ def load_page(filters, me, size):
             elif filters.q:
                 clauses = filters.conditions(me, search_by_sort_index=True)
         tickets = db.session.scalars(query.where(*clauses).order_by(*order_by).limit(size).offset(offset)).all()
-    return Page(tickets=tickets, total=total, capped=capped, number=number, size=size)
+    return Page(
+        tickets=tickets, total=total, capped=capped, number=number, size=size, hidden_match=hidden_match(filters, me)
+    )
+
+
+def hidden_match(filters, me):
+    """The ticket whose number the search quotes when the status filter hides it, else None.
+
+    A number always finds its ticket: when ticket 42 is CLOSED and the overview shows open work, `q=42` still
+    names it, and the overview shows it apart, saying why. Every other filter still applies, and so does what
+    `me` may see (Ticket.visible_clause: never a draft, never another's). One lookup by primary key.
+    """
+    if filters.number is None:
+        return None
+    return db.session.scalar(
+        sa.select(Ticket)
+        .where(
+            Ticket.id == filters.number,
+            Ticket.status != TicketStatus.DRAFT,
+            Ticket.status.not_in(filters.effective_statuses),
+            Ticket.visible_clause(me),
+            *filters.conditions(me, by_status=False, by_search=False),
+        )
+        .options(
+            selectinload(Ticket.device),
+            selectinload(Ticket.customer),
+            selectinload(Ticket.offers).selectinload(Offer.employee),
+        )
+    )
 
 
 def _priority_page(clauses, descending, offset, size):

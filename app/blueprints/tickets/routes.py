@@ -351,9 +351,9 @@ def new():
         return render("tickets/new.html", device=device, flows=device.template.active_flows)
     q = (request.args.get("q") or "").strip()[:100]
     query = sa.select(Device).where(Device.archived.is_(False)).options(selectinload(Device.customer))
-    if q:
-        like = f"%{q}%"
-        query = query.where(sa.or_(Device.name.ilike(like), Device.serial_number.ilike(like), Device.location.ilike(like)))
+    condition = Device.search_condition(q)  # folded, see app.text_folding
+    if condition is not None:
+        query = query.where(condition)
     devices = db.session.scalars(query.order_by(Device.name).limit(DEVICE_CHOICES + 1)).all()
     return render(
         "tickets/new.html",
