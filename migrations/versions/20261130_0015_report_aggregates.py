@@ -1,7 +1,7 @@
 """Report data kept on write: per-ticket facts and daily counts per local day
 
 Revision ID: 0015
-Revises: 0012
+Revises: 0013
 Create Date: 2026-11-30 05:00:00
 
 The tables start empty; `flask --app wsgi reports rebuild` fills them from the existing tickets (the services keep
@@ -14,7 +14,7 @@ import app.models._types
 
 # revision identifiers, used by Alembic.
 revision = "0015"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 
