@@ -19,6 +19,7 @@ run: venv translations database
 
 demo: venv translations database
 	$(FLASK) demo $(if $(TICKETS),--tickets $(TICKETS))
+	$(FLASK) reports rebuild
 
 # Unit, route and service tests on two processes; then the browser tests, two at a time too (each has its own
 # server, database and browser context).

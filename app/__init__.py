@@ -155,9 +155,10 @@ def _register_blueprints(app):
     from app.blueprints.messenger.routes import bp as messenger_bp
     from app.blueprints.notifications.routes import bp as notifications_bp
     from app.blueprints.public.routes import bp as public_bp
+    from app.blueprints.reports.routes import bp as reports_bp
     from app.blueprints.tickets.routes import bp as tickets_bp
 
-    for blueprint in (health_bp, auth_bp, home_bp, public_bp, files_bp, messenger_bp, tickets_bp, admin_bp, account_bp, notifications_bp):
+    for blueprint in (health_bp, auth_bp, home_bp, public_bp, files_bp, messenger_bp, tickets_bp, admin_bp, account_bp, notifications_bp, reports_bp):
         app.register_blueprint(blueprint)
 
 

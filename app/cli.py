@@ -1,4 +1,5 @@
-"""Flask commands: create-admin, demo, tickets autoclose, notifications dispatch, api token create."""
+"""Flask commands: create-admin, demo, tickets autoclose, notifications dispatch, api token create, reports
+rebuild."""
 import click
 from flask import current_app
 from flask.cli import with_appcontext
@@ -14,6 +15,7 @@ def register(app):
     app.cli.add_command(tickets_group)
     app.cli.add_command(notifications_group)
     app.cli.add_command(api_group)
+    app.cli.add_command(reports_group)
 
 
 @click.command("create-admin")
@@ -51,6 +53,24 @@ def demo(tickets):
         started = time.perf_counter()
         made = demo_data.load_bulk_tickets(tickets)
         click.echo(f"Created {made} bulk tickets in {time.perf_counter() - started:.1f} s.")
+
+
+@click.group("reports")
+def reports_group():
+    """Report data."""
+
+
+@reports_group.command("rebuild")
+@with_appcontext
+def reports_rebuild():
+    """Recompute the report data from all tickets (after bulk imports or a change of the organisation's zone)."""
+    import time
+
+    from app.services import reports
+
+    started = time.perf_counter()
+    counted = reports.rebuild()
+    click.echo(f"Report data rebuilt from {counted} tickets in {time.perf_counter() - started:.1f} s.")
 
 
 @click.group("tickets")

@@ -273,6 +273,9 @@ def load_bulk_tickets(count, *, seed=42, chunk=5000):
     from app.services import search
 
     search.reindex_all(min_ticket_id=first_id)
+    from app.services import reports
+
+    reports.rebuild()
     # Fresh statistics let the query planner pick the sort indexes of the tickets overview.
     db.session.execute(sa.text("ANALYZE"))
     db.session.commit()

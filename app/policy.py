@@ -336,6 +336,11 @@ def can_read_audit_log(actor):
     return is_admin(actor)
 
 
+def can_view_reports(actor):
+    """Reports (tickets created and closed, backlog, response times, ratings): moderators and administrators."""
+    return is_moderator(actor)
+
+
 def can_manage_webhooks(actor):
     """Webhook endpoints, their secrets and delivery logs: administrators (they send ticket data out)."""
     return is_admin(actor)

@@ -9,6 +9,8 @@
   messages typed on Chromium's emulated slow mobile network until all are confirmed.
 - Page weight (benchmarks/page_weight.py): bytes and load time of the code user's and the staff's main pages on an
   emulated mobile network, first and repeat visit.
+- Reports (benchmarks/reports.py): p50/p95 of the report page for 30 days, a year and two years, filtered, and a
+  CSV export, as a moderator (target p95 ≤ 300 ms); the time of `flask reports rebuild` and of one write's update.
 - Resident memory of the app worker after the runs.
 - Ticket export (benchmarks/export.py): CSV and XLSX of 10,000 and 100,000 tickets, time and peak memory growth,
   which stays flat.
@@ -337,6 +339,19 @@ def page_weight():
     return result.stdout.rstrip()
 
 
+def reports_figures(tickets, skip_postgres):
+    """The table benchmarks/reports.py prints (report timings on the same databases), or None."""
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "benchmarks" / "reports.py"), "--tickets", str(tickets),
+         *(["--skip-postgres"] if skip_postgres else [])],
+        cwd=ROOT, capture_output=True, text=True, timeout=3600, check=False,
+    )
+    if result.returncode != 0 or "p95" not in result.stdout:
+        say(f"reports.py failed:\n{result.stdout}\n{result.stderr[-3000:]}")
+        return None
+    return result.stdout.rstrip()
+
+
 def mark(ok):
     """✓ or ✗."""
     return "✓" if ok else "✗"
@@ -412,6 +427,9 @@ def main():
         except RuntimeError as error:
             say(f"benchmarks/export.py failed: {error}")
 
+    say("Reports …")
+    report_table = reports_figures(args.tickets, args.skip_postgres)
+
     postgres_results = None
     if not args.skip_postgres:
         try:
@@ -462,6 +480,7 @@ def main():
         export_benchmark.print_results(exports)
     elif not args.skip_export:
         print("Ticket export: benchmarks/export.py failed")
+    print(report_table or "Reports: benchmarks/reports.py failed")
     print(f"(measured in {time.perf_counter() - started:.0f} s)")
 
 

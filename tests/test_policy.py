@@ -185,6 +185,7 @@ CASES = [
     ("view a deactivated employee", lambda a: policy.can_view_employee(a, SimpleNamespace(active=False)), {"admin"}),
     ("manage organisation", policy.can_manage_organisation, {"admin"}),
     ("read audit log", policy.can_read_audit_log, {"admin"}),
+    ("view reports", policy.can_view_reports, {"moderator", "admin"}),
     ("manage the business calendar", policy.can_manage_calendar, {"admin"}),
     ("manage service levels", policy.can_manage_service_levels, {"admin"}),
     ("manage webhooks", policy.can_manage_webhooks, {"admin"}),

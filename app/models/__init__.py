@@ -10,6 +10,7 @@ from app.models.notification import (
     TicketReceiver,
 )
 from app.models.org import Organisation
+from app.models.report import ReportDay, ReportDurationMonth, ReportTicketFacts
 from app.models.sla import BusinessCalendar, ServiceLevel, TicketSla
 from app.models.template import (
     ActionButton,
@@ -36,7 +37,8 @@ __all__ = [
     "ActionButton", "Answer", "ApiToken", "AssistantElement", "Attachment", "AuditEvent", "BusinessCalendar", "Code",
     "CodeSession", "CodeUser", "Customer",
     "Delivery", "Device", "Employee", "Flow", "Group", "Message", "MessageRead", "Notification",
-    "NotificationPreference", "Offer", "Organisation", "PushSubscription", "Rating", "RecoveryCode", "ServiceLevel", "Step",
-    "Team", "Template", "Ticket", "TicketEvent", "TicketReceiver", "TicketSla", "Update", "VideoSession", "WebhookEndpoint",
-    "WebhookEvent", "format_number", "parse_number",
+    "NotificationPreference", "Offer", "Organisation", "PushSubscription", "Rating", "RecoveryCode", "ReportDay",
+    "ReportDurationMonth", "ReportTicketFacts", "ServiceLevel", "Step", "Team", "Template", "Ticket", "TicketEvent",
+    "TicketReceiver", "TicketSla", "Update", "VideoSession", "WebhookEndpoint", "WebhookEvent", "format_number",
+    "parse_number",
 ]

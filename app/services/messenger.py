@@ -25,7 +25,7 @@ from app.models import (
     Organisation,
     VideoSession,
 )
-from app.services import notifications, search, service_levels, uploads
+from app.services import notifications, reports, search, service_levels, uploads
 from app.services.errors import (
     ConflictError,
     NotFound,
@@ -146,6 +146,8 @@ def _write(ticket, message, *, actor, attachments=()):
     try:
         db.session.flush()  # the search document reads the message back
         search.reindex_ticket(ticket.id, commit=False)  # in the message's transaction: stored means indexed
+        if policy.is_employee(actor):  # a staff message may be the ticket's first response
+            reports.sync_ticket(ticket)
         db.session.commit()
     except Exception:
         _discard(attachments)

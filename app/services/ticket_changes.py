@@ -10,6 +10,7 @@ from app.extensions import db
 from app.ids import parse_id
 from app.models import Employee, Ticket, TicketEvent
 from app.models._types import utcnow
+from app.services import reports
 from app.services.errors import ConflictError, NotFound
 
 
@@ -96,7 +97,9 @@ def conflict_message(ticket):
 
 
 def commit_ticket(ticket):
-    """Commit the change; a lost race surfaces as StaleDataError, which `guards_conflicts` turns into ConflictError."""
+    """Commit the change with the report data brought up to date in the same transaction; a lost race surfaces as
+    StaleDataError, which `guards_conflicts` turns into ConflictError."""
+    reports.sync_ticket(ticket)
     db.session.commit()
 
 

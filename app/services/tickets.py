@@ -12,7 +12,14 @@ from app.extensions import db
 from app.models import Answer, Attachment, Rating, Ticket, Update
 from app.models._types import utcnow
 from app.services import answers as answer_rules
-from app.services import notifications, offers, receivers, search, service_levels
+from app.services import (
+    notifications,
+    offers,
+    receivers,
+    reports,
+    search,
+    service_levels,
+)
 from app.services.errors import (
     InvalidTransition,
     NotAllowed,
@@ -441,6 +448,7 @@ def _delete(ticket):
     from app.services import uploads
 
     ticket_id = ticket.id
+    reports.forget_ticket(ticket_id)
     files = db.session.scalars(sa.select(Attachment).where(Attachment.ticket_id == ticket_id)).all()
     db.session.delete(ticket)
     db.session.commit()
@@ -458,6 +466,7 @@ def autoclose_done_tickets(days, *, now=None):
     for ticket in due:
         _fire(ticket, "close", actor=None)
         notifications.record(NotificationEvent.STATUS_CHANGED, ticket, actor=None, before="DONE", after="CLOSED")
+        reports.sync_ticket(ticket)
     db.session.commit()
     for ticket in due:
         notifications.after_commit(ticket)

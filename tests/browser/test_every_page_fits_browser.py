@@ -72,6 +72,7 @@ SKIPPED = {
     "tickets.export": "a file download (CSV or XLSX of the overview)",
     "admin.device_export": "a file download (CSV or XLSX of the devices)",
     "admin.device_import_example": "a file download (the import's example CSV or XLSX)",
+    "reports.csv_export": "a CSV download of one report figure",
 }
 # The REST API (/api/v1) answers JSON to bearer tokens, not pages; its docs page (api_docs.show, rendered by Swagger UI)
 # is checked at 360 px in tests/browser/test_api_docs_browser.py.

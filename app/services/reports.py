@@ -1,0 +1,322 @@
+"""Report data kept current on write: per-ticket facts and daily counts (app/models/report.py).
+
+Every write to a ticket goes through `ticket_changes.commit_ticket` (and the messenger's own commit); both call
+`sync_ticket` just before committing, in the same transaction. `sync_ticket` recomputes the ticket's facts from
+its raw rows and moves the daily counts by the difference between the old and the new facts, so a reopened,
+re-closed or re-rated ticket is counted where it stands now. `rebuild` recomputes everything from the raw rows
+(`flask --app wsgi reports rebuild`; after bulk imports and after the organisation's zone changed).
+
+Definitions (the figures the reports show; tests/test_reports.py recomputes them from raw rows):
+- created: the ticket's `created_at` (its submission), on the local day of the organisation's zone.
+- closed: the ticket's current `closed_at` (CLOSED or CANCELLED; a reopened ticket is not closed).
+- first response: the earliest of a staff message, a staff update, an offer accepted or an assignment, or a status
+  change by an employee; assignment: the earliest offer accepted or assignment, or the first move out of OPEN to
+  ASSIGNED, IN_PROGRESS or DONE; resolution: the first move to DONE (else `done_at`). Seconds after `created_at`,
+  never negative.
+- employee: the first (by offer) of the employees responsible for the ticket now (accepted or assigned).
+- service levels: whether each target (first response, assignment, resolution) was reached in time, as the
+  ticket's clocks say (`ticket_slas.*_met`); counted on the day the ticket was created.
+- rating: the ticket's `rating_score` (the latest rating counts), on the local day of its latest rating (tickets
+  rated before rating history existed: of `closed_at`).
+"""
+from collections import Counter
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from app import time_zones
+from app.enums import RESPONSIBLE_STATES, GroupKind
+from app.extensions import db
+from app.models import (
+    Flow,
+    Group,
+    Message,
+    Offer,
+    Rating,
+    ReportDay,
+    ReportDurationMonth,
+    ReportTicketFacts,
+    Ticket,
+    TicketEvent,
+    TicketSla,
+    Update,
+)
+from app.workflow import TicketStatus
+
+DURATIONS = ("first_response_s", "assignment_s", "resolution_s")  # metric 0, 1, 2 of ReportDurationMonth
+REBUILD_CHUNK = 5000  # tickets per batch of `rebuild`
+DAY_COUNTS = (
+    "created", "closed", "rated", "rating_sum", "rating_1", "rating_2", "rating_3", "rating_4", "rating_5",
+    "backlog_open", "backlog_assigned", "backlog_in_progress",
+    "sla_met_first_response", "sla_missed_first_response", "sla_met_assignment", "sla_missed_assignment",
+    "sla_met_resolution", "sla_missed_resolution",
+)
+SLA_TARGETS = ("first_response", "assignment", "resolution")
+BACKLOG_STATUSES = ("OPEN", "ASSIGNED", "IN_PROGRESS")  # counted by creation day in backlog_<status>
+FACT_COLUMNS = tuple(column.name for column in ReportTicketFacts.__table__.columns)
+RESPONSE_STATES = ("ACCEPTED", "ASSIGNED")
+LEFT_OPEN = ("ASSIGNED", "IN_PROGRESS", "DONE")
+
+
+def report_zone():
+    """The zone whose local days the report data counts in: the organisation's (an IANA name)."""
+    return time_zones.organisation_zone()
+
+
+def _fleet_groups():
+    """({flow id: fleet group id}, {template id: default fleet group id}): two small queries."""
+    by_flow = dict(db.session.execute(sa.select(Flow.id, Flow.fleet_group_id)).all())
+    by_template = {}
+    rows = db.session.execute(
+        sa.select(Group.template_id, Group.id).where(Group.kind == GroupKind.FLEET).order_by(Group.position, Group.id)
+    )
+    for template_id, group_id in rows:
+        by_template.setdefault(template_id, group_id)
+    return by_flow, by_template
+
+
+def compute_facts(first_id, last_id, zone_name=None):
+    """Facts rows (dicts with FACT_COLUMNS) of the submitted tickets with ids `first_id`..`last_id` (both included),
+    from the raw rows as they are in the session now (flushed). A handful of grouped queries per call."""
+    zone = ZoneInfo(zone_name or report_zone())
+    in_range = lambda column: column.between(first_id, last_id)
+    tickets = db.session.execute(
+        sa.select(
+            Ticket.id, Ticket.template_id, Ticket.customer_id, Ticket.device_id, Ticket.flow_id, Ticket.status,
+            Ticket.created_at, Ticket.closed_at, Ticket.done_at, Ticket.rating_score,
+        ).where(in_range(Ticket.id), Ticket.status != TicketStatus.DRAFT)
+    ).all()
+    if not tickets:
+        return []
+
+    def earliest(model, *conditions):
+        """{ticket id: earliest created_at of `model` rows matching `conditions`}."""
+        query = sa.select(model.ticket_id, sa.func.min(model.created_at)).where(in_range(model.ticket_id), *conditions)
+        return dict(db.session.execute(query.group_by(model.ticket_id)).all())
+
+    staff_message = earliest(Message, Message.author_employee_id.is_not(None))
+    staff_update = earliest(Update, Update.author_employee_id.is_not(None))
+    accepted = earliest(
+        TicketEvent, TicketEvent.kind.in_(("offer", "assignment")), TicketEvent.after.in_(RESPONSE_STATES)
+    )
+    staff_status = earliest(TicketEvent, TicketEvent.kind == "status", TicketEvent.actor_employee_id.is_not(None))
+    left_open = earliest(
+        TicketEvent, TicketEvent.kind == "status", TicketEvent.before == "OPEN", TicketEvent.after.in_(LEFT_OPEN)
+    )
+    done = earliest(TicketEvent, TicketEvent.kind == "status", TicketEvent.after == "DONE")
+    rated = _latest_ratings(in_range)
+    responsible = {}
+    for ticket_id, employee_id in db.session.execute(
+        sa.select(Offer.ticket_id, Offer.employee_id)
+        .where(in_range(Offer.ticket_id), Offer.state.in_(RESPONSIBLE_STATES)).order_by(Offer.id)
+    ):
+        responsible.setdefault(ticket_id, employee_id)
+    slas = {
+        row.ticket_id: row
+        for row in db.session.execute(
+            sa.select(TicketSla.ticket_id, *[getattr(TicketSla, f"{target}_met") for target in SLA_TARGETS])
+            .where(in_range(TicketSla.ticket_id))
+        )
+    }
+    by_flow, by_template = _fleet_groups()
+    facts = []
+    for row in tickets:
+        created = row.created_at
+        first_response = _first(staff_message, staff_update, accepted, staff_status, key=row.id)
+        assignment = _first(accepted, left_open, key=row.id)
+        resolution = done.get(row.id) or row.done_at
+        rated_at = (rated.get(row.id) or row.closed_at) if row.rating_score else None
+        facts.append(
+            {
+                "ticket_id": row.id,
+                "template_id": row.template_id,
+                "customer_id": row.customer_id,
+                "group_id": by_flow.get(row.flow_id) or by_template.get(row.template_id),
+                "device_id": row.device_id,
+                "employee_id": responsible.get(row.id),
+                "status": row.status.name,
+                "created_at": created,
+                "created_day": created.astimezone(zone).date(),
+                "closed_day": row.closed_at.astimezone(zone).date() if row.closed_at else None,
+                "rated_day": rated_at.astimezone(zone).date() if rated_at else None,
+                "rating_score": row.rating_score if rated_at else None,
+                **{
+                    f"sla_{target}": getattr(slas[row.id], f"{target}_met") if row.id in slas else None
+                    for target in SLA_TARGETS
+                },
+                "first_response_s": _seconds(created, first_response),
+                "assignment_s": _seconds(created, assignment),
+                "resolution_s": _seconds(created, resolution),
+            }
+        )
+    return facts
+
+
+def _latest_ratings(in_range):
+    """{ticket id: created_at of its latest rating}."""
+    query = sa.select(Rating.ticket_id, sa.func.max(Rating.created_at)).where(in_range(Rating.ticket_id))
+    return dict(db.session.execute(query.group_by(Rating.ticket_id)).all())
+
+
+def _first(*sources, key):
+    """The earliest time any of `sources` ({ticket id: time}) holds for `key`, or None."""
+    times = [source[key] for source in sources if source.get(key) is not None]
+    return min(times) if times else None
+
+
+def _seconds(start, end):
+    """Whole seconds from `start` to `end` (never negative), None without `end`."""
+    if end is None:
+        return None
+    return max(0, int((end - start).total_seconds()))
+
+
+def shown_tenths(seconds):
+    """A duration as the reports show it, in tenths of an hour, rounded down: to 0.1 h below 10 h, to whole hours
+    below 100 h, then to two significant digits (100 h, 110 h, …, 1,000 h, 1,100 h, …). Never decreasing in
+    `seconds`, so the percentile of the shown values is the shown value of the percentile."""
+    tenths = seconds // 360
+    unit = 1 if tenths < 100 else 10
+    while tenths >= unit * 100:
+        unit *= 10
+    return tenths - tenths % unit
+
+
+def month_of(day):
+    """The first day of the month `day` lies in."""
+    return day.replace(day=1)
+
+
+def duration_contributions(facts):
+    """Counter {(month, metric, shown tenths): n} one facts row adds to the monthly duration counts."""
+    counts = Counter()
+    if facts:
+        for metric, name in enumerate(DURATIONS):
+            if facts[name] is not None:
+                counts[(month_of(facts["created_day"]), metric, shown_tenths(facts[name]))] += 1
+    return counts
+
+
+def day_contributions(facts):
+    """Counter {(day, template id, customer id or 0, group id or 0, count name): n} one facts row adds to the
+    daily counts."""
+    counts = Counter()
+    if not facts:
+        return counts
+    key = (facts["template_id"], facts["customer_id"] or 0, facts["group_id"] or 0)
+    counts[(facts["created_day"], *key, "created")] += 1
+    if facts["status"] in BACKLOG_STATUSES:
+        counts[(facts["created_day"], *key, f"backlog_{facts['status'].lower()}")] += 1
+    if facts["closed_day"] is not None:
+        counts[(facts["closed_day"], *key, "closed")] += 1
+    for target in SLA_TARGETS:
+        met = facts[f"sla_{target}"]
+        if met is not None:
+            counts[(facts["created_day"], *key, f"sla_{'met' if met else 'missed'}_{target}")] += 1
+    score = facts["rating_score"]
+    if facts["rated_day"] is not None and score:
+        for name, value in (("rated", 1), ("rating_sum", score), (f"rating_{score}", 1)):
+            counts[(facts["rated_day"], *key, name)] += value
+    return counts
+
+
+def _stored_facts(ticket_id):
+    """The stored facts row of a ticket as a dict, or None."""
+    row = db.session.execute(
+        sa.select(ReportTicketFacts.__table__).where(ReportTicketFacts.ticket_id == ticket_id)
+    ).mappings().first()
+    return dict(row) if row else None
+
+
+def _upsert_counts(table, keys, counts, deltas):
+    """Add `deltas` {(*key values, count name): n} (possibly negative) to `table`'s rows keyed by the `keys`
+    columns: one upsert per touched row; concurrent writers add, never overwrite."""
+    grouped = {}
+    for (*key, name), value in deltas.items():
+        if value:
+            grouped.setdefault(tuple(key), {})[name] = value
+    dialect = db.session.get_bind().dialect.name
+    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    for key, values in grouped.items():
+        row = dict(zip(keys, key, strict=True)) | {name: 0 for name in counts} | values
+        statement = insert(table).values(**row)
+        statement = statement.on_conflict_do_update(
+            index_elements=list(keys), set_={name: table.c[name] + statement.excluded[name] for name in values},
+        )
+        db.session.execute(statement)
+
+
+def _apply_deltas(new, old):
+    """Move the daily and monthly counts from what facts row `old` added to what `new` adds (either may be None)."""
+    days = day_contributions(new)
+    days.subtract(day_contributions(old))
+    _upsert_counts(ReportDay.__table__, ("day", "template_id", "customer_id", "group_id"), DAY_COUNTS, days)
+    months = Counter({(*key, "tickets"): n for key, n in duration_contributions(new).items()})
+    months.subtract({(*key, "tickets"): n for key, n in duration_contributions(old).items()})
+    _upsert_counts(ReportDurationMonth.__table__, ("month", "metric", "tenths"), ("tickets",), months)
+
+
+def sync_ticket(ticket):
+    """Bring the ticket's facts and the daily counts up to date in the session (no commit).
+
+    Called by the services just before they commit a ticket change; drafts cost nothing. Flushes the session first
+    so the ticket's new events, messages and ratings are read back."""
+    if ticket.status == TicketStatus.DRAFT or ticket.id is None:
+        return
+    db.session.flush()
+    new = next(iter(compute_facts(ticket.id, ticket.id)), None)
+    old = _stored_facts(ticket.id)
+    if new == old:
+        return
+    _apply_deltas(new, old)
+    table = ReportTicketFacts.__table__
+    if old is None:
+        db.session.execute(sa.insert(table).values(**new))
+    else:
+        db.session.execute(sa.update(table).where(table.c.ticket_id == ticket.id).values(**new))
+
+
+def forget_ticket(ticket_id):
+    """Take a ticket about to be deleted out of the daily counts and drop its facts (no commit)."""
+    old = _stored_facts(ticket_id)
+    if old is None:
+        return
+    _apply_deltas(None, old)
+    db.session.execute(sa.delete(ReportTicketFacts.__table__).where(ReportTicketFacts.ticket_id == ticket_id))
+
+
+def rebuild(*, chunk=REBUILD_CHUNK):
+    """Recompute all report data from the raw rows and commit; returns the number of tickets counted.
+
+    Runs in batches of `chunk` ticket ids (bounded memory); at 100,000 tickets it takes some seconds."""
+    db.session.execute(sa.delete(ReportTicketFacts.__table__))
+    db.session.execute(sa.delete(ReportDay.__table__))
+    db.session.execute(sa.delete(ReportDurationMonth.__table__))
+    first, last = db.session.execute(sa.select(sa.func.min(Ticket.id), sa.func.max(Ticket.id))).one()
+    zone_name = report_zone()
+    days, months = Counter(), Counter()
+    counted = 0
+    for start in range(first or 0, (last or -1) + 1, chunk):
+        facts = compute_facts(start, start + chunk - 1, zone_name)
+        if facts:
+            db.session.execute(sa.insert(ReportTicketFacts.__table__), facts)
+        for row in facts:
+            days.update(day_contributions(row))
+            months.update(duration_contributions(row))
+        counted += len(facts)
+    rows = {}
+    for (day, template_id, customer_id, group_id, name), value in days.items():
+        key = (day, template_id, customer_id, group_id)
+        rows.setdefault(key, {"day": day, "template_id": template_id, "customer_id": customer_id,
+                              "group_id": group_id} | {count: 0 for count in DAY_COUNTS})[name] = value
+    if rows:
+        db.session.execute(sa.insert(ReportDay.__table__), list(rows.values()))
+    month_rows = [
+        {"month": month, "metric": metric, "tenths": tenths, "tickets": n}
+        for (month, metric, tenths), n in months.items() if n
+    ]
+    if month_rows:
+        db.session.execute(sa.insert(ReportDurationMonth.__table__), month_rows)
+    db.session.commit()
+    return counted
