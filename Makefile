@@ -50,10 +50,12 @@ $(STAMP): requirements.txt | $(PYTHON)
 translations: venv
 	@if [ -d app/translations ]; then $(VENV)/bin/pybabel compile -d app/translations -f >/dev/null; fi
 
-# A random SECRET_KEY in instance/config.py on first start, then the schema at the newest migration.
+# A random SECRET_KEY in instance/config.py on first start, then the schema at the newest migration, and the
+# report data of an installation that has tickets but none yet (the report tables arrive empty).
 database: venv
 	$(PYTHON) -m app.bootstrap
 	$(FLASK) db upgrade
+	$(FLASK) reports rebuild --if-empty
 
 # Browser tests drive Debian's Chromium.
 chromium:

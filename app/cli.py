@@ -61,13 +61,16 @@ def reports_group():
 
 
 @reports_group.command("rebuild")
+@click.option("--if-empty", is_flag=True, help="Only when tickets exist but no report data does (after upgrading).")
 @with_appcontext
-def reports_rebuild():
+def reports_rebuild(if_empty):
     """Recompute the report data from all tickets (after bulk imports or a change of the organisation's zone)."""
     import time
 
     from app.services import reports
 
+    if if_empty and not reports.needs_rebuild():
+        return
     started = time.perf_counter()
     counted = reports.rebuild()
     click.echo(f"Report data rebuilt from {counted} tickets in {time.perf_counter() - started:.1f} s.")

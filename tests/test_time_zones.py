@@ -192,3 +192,18 @@ def _ticket_fields(scene, title):
 def test_local_days_are_23_or_25_hours_long_on_a_change(day, zone, start, end):
     assert time_zones.local_day_start(day, zone) == start
     assert time_zones.local_day_end(day, zone) == end
+
+
+def test_a_new_organisation_zone_recounts_the_report_days(app, scene):
+    """Reports count local days: a ticket created at 23:30 UTC is on the next day in Berlin but not in New York;
+    changing the organisation's zone recounts the report data."""
+    from app.models.report import ReportTicketFacts
+    from app.services import reports
+
+    scene.ticket.created_at = datetime(2026, 3, 28, 23, 30, tzinfo=UTC)
+    db.session.commit()
+    reports.rebuild()
+    assert db.session.get(ReportTicketFacts, scene.ticket.id).created_day == date(2026, 3, 29)
+    organisation.update_settings(name="Kältetechnik Süd", time_zone="America/New_York", actor=_admin())
+    db.session.expire_all()
+    assert db.session.get(ReportTicketFacts, scene.ticket.id).created_day == date(2026, 3, 28)

@@ -286,6 +286,13 @@ def forget_ticket(ticket_id):
     db.session.execute(sa.delete(ReportTicketFacts.__table__).where(ReportTicketFacts.ticket_id == ticket_id))
 
 
+def needs_rebuild():
+    """True when tickets exist but no report data does: an installation upgraded to the report tables (they start
+    empty) before its first rebuild."""
+    has_facts = db.session.scalar(sa.select(ReportTicketFacts.ticket_id).limit(1)) is not None
+    return not has_facts and db.session.scalar(sa.select(Ticket.id).limit(1)) is not None
+
+
 def rebuild(*, chunk=REBUILD_CHUNK):
     """Recompute all report data from the raw rows and commit; returns the number of tickets counted.
 

@@ -43,7 +43,7 @@ from app.models import (
 )
 from app.models._types import utcnow
 from app.models.sla import TARGETS
-from app.services import live, notifications
+from app.services import live, notifications, organisation
 from app.services.errors import NotFound, ValidationError, require
 from app.workflow import OPEN_STATUSES, TicketStatus
 
@@ -93,8 +93,7 @@ def save_calendar(*, time_zone, weekdays, start, end, holiday_state, closed_days
     line, "2026-12-24" or "24.12.2026"). Administrators only: NotAllowed. Raises ValidationError (field named).
     Running tickets keep their due times until their next change."""
     require(policy.can_manage_calendar(actor))
-    if not time_zones.is_zone(time_zone or ""):
-        raise ValidationError(_("Please choose a time zone from the list."), field="time_zone")
+    organisation.check_time_zone(time_zone)
     try:
         days = sorted({int(day) for day in weekdays or []})
     except (TypeError, ValueError):
@@ -122,8 +121,10 @@ def save_calendar(*, time_zone, weekdays, start, end, holiday_state, closed_days
     row.holiday_state = holiday_state or ""
     row.closed_days = [day.isoformat() for day in sorted(closed)]
     db.session.add(row)
-    Organisation.current().time_zone = time_zone
+    zone_changed = organisation.stage_time_zone(Organisation.current(), time_zone)
     db.session.commit()
+    if zone_changed:
+        organisation.after_time_zone_change()
     return row
 
 

@@ -1,6 +1,6 @@
 """Report data kept on write: per-ticket facts and daily counts per local day
 
-Revision ID: 0015
+Revision ID: 0014
 Revises: 0013
 Create Date: 2026-11-30 05:00:00
 
@@ -13,7 +13,7 @@ from alembic import op
 import app.models._types
 
 # revision identifiers, used by Alembic.
-revision = "0015"
+revision = "0014"
 down_revision = "0013"
 branch_labels = None
 depends_on = None
