@@ -148,7 +148,7 @@ def reindex_ticket(ticket_id, *, commit=True):
 
 def rebuild_documents(connection, min_ticket_id=None, batch=REINDEX_BATCH):
     """Replace the documents of every submitted ticket (or of those from `min_ticket_id` on) on `connection`
-    (a SQLAlchemy Connection, also used by migration 0010), folding in Python `batch` tickets at a time.
+    (a SQLAlchemy Connection, also used by migration 0013), folding in Python `batch` tickets at a time.
     Returns the number of documents written. Does not commit.
 
     On SQLite the folded documents go to a temporary table first and into the documents table in one INSERT …
