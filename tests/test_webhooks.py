@@ -379,6 +379,8 @@ def test_administrator_registers_an_endpoint_and_sees_its_secret(app, client, lo
     assert endpoint.secret.startswith("whsec_") and len(endpoint.secret) > 40
     page = client.get(response.headers["Location"]).get_data(as_text=True)
     assert endpoint.secret in page and 'data-testid="webhook-ping"' in page
+    # The signature's format reads whole in German too (no part of it taken for markup).
+    assert "Ticketwerk-Signature: t=1764532800,v1=" in page and "Sekunden seit 1970 (UTC)" in page
     assert receiver.url + "/erp" in client.get("/admin/webhooks").get_data(as_text=True)
 
 

@@ -196,3 +196,20 @@ def test_an_update_typed_but_not_sent_waits_for_the_person_after_leaving_the_pag
     anna.get_by_test_id("logout").click()  # signing out leaves no draft for the next person
     anna.wait_for_url("**/login")
     assert anna.evaluate("() => Object.keys(localStorage).filter((key) => key.startsWith('ticketwerk-draft:'))") == []
+
+
+def test_overview_search_sent_offline_says_so_and_the_next_search_clears_it(live_server, new_page):
+    anna = new_page(PHONE)
+    log_in(anna, live_server.url, "anna@example.com")
+    anna.goto(f"{live_server.url}/tickets")
+    anna.locator("details.filters > summary").click()  # folded on phones
+    search = anna.get_by_test_id("ticket-search")
+    notice = anna.locator("form:has([data-testid=ticket-search]) [data-form-error]")
+    anna.context.set_offline(True)
+    search.fill("Kühlraum")
+    search.press("Enter")
+    expect(notice).to_have_text(_message(anna, "offline"))
+    expect(search).to_have_value("Kühlraum")
+    anna.context.set_offline(False)
+    search.press("Enter")
+    expect(notice).to_be_hidden()

@@ -65,6 +65,7 @@ def test_code_user_and_anna_chat_live(live_server, new_page):
         _joined(anna)
     assert customer.locator(".message.mine").count() == 3
     assert anna.locator(".message.mine").count() == 3
+    assert anna.locator("#toasts .toast").count() == 0  # the replies show live on this page: no toast covers it
 
     anna.get_by_test_id("message-files").set_input_files(
         files=[

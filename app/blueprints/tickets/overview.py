@@ -140,7 +140,7 @@ class Filters:
         """WHERE clauses for these filters, seen by employee `me`.
 
         With `search_by_sort_index` (SQLite) the search's id list only filters while the sort index is walked.
-        Without `by_status` / `by_search` the status filter / the search is left out (see `hidden_match`).
+        Without `by_status` / `by_search` the status filter / the search is left out (see `number_match`).
         """
         clauses = [Ticket.status.in_(self.effective_statuses)] if by_status else []
         if self.visibility:
@@ -229,7 +229,15 @@ class Page:
     capped: bool
     number: int
     size: int
-    hidden_match: Ticket | None = None  # the ticket the search's number names, hidden by the status filter
+    number_match: Ticket | None = None  # the ticket the search's number names, whatever the status filter shows
+    statuses: tuple = ()  # the statuses the list shows
+
+    @property
+    def hidden_match(self):
+        """The number's ticket when the status filter hides it from the list (shown apart, saying why)."""
+        if self.number_match is not None and self.number_match.status not in self.statuses:
+            return self.number_match
+        return None
 
     @property
     def has_previous(self):
@@ -278,16 +286,18 @@ def load_page(filters, me, size):
                 clauses = filters.conditions(me, search_by_sort_index=True)
         tickets = db.session.scalars(query.where(*clauses).order_by(*order_by).limit(size).offset(offset)).all()
     return Page(
-        tickets=tickets, total=total, capped=capped, number=number, size=size, hidden_match=hidden_match(filters, me)
+        tickets=tickets, total=total, capped=capped, number=number, size=size, number_match=number_match(filters, me),
+        statuses=tuple(filters.effective_statuses),
     )
 
 
-def hidden_match(filters, me):
-    """The ticket whose number the search quotes when the status filter hides it, else None.
+def number_match(filters, me):
+    """The ticket whose number the search quotes, else None, whatever its status.
 
-    A number always finds its ticket: when ticket 42 is CLOSED and the overview shows open work, `q=42` still
-    names it, and the overview shows it apart, saying why. Every other filter still applies, and so does what
-    `me` may see (Ticket.visible_clause: never a draft, never another's). One lookup by primary key.
+    A number always finds its ticket, first: the overview shows it above the list (a search for 42 also matches
+    every text holding "42", sorted by activity), and when the status filter hides it (ticket 42 is CLOSED and the
+    overview shows open work) says why. Every other filter still applies, and so does what `me` may see
+    (Ticket.visible_clause: never a draft, never another's). One lookup by primary key.
     """
     if filters.number is None:
         return None
@@ -296,7 +306,6 @@ def hidden_match(filters, me):
         .where(
             Ticket.id == filters.number,
             Ticket.status != TicketStatus.DRAFT,
-            Ticket.status.not_in(filters.effective_statuses),
             Ticket.visible_clause(me),
             *filters.conditions(me, by_status=False, by_search=False),
         )

@@ -75,7 +75,11 @@
       ctx.request.headers["X-CSRFToken"] = meta.content;
     }
     var form = formOf(ctx);
-    if (!form || ctx.request.method === "GET") {
+    if (!form) {
+      return;
+    }
+    if (ctx.request.method === "GET") {
+      say(form, null); // a search sent again: the last attempt's "no connection" no longer applies
       return;
     }
     if (tooLarge(ctx.request.body)) {

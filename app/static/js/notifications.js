@@ -49,6 +49,11 @@
         return;
       }
       shown[toast.dataset.notificationId] = true;
+      // News about the page being read shows live on it: the bell counts it, no toast covers the page.
+      var title = toast.querySelector('[data-role="toast-title"]');
+      if (title && title.getAttribute("href") === window.location.pathname) {
+        return;
+      }
       region.appendChild(toast);
       window.setTimeout(function () { toast.remove(); }, 10000);
       showBrowserNotification(toast);
