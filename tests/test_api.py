@@ -13,7 +13,7 @@ import sqlalchemy as sa
 from PIL import Image
 
 from app.blueprints.api.core import encode_cursor
-from app.enums import AuditKind, Priority, Role, Visibility
+from app.enums import AuditKind, Priority, Role, StepType, Visibility
 from app.extensions import db
 from app.models import ApiToken, AuditEvent, Message, Ticket, Update
 from app.models._types import utcnow
@@ -525,3 +525,28 @@ def test_a_lost_race_is_a_409_conflict_and_writes_nothing(client, world):
     db.session.expire_all()
     ticket = db.session.get(Ticket, world.ticket.id)
     assert (ticket.status, ticket.priority) == (TicketStatus.ASSIGNED, Priority.LOW)
+
+
+def test_a_ticket_number_finds_its_ticket_in_any_status(client, world):
+    closed = make_ticket(world.flow, world.device, world.moderator)
+    closed.status = TicketStatus.CLOSED
+    db.session.commit()
+    secret = token_for(world.member)
+    for q in (f"T-{closed.id:05d}", f"t{closed.id}", f"#{closed.id}"):
+        found = client.get("/api/v1/tickets", query_string={"q": q}, headers=bearer(secret)).get_json()["items"]
+        assert closed.id in [item["number"] for item in found], q
+    only_open = client.get("/api/v1/tickets", query_string={"q": f"T-{closed.id:05d}", "status": "open"},
+                           headers=bearer(secret)).get_json()["items"]
+    assert closed.id not in [item["number"] for item in only_open]  # a status chosen still counts
+
+
+def test_system_step_answers_read_in_the_readers_language(client, world):
+    from app.models import Answer
+
+    answer = Answer(ticket_id=world.ticket.id, position=99, question="Visibility", type=StepType.VISIBILITY,
+                    text="PUBLIC", value="public", answered=True)
+    db.session.add(answer)
+    db.session.commit()
+    body = client.get(f"/api/v1/tickets/{world.ticket.id}", headers=bearer(token_for(world.member))).get_json()
+    shown = next(item for item in body["answers"] if item["position"] == 99)
+    assert shown["question"] == "Sichtbarkeit" and shown["text"] == "ÖFFENTLICH" and shown["value"] == "public"

@@ -85,6 +85,8 @@ def check_public_url(url, *, allow_private=False, field="url"):
         raise HostNotFound(_("The host of this address could not be found."), field=field)
     if not allow_private and not all(is_public_address(address) for address in addresses):
         raise ValidationError(
-            _("This address leads to a local or private network; only public internet addresses are allowed."),
+            _("This address leads to a local or private network; only public internet addresses are allowed. In a "
+              "closed network the server's operator can allow private addresses "
+              "(setting FLASK_OUTBOUND_ALLOW_PRIVATE_ADDRESSES)."),
             field=field,
         )

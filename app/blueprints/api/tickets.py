@@ -13,7 +13,7 @@ from flask_babel import gettext as _
 from marshmallow import Schema, fields, validate
 from sqlalchemy.orm import selectinload
 
-from app import file_names, policy, workflow
+from app import file_names, labels, policy, workflow
 from app.blueprints.api import core
 from app.blueprints.api.problems import ApiProblem
 from app.blueprints.api.schemas import (
@@ -26,6 +26,7 @@ from app.blueprints.api.schemas import (
 from app.blueprints.tickets import overview
 from app.enums import Priority, Visibility
 from app.extensions import db
+from app.formatting import question_of
 from app.models import Attachment, Device, Flow, Offer, Ticket, Update
 from app.services import messenger, tickets, uploads
 from app.workflow import MANUAL_EVENTS, TicketStatus
@@ -85,12 +86,14 @@ class AnswerSchema(Schema):
 
     position = fields.Integer(required=True)
     step_id = fields.Integer(required=True, allow_none=True)
-    question = fields.String(required=True)
+    question = fields.Function(lambda answer: str(question_of(answer)), required=True, metadata={
+        "description": "The question as asked; system steps (priority, visibility) in the reader's language"})
     type = fields.Function(lambda answer: answer.type.value, required=True)
     required = fields.Boolean(required=True)
     answered = fields.Boolean(required=True)
-    value = fields.Raw(required=True, allow_none=True)
-    text = fields.String(required=True)
+    value = fields.Raw(required=True, allow_none=True, metadata={"description": "The answer as stored, for machines"})
+    text = fields.Function(lambda answer: str(labels.answer_text(answer)) if answer.text else "", required=True,
+                           metadata={"description": "The answer as the pages show it, in the reader's language"})
     attachments = fields.Method("_attachments", required=True)
 
     def _attachments(self, answer):
@@ -291,8 +294,11 @@ def _submitted(ticket):
 @core.documented(400, 422)
 def list_tickets(cursor=None, limit=50, sort="-activity", **_filters):
     """Tickets the employee sees, filtered like the overview (default: all still in work), newest activity
-    first; `q` searches their text."""
+    first; `q` searches their text. A `q` that is a ticket number ("42", "T-00042", "t42") searches every status
+    unless `status` is given, so the number always finds its ticket."""
     filters = overview.Filters.from_args(request.args)
+    if filters.number is not None and not filters.statuses:
+        filters.statuses = list(overview.LISTED_STATUSES)  # a ticket number finds its ticket in every status
     column = {"activity": Ticket.last_activity_at, "created": Ticket.created_at, "number": None}[sort.lstrip("-")]
     descending = sort.startswith("-")
     query = sa.select(Ticket).where(Ticket.visible_clause(core.actor()), *filters.conditions(core.actor()))
