@@ -16,9 +16,8 @@ from sqlalchemy.orm import selectinload
 
 from app import policy
 from app.blueprints.api import core
-from app.blueprints.api.resources import ID, gate, id_page, row_or_404
+from app.blueprints.api.resources import ID, fresh, gate, id_listing, row_or_404
 from app.blueprints.api.schemas import CursorPageSchema, ListArgs
-from app.extensions import db
 from app.models import Code
 from app.services import code_access, codes, qr
 
@@ -111,11 +110,6 @@ def _code(code_id):
                       _("This code does not exist."))
 
 
-def _fresh(code):
-    """The code as now stored (the services commit; relationships may have moved)."""
-    return db.session.get(Code, code.id, populate_existing=True)
-
-
 @blp.get("")
 @core.require_scope("read")
 @gate(policy.can_manage_catalog)
@@ -129,8 +123,7 @@ def list_codes(cursor=None, limit=50, device=None, paired=None):
         query = query.where(Code.device_id == device)
     if paired is not None:
         query = query.where(Code.device_id.is_not(None) if paired else Code.device_id.is_(None))
-    rows, next_cursor = id_page(query, Code.id, cursor, limit)
-    return {"items": rows, "next_cursor": next_cursor}
+    return id_listing(query, Code.id, cursor, limit)
 
 
 @blp.post("")
@@ -170,7 +163,7 @@ def change_code(data, code_id):
         codes.update_code(code, label=data["label"], actor=core.actor())
     if "enabled" in data:
         code_access.set_code_enabled(code, data["enabled"], actor=core.actor())
-    return _fresh(code)
+    return fresh(Code, code.id)
 
 
 @blp.put("/<int:code_id>/pin")
@@ -183,7 +176,7 @@ def set_pin(data, code_id):
     """Set the PIN (4 to 12 digits); code users using the code now must enter it."""
     code = _code(code_id)
     codes.set_code_pin(code, data["pin"], actor=core.actor())
-    return _fresh(code)
+    return fresh(Code, code.id)
 
 
 @blp.delete("/<int:code_id>/pin")
@@ -195,7 +188,7 @@ def remove_pin(code_id):
     """Remove the PIN: the code opens its device without one."""
     code = _code(code_id)
     codes.set_code_pin(code, "", actor=core.actor())
-    return _fresh(code)
+    return fresh(Code, code.id)
 
 
 @blp.post("/<int:code_id>/logout")
@@ -207,7 +200,7 @@ def logout_code_users(code_id):
     """End every code user's access through this code at once (they scan again, and enter the PIN if any)."""
     code = _code(code_id)
     code_access.logout_code_users(code, actor=core.actor())
-    return _fresh(code)
+    return fresh(Code, code.id)
 
 
 @blp.get("/<int:code_id>/qr.png")

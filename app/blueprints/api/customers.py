@@ -11,17 +11,24 @@ from marshmallow import Schema, fields, validate
 
 from app import policy
 from app.blueprints.api import core
-from app.blueprints.api.resources import gate, id_page, only, row_or_404
+from app.blueprints.api.resources import (
+    MANAGERS_ONLY,
+    catalog_view,
+    change_archivable,
+    fresh,
+    gate,
+    id_listing,
+    row_or_404,
+)
 from app.blueprints.api.schemas import CursorPageSchema, ListArgs, enum_field
 from app.enums import CustomerKind
-from app.extensions import db
 from app.models import Customer
 from app.services import customers
 
 blp = core.resource("customers", "Customers: list, read; create and change (moderators and administrators).")
 
 EVERYONES_FIELDS = ("id", "name")
-MANAGERS_ONLY = {"metadata": {"description": "Moderators and administrators only."}}
+SAVED_FIELDS = ("name", "kind", "contact_name", "email", "phone", "address")  # customers.save_customer's
 
 
 class CustomerSchema(Schema):
@@ -76,7 +83,7 @@ class CustomerChange(Schema):
 
 def _view(customer):
     """The customer as the token's employee may see it."""
-    return customer if policy.can_manage_catalog(core.actor()) else only(customer, EVERYONES_FIELDS)
+    return catalog_view(customer, EVERYONES_FIELDS)
 
 
 def _customer(customer_id):
@@ -97,8 +104,7 @@ def list_customers(cursor=None, limit=50, q=None, archived=None):
         query = query.where(Customer.archived.is_(archived))
     if q and q.strip():
         query = query.where(Customer.name.ilike(f"%{q.strip()}%"))
-    rows, next_cursor = id_page(query, Customer.id, cursor, limit)
-    return {"items": [_view(row) for row in rows], "next_cursor": next_cursor}
+    return id_listing(query, Customer.id, cursor, limit, _view)
 
 
 @blp.post("")
@@ -130,14 +136,6 @@ def get_customer(customer_id):
 @core.documented(400, 404, 413, 415, 422)
 def change_customer(data, customer_id):
     """Change a customer's fields, archive or restore it (moderators and administrators)."""
-    customer = _customer(customer_id)
-    archived = data.pop("archived", None)
-    if data:
-        values = {
-            "name": customer.name, "kind": customer.kind, "contact_name": customer.contact_name,
-            "email": customer.email, "phone": customer.phone, "address": customer.address,
-        }
-        customers.save_customer(customer, **{**values, **data}, actor=core.actor())
-    if archived is not None:
-        customers.set_customer_archived(customer, archived, actor=core.actor())
-    return db.session.get(Customer, customer_id, populate_existing=True)
+    change_archivable(_customer(customer_id), data, SAVED_FIELDS, customers.save_customer,
+                      customers.set_customer_archived)
+    return fresh(Customer, customer_id)

@@ -12,16 +12,24 @@ from sqlalchemy.orm import selectinload
 
 from app import policy
 from app.blueprints.api import core
-from app.blueprints.api.resources import ID, gate, id_page, only, row_or_404
+from app.blueprints.api.resources import (
+    ID,
+    MANAGERS_ONLY,
+    catalog_view,
+    change_archivable,
+    fresh,
+    gate,
+    id_listing,
+    row_or_404,
+)
 from app.blueprints.api.schemas import CursorPageSchema, ListArgs
-from app.extensions import db
 from app.models import Device
 from app.services import devices
 
 blp = core.resource("devices", "Devices: list, search, read; create and change (moderators and administrators).")
 
 EVERYONES_FIELDS = ("id", "name", "serial_number", "location", "template", "customer")
-MANAGERS_ONLY = {"metadata": {"description": "Moderators and administrators only."}}
+SAVED_FIELDS = ("template_id", "name", "customer_id", "serial_number", "location", "description")  # save_device's
 
 
 class IdNameRef(Schema):
@@ -88,7 +96,7 @@ class DeviceChange(Schema):
 
 def _view(device):
     """The device as the token's employee may see it."""
-    return device if policy.can_manage_catalog(core.actor()) else only(device, EVERYONES_FIELDS)
+    return catalog_view(device, EVERYONES_FIELDS)
 
 
 def _device(device_id):
@@ -117,8 +125,7 @@ def list_devices(cursor=None, limit=50, q=None, template=None, customer=None, ar
         query = query.where(Device.template_id == template)
     if customer is not None:
         query = query.where(Device.customer_id == customer)
-    rows, next_cursor = id_page(query, Device.id, cursor, limit)
-    return {"items": [_view(row) for row in rows], "next_cursor": next_cursor}
+    return id_listing(query, Device.id, cursor, limit, _view)
 
 
 @blp.post("")
@@ -151,14 +158,5 @@ def get_device(device_id):
 @core.documented(400, 404, 413, 415, 422)
 def change_device(data, device_id):
     """Change a device's fields, archive or restore it (moderators and administrators)."""
-    device = _device(device_id)
-    archived = data.pop("archived", None)
-    if data:
-        values = {
-            "template_id": device.template_id, "name": device.name, "customer_id": device.customer_id,
-            "serial_number": device.serial_number, "location": device.location, "description": device.description,
-        }
-        devices.save_device(device, **{**values, **data}, actor=core.actor())
-    if archived is not None:
-        devices.set_device_archived(device, archived, actor=core.actor())
-    return db.session.get(Device, device_id, populate_existing=True)
+    change_archivable(_device(device_id), data, SAVED_FIELDS, devices.save_device, devices.set_device_archived)
+    return fresh(Device, device_id)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import selectinload
 
 from app import policy
 from app.blueprints.api import core
-from app.blueprints.api.resources import ID, id_page, only, row_or_404
+from app.blueprints.api.resources import ID, catalog_view, id_listing, row_or_404
 from app.blueprints.api.schemas import CursorPageSchema, ListArgs, enum_field
 from app.enums import StepType
 from app.models import Flow
@@ -19,7 +19,6 @@ from app.models import Flow
 blp = core.resource("flows", "Creation flows with their steps: list and read.")
 
 EVERYONES_FIELDS = ("id", "template_id", "title", "description", "position", "active", "steps")
-MANAGERS_ONLY = {"metadata": {"description": "Moderators and administrators only."}}
 
 
 class StepSchema(Schema):
@@ -68,7 +67,7 @@ class FlowListArgs(ListArgs):
 
 def _view(flow):
     """The flow as the token's employee may see it."""
-    return flow if policy.can_manage_catalog(core.actor()) else only(flow, EVERYONES_FIELDS)
+    return catalog_view(flow, EVERYONES_FIELDS)
 
 
 @blp.get("")
@@ -85,8 +84,7 @@ def list_flows(cursor=None, limit=50, template=None, active=None):
         query = query.where(Flow.active.is_(active))
     if template is not None:
         query = query.where(Flow.template_id == template)
-    rows, next_cursor = id_page(query, Flow.id, cursor, limit)
-    return {"items": [_view(row) for row in rows], "next_cursor": next_cursor}
+    return id_listing(query, Flow.id, cursor, limit, _view)
 
 
 @blp.get("/<int:flow_id>")
