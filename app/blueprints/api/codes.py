@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from app import policy
 from app.blueprints.api import core
 from app.blueprints.api.resources import ID, fresh, gate, id_listing, row_or_404
-from app.blueprints.api.schemas import CursorPageSchema, ListArgs
+from app.blueprints.api.schemas import CursorPageSchema, IdNameRef, ListArgs
 from app.models import Code
 from app.services import code_access, codes, qr
 
@@ -31,11 +31,8 @@ SVG_HEADERS = {
 IMAGE_RESPONSE = {"type": "string", "format": "binary"}
 
 
-class CodeDeviceRef(Schema):
+class CodeDeviceRef(IdNameRef):
     """The device a code is paired with."""
-
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
 
 
 class CodeSchema(Schema):

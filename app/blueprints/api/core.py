@@ -29,6 +29,14 @@ from app.extensions import csrf, limiter
 from app.services import api_tokens
 
 SCOPES = ("read", "write", "admin")
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": 'The ticket\'s ETag as last read (e.g. "7"). When the ticket changed meanwhile the change is '
+                   "refused with 409 Conflict and nothing is written.",
+}
 VERSION_TAG = re.compile(r"[0-9]{1,18}")  # ASCII digits only: int() would also take "²" or "٣"
 
 
@@ -195,6 +203,12 @@ def decode_cursor(cursor, length):
 def etag_of(version):
     """The strong ETag of a ticket version: "<version>" (quoted)."""
     return quote_etag(str(version))
+
+
+def takes_if_match(view):
+    """Decorate an API view that changes a ticket: list the optional If-Match header (IF_MATCH) in its OpenAPI
+    operation; the view passes if_match_version() to the service as the expected version."""
+    return Blueprint.doc(parameters=[IF_MATCH])(view)
 
 
 def if_match_version():

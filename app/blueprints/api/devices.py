@@ -22,7 +22,7 @@ from app.blueprints.api.resources import (
     id_listing,
     row_or_404,
 )
-from app.blueprints.api.schemas import CursorPageSchema, ListArgs
+from app.blueprints.api.schemas import CursorPageSchema, IdNameRef, ListArgs
 from app.models import Device
 from app.services import devices
 
@@ -30,13 +30,6 @@ blp = core.resource("devices", "Devices: list, search, read; create and change (
 
 EVERYONES_FIELDS = ("id", "name", "serial_number", "location", "template", "customer")
 SAVED_FIELDS = ("template_id", "name", "customer_id", "serial_number", "location", "description")  # save_device's
-
-
-class IdNameRef(Schema):
-    """A template or customer named in a device."""
-
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
 
 
 class DeviceSchema(Schema):

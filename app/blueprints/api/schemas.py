@@ -10,6 +10,13 @@ def enum_field(enum_cls, **kwargs):
     return fields.Enum(enum_cls, by_value=True, **kwargs)
 
 
+class IdNameRef(Schema):
+    """A row named in another resource: a template or customer named in a device."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
 class EmployeeRef(Schema):
     """An employee named in another resource."""
 
@@ -45,5 +52,5 @@ class ListArgs(Schema):
                            metadata={"description": "Items per page."})
 
 
-__all__ = ["MANUAL_EVENTS", "AttachmentSchema", "CursorPageSchema", "EmployeeRef", "ListArgs", "Priority",
+__all__ = ["MANUAL_EVENTS", "AttachmentSchema", "CursorPageSchema", "EmployeeRef", "IdNameRef", "ListArgs", "Priority",
            "TicketStatus", "Visibility", "enum_field"]

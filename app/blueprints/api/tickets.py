@@ -20,6 +20,7 @@ from app.blueprints.api.schemas import (
     AttachmentSchema,
     CursorPageSchema,
     EmployeeRef,
+    IdNameRef,
     ListArgs,
     enum_field,
 )
@@ -35,25 +36,20 @@ blp = core.resource("tickets", "Tickets: list, read, create, status events, prio
 
 KEYSET_SORTS = {"-activity", "activity", "-created", "created", "-number", "number"}
 ID_RANGE = validate.Range(min=1, max=2**63 - 1)
-IF_MATCH = {
-    "in": "header",
-    "name": "If-Match",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": 'The ticket\'s ETag as last read (e.g. "7"). When the ticket changed meanwhile the change is '
-                   "refused with 409 Conflict and nothing is written.",
-}
 ETAG_HEADER = {"ETag": {"description": "The ticket's version.", "schema": {"type": "string"}}}
 
 
 # --- schemas -----------------------------------------------------------------
 
 
-class DeviceRef(Schema):
-    """The device a ticket is about."""
+def _attachments_field():
+    """The `attachments` of an answer, message or update: its files, each with the API address of its content."""
+    return fields.Function(lambda item: AttachmentSchema(many=True).dump([_with_url(a) for a in item.attachments]),
+                           required=True)
 
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
+
+class DeviceRef(IdNameRef):
+    """The device a ticket is about."""
 
 
 class TicketSchema(Schema):
@@ -91,11 +87,7 @@ class AnswerSchema(Schema):
     answered = fields.Boolean(required=True)
     value = fields.Raw(required=True, allow_none=True)
     text = fields.String(required=True)
-    attachments = fields.Method("_attachments", required=True)
-
-    def _attachments(self, answer):
-        """The files of a media answer."""
-        return AttachmentSchema(many=True).dump([_with_url(a) for a in answer.attachments])
+    attachments = _attachments_field()
 
 
 class TicketDetailSchema(TicketSchema):
@@ -173,11 +165,7 @@ class MessageSchema(Schema):
     author = fields.Nested(EmployeeRef, required=True, allow_none=True, attribute="author_employee",
                            metadata={"description": "null: the code user."})
     created_at = fields.AwareDateTime(required=True)
-    attachments = fields.Method("_attachments", required=True)
-
-    def _attachments(self, message):
-        """The message's files."""
-        return AttachmentSchema(many=True).dump([_with_url(a) for a in message.attachments])
+    attachments = _attachments_field()
 
 
 class MessagePageSchema(CursorPageSchema):
@@ -202,11 +190,7 @@ class UpdateSchema(Schema):
     body = fields.String(required=True)
     author = fields.Nested(EmployeeRef, required=True, allow_none=True, attribute="author_employee")
     created_at = fields.AwareDateTime(required=True)
-    attachments = fields.Method("_attachments", required=True)
-
-    def _attachments(self, update):
-        """The update's files."""
-        return AttachmentSchema(many=True).dump([_with_url(a) for a in update.attachments])
+    attachments = _attachments_field()
 
 
 class UpdatePageSchema(CursorPageSchema):
@@ -367,7 +351,7 @@ def get_ticket(number):
 @core.require_scope("write")
 @blp.arguments(TicketChangeSchema)
 @blp.response(200, TicketDetailSchema, headers=ETAG_HEADER)
-@blp.doc(parameters=[IF_MATCH])
+@core.takes_if_match
 @core.documented(400, 404, 409, 413, 415, 422)
 def change_ticket(data, number):
     """Set the priority and/or the visibility (employees who work on the ticket)."""
@@ -385,7 +369,7 @@ def change_ticket(data, number):
 @core.require_scope("write")
 @blp.arguments(EventSchema)
 @blp.response(200, TicketDetailSchema, headers=ETAG_HEADER)
-@blp.doc(parameters=[IF_MATCH])
+@core.takes_if_match
 @core.documented(400, 404, 409, 413, 415, 422)
 def fire_event(data, number):
     """Fire a status event: start, pause, finish, close, cancel or reopen (409 when the status does not allow it)."""
