@@ -200,6 +200,36 @@ def decode_cursor(cursor, length):
     return values
 
 
+def is_row_id(value, max_id=2**63 - 1):
+    """Whether a cursor's value can be a row id: an int (not a bool) in 1 … `max_id`."""
+    return type(value) is int and 1 <= value <= max_id
+
+
+def after_id(cursor, max_id=2**63 - 1):
+    """The row id an id cursor points past (None without a cursor); 400 for a cursor we did not make or whose value
+    is no row id up to `max_id` (is_row_id)."""
+    if not cursor:
+        return None
+    value = decode_cursor(cursor, 1)[0]
+    if not is_row_id(value, max_id):
+        raise ApiProblem(400, _("This cursor is not valid; start again without it."),
+                         errors={"cursor": [_("Not a cursor of this list.")]})
+    return value
+
+
+def id_cursor_page(rows, limit):
+    """Rows fetched in id order with LIMIT `limit` + 1, cut to one page: (rows, the cursor of the next page by the
+    last row's id, None on the last page)."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, next_id_cursor(rows, more)
+
+
+def next_id_cursor(rows, more):
+    """The cursor past the last of `rows` (by id) when `more` rows follow, else None."""
+    return encode_cursor([rows[-1].id]) if more and rows else None
+
+
 def etag_of(version):
     """The strong ETag of a ticket version: "<version>" (quoted)."""
     return quote_etag(str(version))

@@ -8,7 +8,6 @@ never carries the others, not even as null.
 """
 import functools
 
-from flask_babel import gettext as _
 from marshmallow import validate
 
 from app import policy
@@ -41,26 +40,13 @@ def gate(check):
     return decorator
 
 
-def after_id(cursor):
-    """The id an id-keyset cursor points after (None without a cursor); 400 for a cursor we did not make."""
-    if not cursor:
-        return None
-    value = core.decode_cursor(cursor, 1)[0]
-    if type(value) is not int or not 1 <= value <= MAX_ID:
-        raise ApiProblem(400, _("This cursor is not valid; start again without it."), errors={"cursor": ["id"]})
-    return value
-
-
 def id_page(query, column, cursor, limit):
     """One page of `query` in ascending `column` (an id column) order after the `cursor`: (rows, next_cursor), the
     cursor None on the last page."""
-    start = after_id(cursor)
+    start = core.after_id(cursor, MAX_ID)
     if start is not None:
         query = query.where(column > start)
-    rows = db.session.scalars(query.order_by(column).limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, core.encode_cursor([rows[-1].id]) if more and rows else None
+    return core.id_cursor_page(db.session.scalars(query.order_by(column).limit(limit + 1)).all(), limit)
 
 
 def id_listing(query, column, cursor, limit, view=None):

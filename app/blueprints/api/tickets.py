@@ -282,7 +282,7 @@ def list_tickets(cursor=None, limit=50, sort="-activity", **_filters):
     query = sa.select(Ticket).where(Ticket.visible_clause(core.actor()), *filters.conditions(core.actor()))
     if cursor:
         cursor_sort, value, after_id = core.decode_cursor(cursor, 3)
-        if cursor_sort != sort or not _row_id(after_id) or (column is not None and not isinstance(value, str)):
+        if cursor_sort != sort or not core.is_row_id(after_id) or (column is not None and not isinstance(value, str)):
             raise ApiProblem(400, _("This cursor is not valid; start again without it."),
                              errors={"cursor": [_("Not a cursor of this list.")]})
         query = query.where(_after(column, value, after_id, descending))
@@ -299,11 +299,6 @@ def list_tickets(cursor=None, limit=50, sort="-activity", **_filters):
         value = None if column is None else getattr(last, column.key).isoformat()
         next_cursor = core.encode_cursor([sort, value, last.id])
     return {"items": rows[:limit], "next_cursor": next_cursor}
-
-
-def _row_id(value):
-    """Whether a cursor's value can be a row id (a database integer, not a bool)."""
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value < 2**63
 
 
 def _after(column, value, after_id, descending):
@@ -381,17 +376,6 @@ def fire_event(data, number):
 # --- messages and updates ----------------------------------------------------
 
 
-def _id_cursor(cursor):
-    """The id a message or update cursor points after."""
-    if not cursor:
-        return None
-    value = core.decode_cursor(cursor, 1)[0]
-    if not _row_id(value):
-        raise ApiProblem(400, _("This cursor is not valid; start again without it."),
-                         errors={"cursor": [_("Not a cursor of this list.")]})
-    return value
-
-
 @blp.get("/<int:number>/messages")
 @core.require_scope("read")
 @blp.arguments(ListArgs, location="query", as_kwargs=True)
@@ -401,9 +385,9 @@ def list_messages(number, cursor=None, limit=50):
     """The ticket's messages, newest first."""
     ticket = _submitted(_ticket(number))
     messenger.require_reader(core.actor(), ticket)
-    rows, has_older = messenger.thread_page(ticket, before=_id_cursor(cursor), limit=limit)
+    rows, has_older = messenger.thread_page(ticket, before=core.after_id(cursor), limit=limit)
     rows = list(reversed(rows))
-    return {"items": rows, "next_cursor": core.encode_cursor([rows[-1].id]) if has_older and rows else None}
+    return {"items": rows, "next_cursor": core.next_id_cursor(rows, has_older)}
 
 
 @blp.post("/<int:number>/messages")
@@ -426,16 +410,14 @@ def list_updates(number, cursor=None, limit=50):
     """The ticket's public and internal updates, newest first."""
     ticket = _submitted(_ticket(number))
     query = Update.visible_to(core.actor()).where(Update.ticket_id == ticket.id)
-    before = _id_cursor(cursor)
+    before = core.after_id(cursor)
     if before:
         query = query.where(Update.id < before)
-    rows = db.session.scalars(
+    rows, next_cursor = core.id_cursor_page(db.session.scalars(
         query.order_by(Update.id.desc()).limit(limit + 1)
         .options(selectinload(Update.attachments), selectinload(Update.author_employee))
-    ).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"items": rows, "next_cursor": core.encode_cursor([rows[-1].id]) if more and rows else None}
+    ).all(), limit)
+    return {"items": rows, "next_cursor": next_cursor}
 
 
 @blp.post("/<int:number>/updates")
