@@ -107,6 +107,14 @@ def _code(code_id):
                       _("This code does not exist."))
 
 
+def _change(code_id, change, *args):
+    """Apply `change` (an app.services function taking the code, `args` and the actor) to the code; the code as
+    now stored. 404 for an unknown code; what the service raises."""
+    code = _code(code_id)
+    change(code, *args, actor=core.actor())
+    return fresh(Code, code.id)
+
+
 @blp.get("")
 @core.require_scope("read")
 @gate(policy.can_manage_catalog)
@@ -171,9 +179,7 @@ def change_code(data, code_id):
 @core.documented(400, 404, 413, 415, 422)
 def set_pin(data, code_id):
     """Set the PIN (4 to 12 digits); code users using the code now must enter it."""
-    code = _code(code_id)
-    codes.set_code_pin(code, data["pin"], actor=core.actor())
-    return fresh(Code, code.id)
+    return _change(code_id, codes.set_code_pin, data["pin"])
 
 
 @blp.delete("/<int:code_id>/pin")
@@ -183,9 +189,7 @@ def set_pin(data, code_id):
 @core.documented(404)
 def remove_pin(code_id):
     """Remove the PIN: the code opens its device without one."""
-    code = _code(code_id)
-    codes.set_code_pin(code, "", actor=core.actor())
-    return fresh(Code, code.id)
+    return _change(code_id, codes.set_code_pin, "")
 
 
 @blp.post("/<int:code_id>/logout")
@@ -195,9 +199,7 @@ def remove_pin(code_id):
 @core.documented(404)
 def logout_code_users(code_id):
     """End every code user's access through this code at once (they scan again, and enter the PIN if any)."""
-    code = _code(code_id)
-    code_access.logout_code_users(code, actor=core.actor())
-    return fresh(Code, code.id)
+    return _change(code_id, code_access.logout_code_users)
 
 
 @blp.get("/<int:code_id>/qr.png")

@@ -37,6 +37,7 @@ IF_MATCH = {
     "description": 'The ticket\'s ETag as last read (e.g. "7"). When the ticket changed meanwhile the change is '
                    "refused with 409 Conflict and nothing is written.",
 }
+LOCATION_HEADER = {"Location": {"schema": {"type": "string"}}}  # a 201's address of what it created
 VERSION_TAG = re.compile(r"[0-9]{1,18}")  # ASCII digits only: int() would also take "²" or "٣"
 
 

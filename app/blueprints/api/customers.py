@@ -111,7 +111,7 @@ def list_customers(cursor=None, limit=50, q=None, archived=None):
 @core.require_scope("write")
 @gate(policy.can_manage_catalog)
 @blp.arguments(CustomerInput)
-@blp.response(201, CustomerSchema, headers={"Location": {"schema": {"type": "string"}}})
+@blp.response(201, CustomerSchema, headers=core.LOCATION_HEADER)
 @core.documented(400, 413, 415, 422)
 def create_customer(data):
     """Create a customer (moderators and administrators)."""

@@ -125,7 +125,7 @@ def list_devices(cursor=None, limit=50, q=None, template=None, customer=None, ar
 @core.require_scope("write")
 @gate(policy.can_manage_catalog)
 @blp.arguments(DeviceInput)
-@blp.response(201, DeviceSchema, headers={"Location": {"schema": {"type": "string"}}})
+@blp.response(201, DeviceSchema, headers=core.LOCATION_HEADER)
 @core.documented(400, 413, 415, 422)
 def create_device(data):
     """Create a device (moderators and administrators): its template (not archived), name and optional customer,

@@ -317,7 +317,7 @@ def _after(column, value, after_id, descending):
 @blp.post("")
 @core.require_scope("write")
 @blp.arguments(TicketCreateSchema)
-@blp.response(201, TicketDetailSchema, headers={**ETAG_HEADER, "Location": {"schema": {"type": "string"}}})
+@blp.response(201, TicketDetailSchema, headers={**ETAG_HEADER, **core.LOCATION_HEADER})
 @core.documented(400, 404, 413, 415, 422)
 def create_ticket(data):
     """Create a ticket as the employee: the device, one of its template's active creation flows, the answers to
