@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from app import policy
 from app.blueprints.api import core
 from app.blueprints.api.resources import ID, fresh, gate, id_listing, row_or_404
-from app.blueprints.api.schemas import CursorPageSchema, IdNameRef, ListArgs
+from app.blueprints.api.schemas import IdNameRef, ListArgs, cursor_page
 from app.models import Code
 from app.services import code_access, codes, qr
 
@@ -50,10 +50,7 @@ class CodeSchema(Schema):
     created_at = fields.AwareDateTime(required=True)
 
 
-class CodePageSchema(CursorPageSchema):
-    """One page of codes, by id."""
-
-    items = fields.List(fields.Nested(CodeSchema), required=True)
+CodePageSchema = cursor_page(CodeSchema, "One page of codes, by id.")
 
 
 class CodeListSchema(Schema):

@@ -20,7 +20,7 @@ from app.blueprints.api.resources import (
     id_listing,
     row_or_404,
 )
-from app.blueprints.api.schemas import CursorPageSchema, ListArgs, enum_field
+from app.blueprints.api.schemas import ListArgs, cursor_page, enum_field
 from app.enums import CustomerKind
 from app.models import Customer
 from app.services import customers
@@ -45,10 +45,7 @@ class CustomerSchema(Schema):
     created_at = fields.AwareDateTime(**MANAGERS_ONLY)
 
 
-class CustomerPageSchema(CursorPageSchema):
-    """One page of customers, by id."""
-
-    items = fields.List(fields.Nested(CustomerSchema), required=True)
+CustomerPageSchema = cursor_page(CustomerSchema, "One page of customers, by id.")
 
 
 class CustomerListArgs(ListArgs):

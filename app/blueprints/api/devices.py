@@ -22,7 +22,7 @@ from app.blueprints.api.resources import (
     id_listing,
     row_or_404,
 )
-from app.blueprints.api.schemas import CursorPageSchema, IdNameRef, ListArgs
+from app.blueprints.api.schemas import IdNameRef, ListArgs, cursor_page
 from app.models import Device
 from app.services import devices
 
@@ -46,10 +46,7 @@ class DeviceSchema(Schema):
     created_at = fields.AwareDateTime(**MANAGERS_ONLY)
 
 
-class DevicePageSchema(CursorPageSchema):
-    """One page of devices, by id."""
-
-    items = fields.List(fields.Nested(DeviceSchema), required=True)
+DevicePageSchema = cursor_page(DeviceSchema, "One page of devices, by id.")
 
 
 class DeviceListArgs(ListArgs):

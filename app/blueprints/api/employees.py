@@ -13,7 +13,7 @@ from marshmallow import Schema, fields, validate
 from app import policy
 from app.blueprints.api import core
 from app.blueprints.api.resources import id_listing, only, row_or_404
-from app.blueprints.api.schemas import CursorPageSchema, ListArgs, enum_field
+from app.blueprints.api.schemas import ListArgs, cursor_page, enum_field
 from app.enums import Role
 from app.models import Employee
 
@@ -36,10 +36,7 @@ class EmployeeSchema(Schema):
     created_at = fields.AwareDateTime(**ADMINS_ONLY)
 
 
-class EmployeePageSchema(CursorPageSchema):
-    """One page of employees, by id."""
-
-    items = fields.List(fields.Nested(EmployeeSchema), required=True)
+EmployeePageSchema = cursor_page(EmployeeSchema, "One page of employees, by id.")
 
 
 class EmployeeListArgs(ListArgs):

@@ -12,7 +12,7 @@ from sqlalchemy.orm import selectinload
 from app import policy
 from app.blueprints.api import core
 from app.blueprints.api.resources import ID, catalog_view, id_listing, row_or_404
-from app.blueprints.api.schemas import CursorPageSchema, ListArgs, enum_field
+from app.blueprints.api.schemas import ListArgs, cursor_page, enum_field
 from app.enums import StepType
 from app.models import Flow
 
@@ -51,10 +51,7 @@ class FlowSchema(Schema):
         "description": "Moderators and administrators only: the group told of new tickets (null: the default)."})
 
 
-class FlowPageSchema(CursorPageSchema):
-    """One page of flows, by id."""
-
-    items = fields.List(fields.Nested(FlowSchema), required=True)
+FlowPageSchema = cursor_page(FlowSchema, "One page of flows, by id.")
 
 
 class FlowListArgs(ListArgs):

@@ -44,6 +44,16 @@ class CursorPageSchema(Schema):
     )
 
 
+def cursor_page(item_schema, description):
+    """The schema of one page of a cursor-paged list of `item_schema` items: `items` and `next_cursor`, named after
+    the item ("CustomerSchema" pages are "CustomerPageSchema", "CustomerPage" in the document), `description` its
+    text in the document."""
+    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+    items = fields.List(fields.Nested(item_schema), required=True)
+    return type(name, (CursorPageSchema,), {"__doc__": description, "__module__": item_schema.__module__,
+                                            "items": items})
+
+
 class ListArgs(Schema):
     """Paging of a list."""
 
@@ -53,4 +63,4 @@ class ListArgs(Schema):
 
 
 __all__ = ["MANUAL_EVENTS", "AttachmentSchema", "CursorPageSchema", "EmployeeRef", "IdNameRef", "ListArgs", "Priority",
-           "TicketStatus", "Visibility", "enum_field"]
+           "TicketStatus", "Visibility", "cursor_page", "enum_field"]

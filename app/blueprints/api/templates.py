@@ -16,7 +16,7 @@ from app.blueprints.api.resources import (
     id_listing,
     row_or_404,
 )
-from app.blueprints.api.schemas import CursorPageSchema, ListArgs
+from app.blueprints.api.schemas import ListArgs, cursor_page
 from app.models import Template
 
 blp = core.resource("templates", "Templates (device types) with their creation flows: list and read.")
@@ -44,10 +44,7 @@ class TemplateSchema(Schema):
     created_at = fields.AwareDateTime(**MANAGERS_ONLY)
 
 
-class TemplatePageSchema(CursorPageSchema):
-    """One page of templates, by id."""
-
-    items = fields.List(fields.Nested(TemplateSchema), required=True)
+TemplatePageSchema = cursor_page(TemplateSchema, "One page of templates, by id.")
 
 
 class TemplateView:

@@ -18,10 +18,10 @@ from app.blueprints.api import core
 from app.blueprints.api.problems import ApiProblem
 from app.blueprints.api.schemas import (
     AttachmentSchema,
-    CursorPageSchema,
     EmployeeRef,
     IdNameRef,
     ListArgs,
+    cursor_page,
     enum_field,
 )
 from app.blueprints.tickets import overview
@@ -98,10 +98,7 @@ class TicketDetailSchema(TicketSchema):
                          metadata={"description": "Status events the employee may fire now."})
 
 
-class TicketPageSchema(CursorPageSchema):
-    """One page of tickets."""
-
-    items = fields.List(fields.Nested(TicketSchema), required=True)
+TicketPageSchema = cursor_page(TicketSchema, "One page of tickets.")
 
 
 class TicketListArgs(ListArgs):
@@ -168,10 +165,7 @@ class MessageSchema(Schema):
     attachments = _attachments_field()
 
 
-class MessagePageSchema(CursorPageSchema):
-    """Messages, newest first."""
-
-    items = fields.List(fields.Nested(MessageSchema), required=True)
+MessagePageSchema = cursor_page(MessageSchema, "Messages, newest first.")
 
 
 class MessageInput(Schema):
@@ -193,10 +187,7 @@ class UpdateSchema(Schema):
     attachments = _attachments_field()
 
 
-class UpdatePageSchema(CursorPageSchema):
-    """Updates, newest first."""
-
-    items = fields.List(fields.Nested(UpdateSchema), required=True)
+UpdatePageSchema = cursor_page(UpdateSchema, "Updates, newest first.")
 
 
 class UpdateInput(Schema):
