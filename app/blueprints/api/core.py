@@ -188,6 +188,12 @@ def encode_cursor(values):
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def bad_cursor():
+    """The 400 problem for a cursor this list did not make (or that no longer fits its sort)."""
+    return ApiProblem(400, _("This cursor is not valid; start again without it."),
+                      errors={"cursor": [_("Not a cursor of this list.")]})
+
+
 def decode_cursor(cursor, length):
     """The keyset position in `cursor` (a list of `length` values), or 400 for a cursor we did not make."""
     try:
@@ -196,8 +202,7 @@ def decode_cursor(cursor, length):
     except (binascii.Error, ValueError, UnicodeDecodeError):
         values = None
     if not isinstance(values, list) or len(values) != length:
-        raise ApiProblem(400, _("This cursor is not valid; start again without it."),
-                         errors={"cursor": [_("Not a cursor of this list.")]})
+        raise bad_cursor()
     return values
 
 
@@ -213,8 +218,7 @@ def after_id(cursor, max_id=2**63 - 1):
         return None
     value = decode_cursor(cursor, 1)[0]
     if not is_row_id(value, max_id):
-        raise ApiProblem(400, _("This cursor is not valid; start again without it."),
-                         errors={"cursor": [_("Not a cursor of this list.")]})
+        raise bad_cursor()
     return value
 
 

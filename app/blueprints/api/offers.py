@@ -12,7 +12,7 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from app import policy
 from app.blueprints.api import core
 from app.blueprints.api.problems import PREFIX
-from app.blueprints.api.resources import ID, fresh, not_found
+from app.blueprints.api.resources import ID, fresh, row_or_404
 from app.blueprints.api.schemas import EmployeeRef, enum_field
 from app.enums import OfferState
 from app.extensions import db
@@ -60,10 +60,9 @@ class EmployeeChoice(Schema):
 
 def _ticket(number):
     """The submitted ticket if the employee may see it, else 404 (drafts have no offers)."""
-    ticket = db.session.get(Ticket, number)
-    if ticket is None or not policy.can_view_ticket(core.actor(), ticket) or ticket.status == TicketStatus.DRAFT:
-        raise not_found(_("This ticket does not exist or is not available to you."))
-    return ticket
+    return row_or_404(Ticket, number,
+                      lambda row: policy.can_view_ticket(core.actor(), row) and row.status != TicketStatus.DRAFT,
+                      _("This ticket does not exist or is not available to you."))
 
 
 def _employee(choice):

@@ -16,6 +16,7 @@ from sqlalchemy.orm import selectinload
 from app import file_names, policy, workflow
 from app.blueprints.api import core
 from app.blueprints.api.problems import ApiProblem
+from app.blueprints.api.resources import not_found, row_or_404
 from app.blueprints.api.schemas import (
     AttachmentSchema,
     EmployeeRef,
@@ -235,10 +236,8 @@ def _with_url(attachment):
 
 def _ticket(number):
     """The ticket if the token's employee may see it, else 404 (drafts only their creator's)."""
-    ticket = db.session.get(Ticket, number)
-    if ticket is None or not policy.can_view_ticket(core.actor(), ticket):
-        raise ApiProblem(404, _("This ticket does not exist or is not available to you."), type_="not-found")
-    return ticket
+    return row_or_404(Ticket, number, lambda row: policy.can_view_ticket(core.actor(), row),
+                      _("This ticket does not exist or is not available to you."))
 
 
 def _detail(ticket, status=200, headers=None):
@@ -252,7 +251,7 @@ def _detail(ticket, status=200, headers=None):
 def _submitted(ticket):
     """Messages, updates and files belong to submitted tickets: 404 for a draft, as on the pages."""
     if ticket.status == TicketStatus.DRAFT:
-        raise ApiProblem(404, _("This ticket is still a draft."), type_="not-found")
+        raise not_found(_("This ticket is still a draft."))
     return ticket
 
 
@@ -274,8 +273,7 @@ def list_tickets(cursor=None, limit=50, sort="-activity", **_filters):
     if cursor:
         cursor_sort, value, after_id = core.decode_cursor(cursor, 3)
         if cursor_sort != sort or not core.is_row_id(after_id) or (column is not None and not isinstance(value, str)):
-            raise ApiProblem(400, _("This cursor is not valid; start again without it."),
-                             errors={"cursor": [_("Not a cursor of this list.")]})
+            raise core.bad_cursor()
         query = query.where(_after(column, value, after_id, descending))
     order = [] if column is None else [column.desc() if descending else column.asc()]
     order.append(Ticket.id.desc() if descending else Ticket.id.asc())
@@ -300,8 +298,7 @@ def _after(column, value, after_id, descending):
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ApiProblem(400, _("This cursor is not valid; start again without it."),
-                         errors={"cursor": [_("Not a cursor of this list.")]}) from None
+        raise core.bad_cursor() from None
     return sa.or_(later(column, moment), sa.and_(column == moment, later(Ticket.id, after_id)))
 
 
@@ -473,15 +470,18 @@ def upload(data, files, number):
 def attachment_content(number, attachment_id):
     """Download one file of the ticket."""
     ticket = _submitted(_ticket(number))
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.ticket_id != ticket.id:
-        raise ApiProblem(404, _("This file does not exist or is not available to you."), type_="not-found")
-    update = db.session.get(Update, attachment.update_id) if attachment.update_id else None
-    if not policy.can_view_attachment(core.actor(), ticket, update, in_message=attachment.message_id is not None):
-        raise ApiProblem(404, _("This file does not exist or is not available to you."), type_="not-found")
+
+    def visible(attachment):
+        """A file of this ticket the employee may see (as on the ticket page)."""
+        if attachment.ticket_id != ticket.id:
+            return False
+        update = db.session.get(Update, attachment.update_id) if attachment.update_id else None
+        return policy.can_view_attachment(core.actor(), ticket, update, in_message=attachment.message_id is not None)
+
+    attachment = row_or_404(Attachment, attachment_id, visible, _("This file does not exist or is not available to you."))
     path = os.path.join(uploads.folder(), attachment.stored_name)
     if not os.path.isfile(path):
-        raise ApiProblem(404, _("This file is missing from the storage."), type_="not-found")
+        raise not_found(_("This file is missing from the storage."))
     return send_file(path, mimetype=attachment.content_type, as_attachment=True,
                      download_name=file_names.clean(attachment.original_name) or "file")
 
