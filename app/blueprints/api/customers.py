@@ -15,7 +15,6 @@ from app.blueprints.api.resources import (
     MANAGERS_ONLY,
     catalog_view,
     change_archivable,
-    fresh,
     gate,
     id_listing,
     row_or_404,
@@ -133,6 +132,5 @@ def get_customer(customer_id):
 @core.documented(400, 404, 413, 415, 422)
 def change_customer(data, customer_id):
     """Change a customer's fields, archive or restore it (moderators and administrators)."""
-    change_archivable(_customer(customer_id), data, SAVED_FIELDS, customers.save_customer,
-                      customers.set_customer_archived)
-    return fresh(Customer, customer_id)
+    return change_archivable(_customer(customer_id), data, SAVED_FIELDS, customers.save_customer,
+                             customers.set_customer_archived)

@@ -17,7 +17,6 @@ from app.blueprints.api.resources import (
     MANAGERS_ONLY,
     catalog_view,
     change_archivable,
-    fresh,
     gate,
     id_listing,
     row_or_404,
@@ -148,5 +147,5 @@ def get_device(device_id):
 @core.documented(400, 404, 413, 415, 422)
 def change_device(data, device_id):
     """Change a device's fields, archive or restore it (moderators and administrators)."""
-    change_archivable(_device(device_id), data, SAVED_FIELDS, devices.save_device, devices.set_device_archived)
-    return fresh(Device, device_id)
+    return change_archivable(_device(device_id), data, SAVED_FIELDS, devices.save_device,
+                             devices.set_device_archived)

@@ -75,12 +75,14 @@ def fresh(model, row_id):
 def change_archivable(row, data, names, save, set_archived):
     """Apply a PATCH body `data` to an archivable catalog row: the fields in it go through
     `save(row, **fields, actor=...)` with the fields `names` left out keeping their value, then `archived`
-    (if given) through `set_archived(row, archived, actor=...)`. Raises what the services raise."""
+    (if given) through `set_archived(row, archived, actor=...)`; the row as now stored (`fresh`). Raises what the
+    services raise."""
     archived = data.pop("archived", None)
     if data:
         save(row, **{**only(row, names), **data}, actor=core.actor())
     if archived is not None:
         set_archived(row, archived, actor=core.actor())
+    return fresh(type(row), row.id)
 
 
 def not_found(message):
