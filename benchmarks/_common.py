@@ -182,6 +182,17 @@ def cookie_header(session):
     return "; ".join(f"{cookie.name}={cookie.value}" for cookie in session.cookies)
 
 
+def print_aligned(header, rows, aligns):
+    """`header`, a rule and `rows` as columns on stdout, two spaces apart; `aligns` has per column "<" (left),
+    ">" (right) or " " (unpadded, for a last column of free text)."""
+    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
+    line = "  ".join("{}" if align == " " else f"{{:{align}{width}}}" for align, width in zip(aligns, widths))
+    print(line.format(*header))
+    print("  ".join("-" * width for width in widths))
+    for row in rows:
+        print(line.format(*row))
+
+
 def percentile(values, fraction):
     """The value below which `fraction` of `values` lie (nearest rank)."""
     ordered = sorted(values)

@@ -111,13 +111,10 @@ def print_results(results):
                 kind.upper(), f"{result['tickets']:,}", f"{result['seconds']:.1f}", f"{result['bytes'] / 1e6:.1f}",
                 f"{result['rss_growth_kb'] / 1024:.1f}", traced, verdict,
             ))
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    line = "  ".join(f"{{:>{width}}}" for width in widths)
+    from benchmarks._common import print_aligned
+
     print("Ticket export, streamed through /tickets/export.<kind> in a fresh process each:")
-    print(line.format(*header))
-    print("  ".join("-" * width for width in widths))
-    for row in rows:
-        print(line.format(*row))
+    print_aligned(header, rows, ">" * len(header))
 
 
 def main():

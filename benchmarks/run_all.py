@@ -45,6 +45,7 @@ from benchmarks._common import (
     login,
     percentile,
     prepare_database,
+    print_aligned,
     wait_http,
 )
 
@@ -374,14 +375,7 @@ def overview_rows(label, results):
 
 def print_table(rows):
     """One aligned table on stdout."""
-    header = ("figure", "p50 ms", "p95 ms", "req/s", "ratio", "target")
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    line = "  ".join(f"{{:<{widths[0]}}}" if i == 0 else f"{{:>{widths[i]}}}" for i in range(len(header) - 1))
-    line += "  {}"
-    print(line.format(*header))
-    print("  ".join("-" * width for width in widths))
-    for row in rows:
-        print(line.format(*row))
+    print_aligned(("figure", "p50 ms", "p95 ms", "req/s", "ratio", "target"), rows, "<>>>> ")
 
 
 def main():

@@ -1,4 +1,4 @@
-"""Helpers for the API's resource tests: bearer tokens for employees, and problem-details checks."""
+"""Helpers for the API tests: bearer tokens for employees, problem-details checks, a small catalog."""
 from app.enums import StepType
 from app.extensions import db
 from app.services import api_tokens
@@ -7,10 +7,19 @@ from tests.factories import make_flow, make_template
 PROBLEM = "application/problem+json"
 
 
+def bearer(secret):
+    """The Authorization header of a token."""
+    return {"Authorization": f"Bearer {secret}"}
+
+
+def token_for(employee, scopes="read,write", **kwargs):
+    """A fresh bearer token of `employee` holding `scopes` (the secret); `kwargs` go to api_tokens.create_token."""
+    return api_tokens.create_token(employee, name="tests", scopes=scopes, actor=employee, **kwargs).secret
+
+
 def token_headers(employee, scopes="read,write"):
     """Headers that sign a request in with a fresh token of `employee` holding `scopes`."""
-    secret = api_tokens.create_token(employee, name="tests", scopes=scopes, actor=employee).secret
-    return {"Authorization": f"Bearer {secret}"}
+    return bearer(token_for(employee, scopes))
 
 
 def assert_problem(response, status):

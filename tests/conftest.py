@@ -9,6 +9,7 @@ from flask import request_started
 from app import create_app
 from app.extensions import db
 from app.security import forget_previous_request
+from tests.api_helpers import make_catalog
 
 POSTGRES_URL = os.environ.get("TEST_POSTGRES_URL")
 
@@ -99,6 +100,13 @@ def fresh_request_state(request):
     request_started.connect(forget, app)
     yield
     request_started.disconnect(forget, app)
+
+
+@pytest.fixture
+def catalog(app):
+    """A template with an active and an inactive creation flow: (template, active, inactive), see
+    tests/api_helpers.make_catalog."""
+    return make_catalog()
 
 
 @pytest.fixture

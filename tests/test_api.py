@@ -20,6 +20,7 @@ from app.models._types import utcnow
 from app.services import accounts, api_tokens, offers, staff
 from app.services.errors import NotAllowed, ValidationError
 from app.workflow import TicketStatus
+from tests.api_helpers import PROBLEM, assert_problem, bearer, token_for
 from tests.factories import (
     make_device,
     make_employee,
@@ -28,28 +29,8 @@ from tests.factories import (
     make_ticket,
 )
 
-PROBLEM = "application/problem+json"
 pytestmark = pytest.mark.usefixtures("english")
 RUN_ON_POSTGRES = True
-
-
-def bearer(secret):
-    """The Authorization header of a token."""
-    return {"Authorization": f"Bearer {secret}"}
-
-
-def token_for(employee, scopes="read,write", **kwargs):
-    """A fresh bearer token of `employee` (the secret)."""
-    return api_tokens.create_token(employee, name="test", scopes=scopes, actor=employee, **kwargs).secret
-
-
-def assert_problem(response, status):
-    """`response` is an RFC 9457 problem with `status`; returns its document."""
-    assert response.status_code == status, response.get_data(as_text=True)
-    assert response.mimetype == PROBLEM
-    body = response.get_json()
-    assert body["status"] == status and body["title"] and body["type"]
-    return body
 
 
 @pytest.fixture

@@ -1,20 +1,13 @@
 """Creation flows over the API (read only): every employee reads the active flows with their steps, moderators
 every flow with its groups."""
-import pytest
 
 from app.enums import Role
 from tests.api_helpers import (
     assert_lists_refuse_bad_paging,
     assert_problem,
-    make_catalog,
     token_headers,
 )
 from tests.factories import make_employee
-
-
-@pytest.fixture
-def catalog():
-    return make_catalog()
 
 
 def test_member_reads_active_flows_with_their_steps(client, catalog):

@@ -3,7 +3,6 @@ server on loopback as an employee with a read,write token, find no 5xx, no respo
 schema, content type or headers, and no status code the document does not list."""
 import collections
 import io
-import threading
 
 import pytest
 import schemathesis
@@ -19,7 +18,6 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 from werkzeug.datastructures import FileStorage
-from werkzeug.serving import make_server
 
 from app import create_app
 from app.enums import Visibility
@@ -37,6 +35,7 @@ from app.models import (
 from app.services import api_tokens, offers, tickets
 from tests.conftest import base_config
 from tests.factories import make_ticket
+from tests.live_server import LiveServer
 
 CHECKS = [
     not_a_server_error, status_code_conformance, content_type_conformance, response_schema_conformance,
@@ -50,25 +49,6 @@ def png_bytes():
     out = io.BytesIO()
     Image.new("RGB", (8, 8), (30, 30, 200)).save(out, "PNG")
     return out.getvalue()
-
-
-class LiveServer:
-    """The app on a free loopback port, served by a thread (as tests/browser/conftest.py does for the browser)."""
-
-    def __init__(self, app):
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self):
-        """Serve in the background."""
-        self.thread.start()
-        return self
-
-    def stop(self):
-        """Stop serving."""
-        self.server.shutdown()
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture(scope="module")

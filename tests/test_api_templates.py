@@ -7,15 +7,9 @@ from app.extensions import db
 from tests.api_helpers import (
     assert_lists_refuse_bad_paging,
     assert_problem,
-    make_catalog,
     token_headers,
 )
 from tests.factories import make_employee
-
-
-@pytest.fixture
-def catalog():
-    return make_catalog()
 
 
 def test_member_reads_templates_with_their_active_flows(client, catalog):

@@ -84,24 +84,31 @@ def smtp(app):
     server.stop()
 
 
-class PushService:
-    """A web-push service on loopback: keeps requests, answers per endpoint path with a chosen status (and a
-    Location header from `locations`, for redirects)."""
+class LoopbackReceiver:
+    """An HTTP server on loopback that keeps every POST it receives as {"path", "headers" (lower-case names),
+    "body" (bytes)} plus what `record` adds, and answers with the status set per path in `status` (else
+    `default_status`) and a Location header from `locations` (for redirects)."""
+
+    default_status = 200
 
     def __init__(self):
         self.requests = []
         self.status = {}
         self.locations = {}
-        service = self
+        self.lock = threading.Lock()
+        receiver = self
 
         class Handler(BaseHTTPRequestHandler):
             def do_POST(self):
                 body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                service.requests.append({"path": self.path, "headers": {key.lower(): value for key, value in self.headers.items()}, "body": body})
-                code = service.status.get(self.path, 201)
+                headers = {key.lower(): value for key, value in self.headers.items()}
+                with receiver.lock:
+                    receiver.requests.append({"path": self.path, "headers": headers, "body": body,
+                                              **receiver.record(self.path, headers, body)})
+                    code = receiver.status.get(self.path, receiver.default_status)
                 self.send_response(code)
-                if self.path in service.locations:
-                    self.send_header("Location", service.locations[self.path])
+                if self.path in receiver.locations:
+                    self.send_header("Location", receiver.locations[self.path])
                 self.send_header("Content-Length", "0")
                 self.end_headers()
 
@@ -113,10 +120,21 @@ class PushService:
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
         self.thread.start()
 
+    def record(self, path, headers, body):
+        """What else to keep of a request (a dict); nothing by default."""
+        return {}
+
     def stop(self):
         """Shut down."""
         self.server.shutdown()
         self.server.server_close()
+
+
+class PushService(LoopbackReceiver):
+    """A web-push service on loopback: keeps requests, answers per endpoint path with a chosen status (201 unless
+    told; a Location header from `locations`, for redirects)."""
+
+    default_status = 201
 
     def to(self, path):
         """Requests that reached one endpoint path."""

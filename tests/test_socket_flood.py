@@ -7,7 +7,6 @@ import pytest
 import requests
 import socketio as socketio_client
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
 from app import create_app
 from app.enums import Visibility
@@ -15,6 +14,7 @@ from app.extensions import db
 from app.models import Code, Employee, Flow
 from tests.conftest import base_config
 from tests.factories import make_ticket
+from tests.live_server import LiveServer
 
 FLOOD_EVENTS = 1000  # bounded: at most this many events …
 FLOOD_SECONDS = 2.5  # … and at most this long
@@ -43,13 +43,9 @@ def server(tmp_path_factory):
         session["_user_id"] = cookie_id
         session["_fresh"] = True
     cookie = f"session={http.get_cookie('session').value}"
-    live = make_server("127.0.0.1", 0, app, threaded=True)
-    thread = threading.Thread(target=live.serve_forever, daemon=True)
-    thread.start()
-    url = f"http://127.0.0.1:{live.server_port}"
-    yield {"app": app, "url": url, "cookie": cookie, "ticket": ticket_id}
-    live.shutdown()
-    thread.join(timeout=5)
+    live = LiveServer(app).start()
+    yield {"app": app, "url": live.url, "cookie": cookie, "ticket": ticket_id}
+    live.stop()
     with app.app_context():
         db.engine.dispose()
 

@@ -4,10 +4,8 @@ the administration pages (administrators only, German refusals that change nothi
 import hashlib
 import hmac
 import json
-import threading
 import time
 from datetime import timedelta
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import sqlalchemy as sa
@@ -20,6 +18,7 @@ from app.services import dispatcher, messenger, offers, tickets, webhooks
 from app.services.errors import NotAllowed
 from tests.factories import make_employee, make_ticket
 from tests.test_notifications import World
+from tests.test_notifications_helpers import LoopbackReceiver
 
 RUN_ON_POSTGRES = True
 
@@ -29,41 +28,17 @@ ALL_EVENTS = [
 ]
 
 
-class Receiver:
+class Receiver(LoopbackReceiver):
     """An HTTP server on loopback that checks each request's signature as a receiving system would (with its own
     HMAC code, not the app's) and answers with the status set per path (200 unless told)."""
 
     def __init__(self):
-        self.requests = []
-        self.status = {}
         self.secrets = {}
-        self.locations = {}
-        self.lock = threading.Lock()
-        receiver = self
+        super().__init__()
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self):
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                headers = {key.lower(): value for key, value in self.headers.items()}
-                with receiver.lock:
-                    receiver.requests.append({
-                        "path": self.path, "headers": headers, "body": body,
-                        "verified": receiver.verify(self.path, headers, body),
-                    })
-                    code = receiver.status.get(self.path, 200)
-                self.send_response(code)
-                if self.path in receiver.locations:
-                    self.send_header("Location", receiver.locations[self.path])
-                self.send_header("Content-Length", "0")
-                self.end_headers()
-
-            def log_message(self, *args):
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-        self.thread.start()
+    def record(self, path, headers, body):
+        """Whether the request's signature checks out with the path's secret."""
+        return {"verified": self.verify(path, headers, body)}
 
     def verify(self, path, headers, body):
         """The documented check: t and v1 from Ticketwerk-Signature, HMAC-SHA256 of "<t>.<body>", within 5 min."""
@@ -81,11 +56,6 @@ class Receiver:
     def types(self, path):
         """The event types that reached one path, in order."""
         return [payload["type"] for _, payload, _ in self.to(path)]
-
-    def stop(self):
-        """Shut down."""
-        self.server.shutdown()
-        self.server.server_close()
 
 
 @pytest.fixture

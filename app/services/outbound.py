@@ -25,6 +25,27 @@ class HostNotFound(ValidationError):
     """The URL's host does not resolve (now): worth another try later when it was fine before."""
 
 
+class SendError(Exception):
+    """Sending a request of the server's own failed; `permanent` says whether a retry cannot help."""
+
+    def __init__(self, message, permanent=False):
+        super().__init__(message)
+        self.permanent = permanent
+
+
+def check_before_sending(check, url, error_class, what):
+    """Check `url` again right before a request (`check(url)` raises ValidationError, or HostNotFound when the
+    host does not resolve): a host not found now raises `error_class` ("<what> not reachable: ...", a retry may
+    help), a refused address `error_class` ("<what> refused: ...") with permanent=True. `error_class` is a
+    SendError."""
+    try:
+        check(url)
+    except HostNotFound as error:
+        raise error_class(f"{what} not reachable: {error.message}") from None
+    except ValidationError as error:
+        raise error_class(f"{what} refused: {error.message}", permanent=True) from None
+
+
 def is_public_address(address):
     """Whether an IP address (text or ipaddress object) is a public unicast address of the internet.
 

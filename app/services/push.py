@@ -10,7 +10,6 @@ from flask import current_app
 from app.extensions import db
 from app.models import PushSubscription
 from app.services import outbound
-from app.services.errors import ValidationError
 
 _key_lock = threading.Lock()
 
@@ -19,12 +18,8 @@ class PushGone(Exception):
     """The push service says the subscription no longer exists (404/410)."""
 
 
-class PushError(Exception):
-    """Sending failed; `permanent` says whether a retry can help."""
-
-    def __init__(self, message, permanent=False):
-        super().__init__(message)
-        self.permanent = permanent
+class PushError(outbound.SendError):
+    """Sending failed; `permanent` says whether a retry cannot help."""
 
 
 def private_key_path():
@@ -98,12 +93,7 @@ def send(subscription, payload, *, ttl=24 * 3600):
     Redirects are not followed; a 3xx answer is a permanent PushError."""
     from pywebpush import WebPushException, webpush
 
-    try:
-        check_endpoint(subscription.endpoint)
-    except outbound.HostNotFound as error:
-        raise PushError(f"push endpoint not reachable: {error.message}") from None
-    except ValidationError as error:
-        raise PushError(f"push endpoint refused: {error.message}", permanent=True) from None
+    outbound.check_before_sending(check_endpoint, subscription.endpoint, PushError, "push endpoint")
     info = {"endpoint": subscription.endpoint, "keys": {"p256dh": subscription.p256dh, "auth": subscription.auth}}
     try:
         with _session() as session:

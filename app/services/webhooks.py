@@ -64,12 +64,8 @@ TYPE_OF = {
 }
 
 
-class WebhookError(Exception):
+class WebhookError(outbound.SendError):
     """Sending failed; `permanent` says whether a retry cannot help."""
-
-    def __init__(self, message, permanent=False):
-        super().__init__(message)
-        self.permanent = permanent
 
 
 # Endpoints -------------------------------------------------------------------------------------------------
@@ -348,12 +344,7 @@ def send(delivery, now=None):
     import requests
 
     endpoint, event = delivery.webhook_endpoint, delivery.webhook_event
-    try:
-        check_url(endpoint.url)
-    except outbound.HostNotFound as error:
-        raise WebhookError(f"endpoint not reachable: {error.message}") from None
-    except ValidationError as error:
-        raise WebhookError(f"endpoint refused: {error.message}", permanent=True) from None
+    outbound.check_before_sending(check_url, endpoint.url, WebhookError, "endpoint")
     content = body(event)
     timestamp = int((now or utcnow()).timestamp())
     headers = {

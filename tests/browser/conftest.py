@@ -1,12 +1,11 @@
 """Browser-test fixtures: a live server per test on its own app and database, Debian's Chromium, axe-core."""
-import threading
 
 import pytest
-from werkzeug.serving import make_server
 
 from app import create_app
 from app.extensions import db
 from tests.conftest import base_config
+from tests.live_server import LiveServer
 
 CHROMIUM_ARGS = [
     "--no-sandbox",
@@ -34,26 +33,6 @@ def pytest_collection_modifyitems(items):
 def browser_type_launch_args():
     """pytest-playwright launches Debian's Chromium with these options."""
     return {"executable_path": "/usr/bin/chromium", "args": CHROMIUM_ARGS, "headless": True}
-
-
-class LiveServer:
-    """A real HTTP server (with Socket.IO over WebSocket) on a free loopback port."""
-
-    def __init__(self, app):
-        self.app = app
-        self.server = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.server.server_port}"
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def start(self):
-        """Serve in a background thread."""
-        self.thread.start()
-        return self
-
-    def stop(self):
-        """Stop serving."""
-        self.server.shutdown()
-        self.thread.join(timeout=5)
 
 
 @pytest.fixture

@@ -72,17 +72,22 @@ def service_level_list():
                            fmt=business_hours.format_minutes)
 
 
+def _level_form(level, form):
+    """The form page of `level` (None: a new one); a valid submission saves it and goes back to the list, a
+    refused one shows the form again with the refusal (form.render_on_refusal)."""
+    form.render_on_refusal("admin/service_level_form.html", form=form, level=level)
+    if form.submitted():
+        service_levels.save_level(level, **form.level_data(), actor=current_user)
+        flash(_("Service level saved."), "success")
+        return redirect(url_for("admin.service_level_list"))
+    return render_template("admin/service_level_form.html", form=form, level=level)
+
+
 @bp.route("/service-levels/new", methods=["GET", "POST"])
 @service_level_admins
 def service_level_new():
     """Create a level."""
-    form = ServiceLevelForm()
-    form.render_on_refusal("admin/service_level_form.html", form=form, level=None)
-    if form.submitted():
-        service_levels.save_level(None, **form.level_data(), actor=current_user)
-        flash(_("Service level saved."), "success")
-        return redirect(url_for("admin.service_level_list"))
-    return render_template("admin/service_level_form.html", form=form, level=None)
+    return _level_form(None, ServiceLevelForm())
 
 
 @bp.route("/service-levels/<int:level_id>", methods=["GET", "POST"])
@@ -95,12 +100,7 @@ def service_level_edit(level_id):
         "first_response_minutes": level.first_response_minutes, "assignment_minutes": level.assignment_minutes,
         "resolution_minutes": level.resolution_minutes, "pause_while_waiting": level.pause_while_waiting,
     })
-    form.render_on_refusal("admin/service_level_form.html", form=form, level=level)
-    if form.submitted():
-        service_levels.save_level(level, **form.level_data(), actor=current_user)
-        flash(_("Service level saved."), "success")
-        return redirect(url_for("admin.service_level_list"))
-    return render_template("admin/service_level_form.html", form=form, level=level)
+    return _level_form(level, form)
 
 
 @bp.post("/service-levels/<int:level_id>/delete")

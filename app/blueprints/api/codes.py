@@ -16,9 +16,8 @@ from sqlalchemy.orm import selectinload
 
 from app import policy
 from app.blueprints.api import core
-from app.blueprints.api.resources import ID, gate, id_page, row_or_404
-from app.blueprints.api.schemas import CursorPageSchema, ListArgs
-from app.extensions import db
+from app.blueprints.api.resources import ID, fresh, gate, id_listing, row_or_404
+from app.blueprints.api.schemas import IdNameRef, ListArgs, cursor_page
 from app.models import Code
 from app.services import code_access, codes, qr
 
@@ -32,11 +31,8 @@ SVG_HEADERS = {
 IMAGE_RESPONSE = {"type": "string", "format": "binary"}
 
 
-class CodeDeviceRef(Schema):
+class CodeDeviceRef(IdNameRef):
     """The device a code is paired with."""
-
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
 
 
 class CodeSchema(Schema):
@@ -54,10 +50,7 @@ class CodeSchema(Schema):
     created_at = fields.AwareDateTime(required=True)
 
 
-class CodePageSchema(CursorPageSchema):
-    """One page of codes, by id."""
-
-    items = fields.List(fields.Nested(CodeSchema), required=True)
+CodePageSchema = cursor_page(CodeSchema, "One page of codes, by id.")
 
 
 class CodeListSchema(Schema):
@@ -111,9 +104,12 @@ def _code(code_id):
                       _("This code does not exist."))
 
 
-def _fresh(code):
-    """The code as now stored (the services commit; relationships may have moved)."""
-    return db.session.get(Code, code.id, populate_existing=True)
+def _change(code_id, change, *args):
+    """Apply `change` (an app.services function taking the code, `args` and the actor) to the code; the code as
+    now stored. 404 for an unknown code; what the service raises."""
+    code = _code(code_id)
+    change(code, *args, actor=core.actor())
+    return fresh(Code, code.id)
 
 
 @blp.get("")
@@ -129,8 +125,7 @@ def list_codes(cursor=None, limit=50, device=None, paired=None):
         query = query.where(Code.device_id == device)
     if paired is not None:
         query = query.where(Code.device_id.is_not(None) if paired else Code.device_id.is_(None))
-    rows, next_cursor = id_page(query, Code.id, cursor, limit)
-    return {"items": rows, "next_cursor": next_cursor}
+    return id_listing(query, Code.id, cursor, limit)
 
 
 @blp.post("")
@@ -170,7 +165,7 @@ def change_code(data, code_id):
         codes.update_code(code, label=data["label"], actor=core.actor())
     if "enabled" in data:
         code_access.set_code_enabled(code, data["enabled"], actor=core.actor())
-    return _fresh(code)
+    return fresh(Code, code.id)
 
 
 @blp.put("/<int:code_id>/pin")
@@ -181,9 +176,7 @@ def change_code(data, code_id):
 @core.documented(400, 404, 413, 415, 422)
 def set_pin(data, code_id):
     """Set the PIN (4 to 12 digits); code users using the code now must enter it."""
-    code = _code(code_id)
-    codes.set_code_pin(code, data["pin"], actor=core.actor())
-    return _fresh(code)
+    return _change(code_id, codes.set_code_pin, data["pin"])
 
 
 @blp.delete("/<int:code_id>/pin")
@@ -193,9 +186,7 @@ def set_pin(data, code_id):
 @core.documented(404)
 def remove_pin(code_id):
     """Remove the PIN: the code opens its device without one."""
-    code = _code(code_id)
-    codes.set_code_pin(code, "", actor=core.actor())
-    return _fresh(code)
+    return _change(code_id, codes.set_code_pin, "")
 
 
 @blp.post("/<int:code_id>/logout")
@@ -205,9 +196,7 @@ def remove_pin(code_id):
 @core.documented(404)
 def logout_code_users(code_id):
     """End every code user's access through this code at once (they scan again, and enter the PIN if any)."""
-    code = _code(code_id)
-    code_access.logout_code_users(code, actor=core.actor())
-    return _fresh(code)
+    return _change(code_id, code_access.logout_code_users)
 
 
 @blp.get("/<int:code_id>/qr.png")

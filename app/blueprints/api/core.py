@@ -29,6 +29,15 @@ from app.extensions import csrf, limiter
 from app.services import api_tokens
 
 SCOPES = ("read", "write", "admin")
+IF_MATCH = {
+    "in": "header",
+    "name": "If-Match",
+    "required": False,
+    "schema": {"type": "string"},
+    "description": 'The ticket\'s ETag as last read (e.g. "7"). When the ticket changed meanwhile the change is '
+                   "refused with 409 Conflict and nothing is written.",
+}
+LOCATION_HEADER = {"Location": {"schema": {"type": "string"}}}  # a 201's address of what it created
 VERSION_TAG = re.compile(r"[0-9]{1,18}")  # ASCII digits only: int() would also take "²" or "٣"
 
 
@@ -179,6 +188,12 @@ def encode_cursor(values):
     return base64.urlsafe_b64encode(raw).decode().rstrip("=")
 
 
+def bad_cursor():
+    """The 400 problem for a cursor this list did not make (or that no longer fits its sort)."""
+    return ApiProblem(400, _("This cursor is not valid; start again without it."),
+                      errors={"cursor": [_("Not a cursor of this list.")]})
+
+
 def decode_cursor(cursor, length):
     """The keyset position in `cursor` (a list of `length` values), or 400 for a cursor we did not make."""
     try:
@@ -187,14 +202,48 @@ def decode_cursor(cursor, length):
     except (binascii.Error, ValueError, UnicodeDecodeError):
         values = None
     if not isinstance(values, list) or len(values) != length:
-        raise ApiProblem(400, _("This cursor is not valid; start again without it."),
-                         errors={"cursor": [_("Not a cursor of this list.")]})
+        raise bad_cursor()
     return values
+
+
+def is_row_id(value, max_id=2**63 - 1):
+    """Whether a cursor's value can be a row id: an int (not a bool) in 1 … `max_id`."""
+    return type(value) is int and 1 <= value <= max_id
+
+
+def after_id(cursor, max_id=2**63 - 1):
+    """The row id an id cursor points past (None without a cursor); 400 for a cursor we did not make or whose value
+    is no row id up to `max_id` (is_row_id)."""
+    if not cursor:
+        return None
+    value = decode_cursor(cursor, 1)[0]
+    if not is_row_id(value, max_id):
+        raise bad_cursor()
+    return value
+
+
+def id_cursor_page(rows, limit):
+    """Rows fetched in id order with LIMIT `limit` + 1, cut to one page: (rows, the cursor of the next page by the
+    last row's id, None on the last page)."""
+    more = len(rows) > limit
+    rows = rows[:limit]
+    return rows, next_id_cursor(rows, more)
+
+
+def next_id_cursor(rows, more):
+    """The cursor past the last of `rows` (by id) when `more` rows follow, else None."""
+    return encode_cursor([rows[-1].id]) if more and rows else None
 
 
 def etag_of(version):
     """The strong ETag of a ticket version: "<version>" (quoted)."""
     return quote_etag(str(version))
+
+
+def takes_if_match(view):
+    """Decorate an API view that changes a ticket: list the optional If-Match header (IF_MATCH) in its OpenAPI
+    operation; the view passes if_match_version() to the service as the expected version."""
+    return Blueprint.doc(parameters=[IF_MATCH])(view)
 
 
 def if_match_version():

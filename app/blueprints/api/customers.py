@@ -11,17 +11,23 @@ from marshmallow import Schema, fields, validate
 
 from app import policy
 from app.blueprints.api import core
-from app.blueprints.api.resources import gate, id_page, only, row_or_404
-from app.blueprints.api.schemas import CursorPageSchema, ListArgs, enum_field
+from app.blueprints.api.resources import (
+    MANAGERS_ONLY,
+    catalog_view,
+    change_archivable,
+    gate,
+    id_listing,
+    row_or_404,
+)
+from app.blueprints.api.schemas import ListArgs, cursor_page, enum_field
 from app.enums import CustomerKind
-from app.extensions import db
 from app.models import Customer
 from app.services import customers
 
 blp = core.resource("customers", "Customers: list, read; create and change (moderators and administrators).")
 
 EVERYONES_FIELDS = ("id", "name")
-MANAGERS_ONLY = {"metadata": {"description": "Moderators and administrators only."}}
+SAVED_FIELDS = ("name", "kind", "contact_name", "email", "phone", "address")  # customers.save_customer's
 
 
 class CustomerSchema(Schema):
@@ -38,10 +44,7 @@ class CustomerSchema(Schema):
     created_at = fields.AwareDateTime(**MANAGERS_ONLY)
 
 
-class CustomerPageSchema(CursorPageSchema):
-    """One page of customers, by id."""
-
-    items = fields.List(fields.Nested(CustomerSchema), required=True)
+CustomerPageSchema = cursor_page(CustomerSchema, "One page of customers, by id.")
 
 
 class CustomerListArgs(ListArgs):
@@ -76,7 +79,7 @@ class CustomerChange(Schema):
 
 def _view(customer):
     """The customer as the token's employee may see it."""
-    return customer if policy.can_manage_catalog(core.actor()) else only(customer, EVERYONES_FIELDS)
+    return catalog_view(customer, EVERYONES_FIELDS)
 
 
 def _customer(customer_id):
@@ -97,15 +100,14 @@ def list_customers(cursor=None, limit=50, q=None, archived=None):
         query = query.where(Customer.archived.is_(archived))
     if q and q.strip():
         query = query.where(Customer.name.ilike(f"%{q.strip()}%"))
-    rows, next_cursor = id_page(query, Customer.id, cursor, limit)
-    return {"items": [_view(row) for row in rows], "next_cursor": next_cursor}
+    return id_listing(query, Customer.id, cursor, limit, _view)
 
 
 @blp.post("")
 @core.require_scope("write")
 @gate(policy.can_manage_catalog)
 @blp.arguments(CustomerInput)
-@blp.response(201, CustomerSchema, headers={"Location": {"schema": {"type": "string"}}})
+@blp.response(201, CustomerSchema, headers=core.LOCATION_HEADER)
 @core.documented(400, 413, 415, 422)
 def create_customer(data):
     """Create a customer (moderators and administrators)."""
@@ -130,14 +132,5 @@ def get_customer(customer_id):
 @core.documented(400, 404, 413, 415, 422)
 def change_customer(data, customer_id):
     """Change a customer's fields, archive or restore it (moderators and administrators)."""
-    customer = _customer(customer_id)
-    archived = data.pop("archived", None)
-    if data:
-        values = {
-            "name": customer.name, "kind": customer.kind, "contact_name": customer.contact_name,
-            "email": customer.email, "phone": customer.phone, "address": customer.address,
-        }
-        customers.save_customer(customer, **{**values, **data}, actor=core.actor())
-    if archived is not None:
-        customers.set_customer_archived(customer, archived, actor=core.actor())
-    return db.session.get(Customer, customer_id, populate_existing=True)
+    return change_archivable(_customer(customer_id), data, SAVED_FIELDS, customers.save_customer,
+                             customers.set_customer_archived)

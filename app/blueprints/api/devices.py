@@ -12,23 +12,23 @@ from sqlalchemy.orm import selectinload
 
 from app import policy
 from app.blueprints.api import core
-from app.blueprints.api.resources import ID, gate, id_page, only, row_or_404
-from app.blueprints.api.schemas import CursorPageSchema, ListArgs
-from app.extensions import db
+from app.blueprints.api.resources import (
+    ID,
+    MANAGERS_ONLY,
+    catalog_view,
+    change_archivable,
+    gate,
+    id_listing,
+    row_or_404,
+)
+from app.blueprints.api.schemas import IdNameRef, ListArgs, cursor_page
 from app.models import Device
 from app.services import devices
 
 blp = core.resource("devices", "Devices: list, search, read; create and change (moderators and administrators).")
 
 EVERYONES_FIELDS = ("id", "name", "serial_number", "location", "template", "customer")
-MANAGERS_ONLY = {"metadata": {"description": "Moderators and administrators only."}}
-
-
-class IdNameRef(Schema):
-    """A template or customer named in a device."""
-
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
+SAVED_FIELDS = ("template_id", "name", "customer_id", "serial_number", "location", "description")  # save_device's
 
 
 class DeviceSchema(Schema):
@@ -45,10 +45,7 @@ class DeviceSchema(Schema):
     created_at = fields.AwareDateTime(**MANAGERS_ONLY)
 
 
-class DevicePageSchema(CursorPageSchema):
-    """One page of devices, by id."""
-
-    items = fields.List(fields.Nested(DeviceSchema), required=True)
+DevicePageSchema = cursor_page(DeviceSchema, "One page of devices, by id.")
 
 
 class DeviceListArgs(ListArgs):
@@ -88,7 +85,7 @@ class DeviceChange(Schema):
 
 def _view(device):
     """The device as the token's employee may see it."""
-    return device if policy.can_manage_catalog(core.actor()) else only(device, EVERYONES_FIELDS)
+    return catalog_view(device, EVERYONES_FIELDS)
 
 
 def _device(device_id):
@@ -117,15 +114,14 @@ def list_devices(cursor=None, limit=50, q=None, template=None, customer=None, ar
         query = query.where(Device.template_id == template)
     if customer is not None:
         query = query.where(Device.customer_id == customer)
-    rows, next_cursor = id_page(query, Device.id, cursor, limit)
-    return {"items": [_view(row) for row in rows], "next_cursor": next_cursor}
+    return id_listing(query, Device.id, cursor, limit, _view)
 
 
 @blp.post("")
 @core.require_scope("write")
 @gate(policy.can_manage_catalog)
 @blp.arguments(DeviceInput)
-@blp.response(201, DeviceSchema, headers={"Location": {"schema": {"type": "string"}}})
+@blp.response(201, DeviceSchema, headers=core.LOCATION_HEADER)
 @core.documented(400, 413, 415, 422)
 def create_device(data):
     """Create a device (moderators and administrators): its template (not archived), name and optional customer,
@@ -151,14 +147,5 @@ def get_device(device_id):
 @core.documented(400, 404, 413, 415, 422)
 def change_device(data, device_id):
     """Change a device's fields, archive or restore it (moderators and administrators)."""
-    device = _device(device_id)
-    archived = data.pop("archived", None)
-    if data:
-        values = {
-            "template_id": device.template_id, "name": device.name, "customer_id": device.customer_id,
-            "serial_number": device.serial_number, "location": device.location, "description": device.description,
-        }
-        devices.save_device(device, **{**values, **data}, actor=core.actor())
-    if archived is not None:
-        devices.set_device_archived(device, archived, actor=core.actor())
-    return db.session.get(Device, device_id, populate_existing=True)
+    return change_archivable(_device(device_id), data, SAVED_FIELDS, devices.save_device,
+                             devices.set_device_archived)

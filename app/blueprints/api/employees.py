@@ -12,8 +12,8 @@ from marshmallow import Schema, fields, validate
 
 from app import policy
 from app.blueprints.api import core
-from app.blueprints.api.resources import id_page, only, row_or_404
-from app.blueprints.api.schemas import CursorPageSchema, ListArgs, enum_field
+from app.blueprints.api.resources import id_listing, only, row_or_404
+from app.blueprints.api.schemas import ListArgs, cursor_page, enum_field
 from app.enums import Role
 from app.models import Employee
 
@@ -36,10 +36,7 @@ class EmployeeSchema(Schema):
     created_at = fields.AwareDateTime(**ADMINS_ONLY)
 
 
-class EmployeePageSchema(CursorPageSchema):
-    """One page of employees, by id."""
-
-    items = fields.List(fields.Nested(EmployeeSchema), required=True)
+EmployeePageSchema = cursor_page(EmployeeSchema, "One page of employees, by id.")
 
 
 class EmployeeListArgs(ListArgs):
@@ -78,8 +75,7 @@ def list_employees(cursor=None, limit=50, q=None, active=None):
         like = f"%{q.strip()}%"
         query = query.where(sa.or_(Employee.name.ilike(like), Employee.email.ilike(like)) if full
                             else Employee.name.ilike(like))
-    rows, next_cursor = id_page(query, Employee.id, cursor, limit)
-    return {"items": [_view(row) for row in rows], "next_cursor": next_cursor}
+    return id_listing(query, Employee.id, cursor, limit, _view)
 
 
 @blp.get("/<int:employee_id>")

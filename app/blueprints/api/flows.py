@@ -11,15 +11,14 @@ from sqlalchemy.orm import selectinload
 
 from app import policy
 from app.blueprints.api import core
-from app.blueprints.api.resources import ID, id_page, only, row_or_404
-from app.blueprints.api.schemas import CursorPageSchema, ListArgs, enum_field
+from app.blueprints.api.resources import ID, catalog_view, id_listing, row_or_404
+from app.blueprints.api.schemas import ListArgs, cursor_page, enum_field
 from app.enums import StepType
 from app.models import Flow
 
 blp = core.resource("flows", "Creation flows with their steps: list and read.")
 
 EVERYONES_FIELDS = ("id", "template_id", "title", "description", "position", "active", "steps")
-MANAGERS_ONLY = {"metadata": {"description": "Moderators and administrators only."}}
 
 
 class StepSchema(Schema):
@@ -52,10 +51,7 @@ class FlowSchema(Schema):
         "description": "Moderators and administrators only: the group told of new tickets (null: the default)."})
 
 
-class FlowPageSchema(CursorPageSchema):
-    """One page of flows, by id."""
-
-    items = fields.List(fields.Nested(FlowSchema), required=True)
+FlowPageSchema = cursor_page(FlowSchema, "One page of flows, by id.")
 
 
 class FlowListArgs(ListArgs):
@@ -68,7 +64,7 @@ class FlowListArgs(ListArgs):
 
 def _view(flow):
     """The flow as the token's employee may see it."""
-    return flow if policy.can_manage_catalog(core.actor()) else only(flow, EVERYONES_FIELDS)
+    return catalog_view(flow, EVERYONES_FIELDS)
 
 
 @blp.get("")
@@ -85,8 +81,7 @@ def list_flows(cursor=None, limit=50, template=None, active=None):
         query = query.where(Flow.active.is_(active))
     if template is not None:
         query = query.where(Flow.template_id == template)
-    rows, next_cursor = id_page(query, Flow.id, cursor, limit)
-    return {"items": [_view(row) for row in rows], "next_cursor": next_cursor}
+    return id_listing(query, Flow.id, cursor, limit, _view)
 
 
 @blp.get("/<int:flow_id>")

@@ -12,9 +12,8 @@ from marshmallow import Schema, ValidationError, fields, validate, validates_sch
 from app import policy
 from app.blueprints.api import core
 from app.blueprints.api.problems import PREFIX
-from app.blueprints.api.resources import ID, not_found
+from app.blueprints.api.resources import ID, fresh, row_or_404
 from app.blueprints.api.schemas import EmployeeRef, enum_field
-from app.blueprints.api.tickets import IF_MATCH
 from app.enums import OfferState
 from app.extensions import db
 from app.models import Employee, Offer, Ticket
@@ -61,10 +60,9 @@ class EmployeeChoice(Schema):
 
 def _ticket(number):
     """The submitted ticket if the employee may see it, else 404 (drafts have no offers)."""
-    ticket = db.session.get(Ticket, number)
-    if ticket is None or not policy.can_view_ticket(core.actor(), ticket) or ticket.status == TicketStatus.DRAFT:
-        raise not_found(_("This ticket does not exist or is not available to you."))
-    return ticket
+    return row_or_404(Ticket, number,
+                      lambda row: policy.can_view_ticket(core.actor(), row) and row.status != TicketStatus.DRAFT,
+                      _("This ticket does not exist or is not available to you."))
 
 
 def _employee(choice):
@@ -74,10 +72,15 @@ def _employee(choice):
     return offers.employee_by_email(choice["email"])
 
 
-def _answer(offer):
-    """The offer as stored now, with the ticket's new version as ETag."""
-    ticket = db.session.get(Ticket, offer.ticket_id, populate_existing=True)
-    return db.session.get(Offer, offer.id, populate_existing=True), 200, {"ETag": core.etag_of(ticket.version)}
+def _change(number, change, choice=None):
+    """Apply `change` (an app.services.offers function) to the ticket `number`, for the employee the `choice`
+    names if any, expecting the version If-Match names; the offer as stored now, with the ticket's new version as
+    ETag. 404 for a ticket the employee may not see; what the service raises (409 for an outdated version)."""
+    ticket = _ticket(number)
+    employee = () if choice is None else (_employee(choice),)
+    offer = change(ticket, *employee, actor=core.actor(), expected_version=core.if_match_version())
+    ticket = fresh(Ticket, offer.ticket_id)
+    return fresh(Offer, offer.id), 200, {"ETag": core.etag_of(ticket.version)}
 
 
 @blp.get("/<int:number>/offers")
@@ -95,47 +98,41 @@ def list_offers(number):
 @blp.post("/<int:number>/offers/accept")
 @core.require_scope("write")
 @blp.response(200, OfferSchema, headers=ETAG_HEADER)
-@blp.doc(parameters=[IF_MATCH])
+@core.takes_if_match
 @core.documented(404, 409)
 def accept_offer(number):
     """Accept the token's employee's pending offer: they become responsible (the first one assigns the ticket)."""
-    ticket = _ticket(number)
-    return _answer(offers.accept_offer(ticket, actor=core.actor(), expected_version=core.if_match_version()))
+    return _change(number, offers.accept_offer)
 
 
 @blp.post("/<int:number>/offers/decline")
 @core.require_scope("write")
 @blp.response(200, OfferSchema, headers=ETAG_HEADER)
-@blp.doc(parameters=[IF_MATCH])
+@core.takes_if_match
 @core.documented(404, 409)
 def decline_offer(number):
     """Decline the token's employee's pending offer: they hear nothing more of this ticket."""
-    ticket = _ticket(number)
-    return _answer(offers.decline_offer(ticket, actor=core.actor(), expected_version=core.if_match_version()))
+    return _change(number, offers.decline_offer)
 
 
 @blp.post("/<int:number>/offers/assign")
 @core.require_scope("write")
 @blp.arguments(EmployeeChoice)
 @blp.response(200, OfferSchema, headers=ETAG_HEADER)
-@blp.doc(parameters=[IF_MATCH])
+@core.takes_if_match
 @core.documented(400, 404, 409, 413, 415, 422)
 def assign_employee(data, number):
     """Make an active employee responsible, whatever their offer said (moderators and administrators)."""
-    ticket = _ticket(number)
-    return _answer(offers.assign_employee(ticket, _employee(data), actor=core.actor(),
-                                          expected_version=core.if_match_version()))
+    return _change(number, offers.assign_employee, data)
 
 
 @blp.post("/<int:number>/offers/withdraw")
 @core.require_scope("write")
 @blp.arguments(EmployeeChoice)
 @blp.response(200, OfferSchema, headers=ETAG_HEADER)
-@blp.doc(parameters=[IF_MATCH])
+@core.takes_if_match
 @core.documented(400, 404, 409, 413, 415, 422)
 def withdraw_employee(data, number):
     """Take an employee's offer or responsibility away; the last responsible gone sends the ticket back to OPEN
     (moderators and administrators)."""
-    ticket = _ticket(number)
-    return _answer(offers.withdraw_employee(ticket, _employee(data), actor=core.actor(),
-                                            expected_version=core.if_match_version()))
+    return _change(number, offers.withdraw_employee, data)

@@ -8,9 +8,9 @@ never carries the others, not even as null.
 """
 import functools
 
-from flask_babel import gettext as _
 from marshmallow import validate
 
+from app import policy
 from app.blueprints.api import core
 from app.blueprints.api.problems import ApiProblem
 from app.extensions import db
@@ -18,6 +18,7 @@ from app.ids import MAX_ID
 from app.services.errors import require
 
 ID = validate.Range(min=1, max=MAX_ID)  # every table's id fits PostgreSQL's INTEGER (app/ids.py)
+MANAGERS_ONLY = {"metadata": {"description": "Moderators and administrators only."}}  # a role-limited field
 
 
 def gate(check):
@@ -39,31 +40,49 @@ def gate(check):
     return decorator
 
 
-def after_id(cursor):
-    """The id an id-keyset cursor points after (None without a cursor); 400 for a cursor we did not make."""
-    if not cursor:
-        return None
-    value = core.decode_cursor(cursor, 1)[0]
-    if type(value) is not int or not 1 <= value <= MAX_ID:
-        raise ApiProblem(400, _("This cursor is not valid; start again without it."), errors={"cursor": ["id"]})
-    return value
-
-
 def id_page(query, column, cursor, limit):
     """One page of `query` in ascending `column` (an id column) order after the `cursor`: (rows, next_cursor), the
     cursor None on the last page."""
-    start = after_id(cursor)
+    start = core.after_id(cursor, MAX_ID)
     if start is not None:
         query = query.where(column > start)
-    rows = db.session.scalars(query.order_by(column).limit(limit + 1)).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return rows, core.encode_cursor([rows[-1].id]) if more and rows else None
+    return core.id_cursor_page(db.session.scalars(query.order_by(column).limit(limit + 1)).all(), limit)
+
+
+def id_listing(query, column, cursor, limit, view=None):
+    """The answer of an id-keyset list: {"items": [view(row), ...], "next_cursor": str | None} for one page of
+    `query` (see id_page); `view` (default: the row itself) is what the employee may see of a row."""
+    rows, next_cursor = id_page(query, column, cursor, limit)
+    return {"items": [view(row) for row in rows] if view else rows, "next_cursor": next_cursor}
 
 
 def only(row, names):
     """The attributes `names` of `row` as a dict: what a schema dumps for an employee who may see just those."""
     return {name: getattr(row, name) for name in names}
+
+
+def catalog_view(row, everyones_fields):
+    """`row` whole for moderators and administrators (policy.can_manage_catalog), else only its
+    `everyones_fields` (see `only`)."""
+    return row if policy.can_manage_catalog(core.actor()) else only(row, everyones_fields)
+
+
+def fresh(model, row_id):
+    """The `model` row as now stored: the services commit, and relationships may have moved."""
+    return db.session.get(model, row_id, populate_existing=True)
+
+
+def change_archivable(row, data, names, save, set_archived):
+    """Apply a PATCH body `data` to an archivable catalog row: the fields in it go through
+    `save(row, **fields, actor=...)` with the fields `names` left out keeping their value, then `archived`
+    (if given) through `set_archived(row, archived, actor=...)`; the row as now stored (`fresh`). Raises what the
+    services raise."""
+    archived = data.pop("archived", None)
+    if data:
+        save(row, **{**only(row, names), **data}, actor=core.actor())
+    if archived is not None:
+        set_archived(row, archived, actor=core.actor())
+    return fresh(type(row), row.id)
 
 
 def not_found(message):

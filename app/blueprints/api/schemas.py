@@ -10,6 +10,13 @@ def enum_field(enum_cls, **kwargs):
     return fields.Enum(enum_cls, by_value=True, **kwargs)
 
 
+class IdNameRef(Schema):
+    """A row named in another resource: a template or customer named in a device."""
+
+    id = fields.Integer(required=True)
+    name = fields.String(required=True)
+
+
 class EmployeeRef(Schema):
     """An employee named in another resource."""
 
@@ -37,6 +44,16 @@ class CursorPageSchema(Schema):
     )
 
 
+def cursor_page(item_schema, description):
+    """The schema of one page of a cursor-paged list of `item_schema` items: `items` and `next_cursor`, named after
+    the item ("CustomerSchema" pages are "CustomerPageSchema", "CustomerPage" in the document), `description` its
+    text in the document."""
+    name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+    items = fields.List(fields.Nested(item_schema), required=True)
+    return type(name, (CursorPageSchema,), {"__doc__": description, "__module__": item_schema.__module__,
+                                            "items": items})
+
+
 class ListArgs(Schema):
     """Paging of a list."""
 
@@ -45,5 +62,5 @@ class ListArgs(Schema):
                            metadata={"description": "Items per page."})
 
 
-__all__ = ["MANUAL_EVENTS", "AttachmentSchema", "CursorPageSchema", "EmployeeRef", "ListArgs", "Priority",
-           "TicketStatus", "Visibility", "enum_field"]
+__all__ = ["MANUAL_EVENTS", "AttachmentSchema", "CursorPageSchema", "EmployeeRef", "IdNameRef", "ListArgs", "Priority",
+           "TicketStatus", "Visibility", "cursor_page", "enum_field"]

@@ -10,14 +10,18 @@ from marshmallow import Schema, fields
 
 from app import policy
 from app.blueprints.api import core
-from app.blueprints.api.resources import id_page, only, row_or_404
-from app.blueprints.api.schemas import CursorPageSchema, ListArgs
+from app.blueprints.api.resources import (
+    MANAGERS_ONLY,
+    catalog_view,
+    id_listing,
+    row_or_404,
+)
+from app.blueprints.api.schemas import ListArgs, cursor_page
 from app.models import Template
 
 blp = core.resource("templates", "Templates (device types) with their creation flows: list and read.")
 
 EVERYONES_FIELDS = ("id", "name", "flows")
-MANAGERS_ONLY = {"metadata": {"description": "Moderators and administrators only."}}
 
 
 class TemplateFlowRef(Schema):
@@ -40,10 +44,7 @@ class TemplateSchema(Schema):
     created_at = fields.AwareDateTime(**MANAGERS_ONLY)
 
 
-class TemplatePageSchema(CursorPageSchema):
-    """One page of templates, by id."""
-
-    items = fields.List(fields.Nested(TemplateSchema), required=True)
+TemplatePageSchema = cursor_page(TemplateSchema, "One page of templates, by id.")
 
 
 class TemplateView:
@@ -60,8 +61,7 @@ class TemplateView:
 
 def _view(template):
     """The template as the token's employee may see it."""
-    view = TemplateView(template)
-    return view if policy.can_manage_catalog(core.actor()) else only(view, EVERYONES_FIELDS)
+    return catalog_view(TemplateView(template), EVERYONES_FIELDS)
 
 
 @blp.get("")
@@ -71,8 +71,7 @@ def _view(template):
 @core.documented(400, 422)
 def list_templates(cursor=None, limit=50):
     """Every template, by id."""
-    rows, next_cursor = id_page(sa.select(Template), Template.id, cursor, limit)
-    return {"items": [_view(row) for row in rows], "next_cursor": next_cursor}
+    return id_listing(sa.select(Template), Template.id, cursor, limit, _view)
 
 
 @blp.get("/<int:template_id>")

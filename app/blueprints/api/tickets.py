@@ -16,11 +16,13 @@ from sqlalchemy.orm import selectinload
 from app import file_names, labels, policy, workflow
 from app.blueprints.api import core
 from app.blueprints.api.problems import ApiProblem
+from app.blueprints.api.resources import not_found, row_or_404
 from app.blueprints.api.schemas import (
     AttachmentSchema,
-    CursorPageSchema,
     EmployeeRef,
+    IdNameRef,
     ListArgs,
+    cursor_page,
     enum_field,
 )
 from app.blueprints.tickets import overview
@@ -36,25 +38,20 @@ blp = core.resource("tickets", "Tickets: list, read, create, status events, prio
 
 KEYSET_SORTS = {"-activity", "activity", "-created", "created", "-number", "number"}
 ID_RANGE = validate.Range(min=1, max=2**63 - 1)
-IF_MATCH = {
-    "in": "header",
-    "name": "If-Match",
-    "required": False,
-    "schema": {"type": "string"},
-    "description": 'The ticket\'s ETag as last read (e.g. "7"). When the ticket changed meanwhile the change is '
-                   "refused with 409 Conflict and nothing is written.",
-}
 ETAG_HEADER = {"ETag": {"description": "The ticket's version.", "schema": {"type": "string"}}}
 
 
 # --- schemas -----------------------------------------------------------------
 
 
-class DeviceRef(Schema):
-    """The device a ticket is about."""
+def _attachments_field():
+    """The `attachments` of an answer, message or update: its files, each with the API address of its content."""
+    return fields.Function(lambda item: AttachmentSchema(many=True).dump([_with_url(a) for a in item.attachments]),
+                           required=True)
 
-    id = fields.Integer(required=True)
-    name = fields.String(required=True)
+
+class DeviceRef(IdNameRef):
+    """The device a ticket is about."""
 
 
 class TicketSchema(Schema):
@@ -94,11 +91,7 @@ class AnswerSchema(Schema):
     value = fields.Raw(required=True, allow_none=True, metadata={"description": "The answer as stored, for machines"})
     text = fields.Function(lambda answer: str(labels.answer_text(answer)) if answer.text else "", required=True,
                            metadata={"description": "The answer as the pages show it, in the reader's language"})
-    attachments = fields.Method("_attachments", required=True)
-
-    def _attachments(self, answer):
-        """The files of a media answer."""
-        return AttachmentSchema(many=True).dump([_with_url(a) for a in answer.attachments])
+    attachments = _attachments_field()
 
 
 class TicketDetailSchema(TicketSchema):
@@ -109,10 +102,7 @@ class TicketDetailSchema(TicketSchema):
                          metadata={"description": "Status events the employee may fire now."})
 
 
-class TicketPageSchema(CursorPageSchema):
-    """One page of tickets."""
-
-    items = fields.List(fields.Nested(TicketSchema), required=True)
+TicketPageSchema = cursor_page(TicketSchema, "One page of tickets.")
 
 
 class TicketListArgs(ListArgs):
@@ -176,17 +166,10 @@ class MessageSchema(Schema):
     author = fields.Nested(EmployeeRef, required=True, allow_none=True, attribute="author_employee",
                            metadata={"description": "null: the code user."})
     created_at = fields.AwareDateTime(required=True)
-    attachments = fields.Method("_attachments", required=True)
-
-    def _attachments(self, message):
-        """The message's files."""
-        return AttachmentSchema(many=True).dump([_with_url(a) for a in message.attachments])
+    attachments = _attachments_field()
 
 
-class MessagePageSchema(CursorPageSchema):
-    """Messages, newest first."""
-
-    items = fields.List(fields.Nested(MessageSchema), required=True)
+MessagePageSchema = cursor_page(MessageSchema, "Messages, newest first.")
 
 
 class MessageInput(Schema):
@@ -205,17 +188,10 @@ class UpdateSchema(Schema):
     body = fields.String(required=True)
     author = fields.Nested(EmployeeRef, required=True, allow_none=True, attribute="author_employee")
     created_at = fields.AwareDateTime(required=True)
-    attachments = fields.Method("_attachments", required=True)
-
-    def _attachments(self, update):
-        """The update's files."""
-        return AttachmentSchema(many=True).dump([_with_url(a) for a in update.attachments])
+    attachments = _attachments_field()
 
 
-class UpdatePageSchema(CursorPageSchema):
-    """Updates, newest first."""
-
-    items = fields.List(fields.Nested(UpdateSchema), required=True)
+UpdatePageSchema = cursor_page(UpdateSchema, "Updates, newest first.")
 
 
 class UpdateInput(Schema):
@@ -263,10 +239,8 @@ def _with_url(attachment):
 
 def _ticket(number):
     """The ticket if the token's employee may see it, else 404 (drafts only their creator's)."""
-    ticket = db.session.get(Ticket, number)
-    if ticket is None or not policy.can_view_ticket(core.actor(), ticket):
-        raise ApiProblem(404, _("This ticket does not exist or is not available to you."), type_="not-found")
-    return ticket
+    return row_or_404(Ticket, number, lambda row: policy.can_view_ticket(core.actor(), row),
+                      _("This ticket does not exist or is not available to you."))
 
 
 def _detail(ticket, status=200, headers=None):
@@ -280,7 +254,7 @@ def _detail(ticket, status=200, headers=None):
 def _submitted(ticket):
     """Messages, updates and files belong to submitted tickets: 404 for a draft, as on the pages."""
     if ticket.status == TicketStatus.DRAFT:
-        raise ApiProblem(404, _("This ticket is still a draft."), type_="not-found")
+        raise not_found(_("This ticket is still a draft."))
     return ticket
 
 
@@ -304,9 +278,8 @@ def list_tickets(cursor=None, limit=50, sort="-activity", **_filters):
     query = sa.select(Ticket).where(Ticket.visible_clause(core.actor()), *filters.conditions(core.actor()))
     if cursor:
         cursor_sort, value, after_id = core.decode_cursor(cursor, 3)
-        if cursor_sort != sort or not _row_id(after_id) or (column is not None and not isinstance(value, str)):
-            raise ApiProblem(400, _("This cursor is not valid; start again without it."),
-                             errors={"cursor": [_("Not a cursor of this list.")]})
+        if cursor_sort != sort or not core.is_row_id(after_id) or (column is not None and not isinstance(value, str)):
+            raise core.bad_cursor()
         query = query.where(_after(column, value, after_id, descending))
     order = [] if column is None else [column.desc() if descending else column.asc()]
     order.append(Ticket.id.desc() if descending else Ticket.id.asc())
@@ -323,11 +296,6 @@ def list_tickets(cursor=None, limit=50, sort="-activity", **_filters):
     return {"items": rows[:limit], "next_cursor": next_cursor}
 
 
-def _row_id(value):
-    """Whether a cursor's value can be a row id (a database integer, not a bool)."""
-    return isinstance(value, int) and not isinstance(value, bool) and 1 <= value < 2**63
-
-
 def _after(column, value, after_id, descending):
     """The keyset condition: rows after (`value`, `after_id`) in the sort order."""
     later = (lambda a, b: a < b) if descending else (lambda a, b: a > b)
@@ -336,15 +304,14 @@ def _after(column, value, after_id, descending):
     try:
         moment = datetime.fromisoformat(value)
     except ValueError:
-        raise ApiProblem(400, _("This cursor is not valid; start again without it."),
-                         errors={"cursor": [_("Not a cursor of this list.")]}) from None
+        raise core.bad_cursor() from None
     return sa.or_(later(column, moment), sa.and_(column == moment, later(Ticket.id, after_id)))
 
 
 @blp.post("")
 @core.require_scope("write")
 @blp.arguments(TicketCreateSchema)
-@blp.response(201, TicketDetailSchema, headers={**ETAG_HEADER, "Location": {"schema": {"type": "string"}}})
+@blp.response(201, TicketDetailSchema, headers={**ETAG_HEADER, **core.LOCATION_HEADER})
 @core.documented(400, 404, 413, 415, 422)
 def create_ticket(data):
     """Create a ticket as the employee: the device, one of its template's active creation flows, the answers to
@@ -373,7 +340,7 @@ def get_ticket(number):
 @core.require_scope("write")
 @blp.arguments(TicketChangeSchema)
 @blp.response(200, TicketDetailSchema, headers=ETAG_HEADER)
-@blp.doc(parameters=[IF_MATCH])
+@core.takes_if_match
 @core.documented(400, 404, 409, 413, 415, 422)
 def change_ticket(data, number):
     """Set the priority and/or the visibility (employees who work on the ticket)."""
@@ -391,7 +358,7 @@ def change_ticket(data, number):
 @core.require_scope("write")
 @blp.arguments(EventSchema)
 @blp.response(200, TicketDetailSchema, headers=ETAG_HEADER)
-@blp.doc(parameters=[IF_MATCH])
+@core.takes_if_match
 @core.documented(400, 404, 409, 413, 415, 422)
 def fire_event(data, number):
     """Fire a status event: start, pause, finish, close, cancel or reopen (409 when the status does not allow it)."""
@@ -403,17 +370,6 @@ def fire_event(data, number):
 # --- messages and updates ----------------------------------------------------
 
 
-def _id_cursor(cursor):
-    """The id a message or update cursor points after."""
-    if not cursor:
-        return None
-    value = core.decode_cursor(cursor, 1)[0]
-    if not _row_id(value):
-        raise ApiProblem(400, _("This cursor is not valid; start again without it."),
-                         errors={"cursor": [_("Not a cursor of this list.")]})
-    return value
-
-
 @blp.get("/<int:number>/messages")
 @core.require_scope("read")
 @blp.arguments(ListArgs, location="query", as_kwargs=True)
@@ -423,9 +379,9 @@ def list_messages(number, cursor=None, limit=50):
     """The ticket's messages, newest first."""
     ticket = _submitted(_ticket(number))
     messenger.require_reader(core.actor(), ticket)
-    rows, has_older = messenger.thread_page(ticket, before=_id_cursor(cursor), limit=limit)
+    rows, has_older = messenger.thread_page(ticket, before=core.after_id(cursor), limit=limit)
     rows = list(reversed(rows))
-    return {"items": rows, "next_cursor": core.encode_cursor([rows[-1].id]) if has_older and rows else None}
+    return {"items": rows, "next_cursor": core.next_id_cursor(rows, has_older)}
 
 
 @blp.post("/<int:number>/messages")
@@ -448,16 +404,14 @@ def list_updates(number, cursor=None, limit=50):
     """The ticket's public and internal updates, newest first."""
     ticket = _submitted(_ticket(number))
     query = Update.visible_to(core.actor()).where(Update.ticket_id == ticket.id)
-    before = _id_cursor(cursor)
+    before = core.after_id(cursor)
     if before:
         query = query.where(Update.id < before)
-    rows = db.session.scalars(
+    rows, next_cursor = core.id_cursor_page(db.session.scalars(
         query.order_by(Update.id.desc()).limit(limit + 1)
         .options(selectinload(Update.attachments), selectinload(Update.author_employee))
-    ).all()
-    more = len(rows) > limit
-    rows = rows[:limit]
-    return {"items": rows, "next_cursor": core.encode_cursor([rows[-1].id]) if more and rows else None}
+    ).all(), limit)
+    return {"items": rows, "next_cursor": next_cursor}
 
 
 @blp.post("/<int:number>/updates")
@@ -522,15 +476,18 @@ def upload(data, files, number):
 def attachment_content(number, attachment_id):
     """Download one file of the ticket."""
     ticket = _submitted(_ticket(number))
-    attachment = db.session.get(Attachment, attachment_id)
-    if attachment is None or attachment.ticket_id != ticket.id:
-        raise ApiProblem(404, _("This file does not exist or is not available to you."), type_="not-found")
-    update = db.session.get(Update, attachment.update_id) if attachment.update_id else None
-    if not policy.can_view_attachment(core.actor(), ticket, update, in_message=attachment.message_id is not None):
-        raise ApiProblem(404, _("This file does not exist or is not available to you."), type_="not-found")
+
+    def visible(attachment):
+        """A file of this ticket the employee may see (as on the ticket page)."""
+        if attachment.ticket_id != ticket.id:
+            return False
+        update = db.session.get(Update, attachment.update_id) if attachment.update_id else None
+        return policy.can_view_attachment(core.actor(), ticket, update, in_message=attachment.message_id is not None)
+
+    attachment = row_or_404(Attachment, attachment_id, visible, _("This file does not exist or is not available to you."))
     path = os.path.join(uploads.folder(), attachment.stored_name)
     if not os.path.isfile(path):
-        raise ApiProblem(404, _("This file is missing from the storage."), type_="not-found")
+        raise not_found(_("This file is missing from the storage."))
     return send_file(path, mimetype=attachment.content_type, as_attachment=True,
                      download_name=file_names.clean(attachment.original_name) or "file")
 
