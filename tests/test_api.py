@@ -276,6 +276,21 @@ def test_invalid_input_is_a_problem_with_errors(client, world):
     assert "event" in body["errors"]["json"]
 
 
+def test_field_errors_read_in_the_readers_language(client, world):
+    """marshmallow's English field messages come in the employee's language, or in the one the client asks for."""
+    secret = token_for(world.member)  # a German-speaking employee
+    url = f"/api/v1/tickets/{world.ticket.id}/messages"
+    body = assert_problem(client.post(url, json={"bogus": 1}, headers=bearer(secret)), 422)
+    assert body["errors"]["json"] == {"body": ["Dieses Feld ist erforderlich."], "bogus": ["Dieses Feld ist hier nicht bekannt."]}
+    assert body["detail"].startswith("Einige der gesendeten Daten passen nicht")
+    english = {**bearer(secret), "Accept-Language": "en"}
+    body = assert_problem(client.post(url, json={"bogus": 1}, headers=english), 422)
+    assert body["errors"]["json"]["body"] == ["This field is required."]
+    body = assert_problem(client.post(f"/api/v1/tickets/{world.ticket.id}/events", json={"event": "fly"},
+                                      headers=bearer(secret)), 422)
+    assert body["errors"]["json"]["event"][0].startswith("Bitte senden Sie einen dieser Werte:")
+
+
 def test_status_events_follow_the_workflow(client, world):
     secret = token_for(world.member)
     response = client.post(f"/api/v1/tickets/{world.ticket.id}/events", json={"event": "start"}, headers=bearer(secret))

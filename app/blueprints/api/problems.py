@@ -7,6 +7,7 @@ input, `errors` ({location or field: [messages]}). The app's ServiceError refusa
 pages keep their HTML error pages.
 """
 import http
+import re
 
 from flask import current_app, json, make_response, request
 from flask_babel import gettext as _
@@ -82,14 +83,69 @@ def status_detail(status):
         405: _("This address cannot be used with this method."),
         413: _("The request is larger than allowed."),
         415: _("This content type is not accepted here."),
+        422: _("Some of the data sent does not fit; `errors` says what, field by field."),
         429: _("Too many requests. Please wait and try again."),
     }.get(status, _("The request could not be answered."))
 
 
+# marshmallow's own messages (English, fixed) and what the reader gets instead: a pattern and a translation that
+# takes the pattern's named groups. Messages not listed pass unchanged.
+_FIELD_MESSAGES = [
+    (r"Missing data for required field\.", lambda: _("This field is required.")),
+    (r"Field may not be null\.", lambda: _("This field needs a value (not null).")),
+    (r"Invalid value\.", lambda: _("This value is not valid.")),
+    (r"Not a valid string\.", lambda: _("Please send text here.")),
+    (r"Not a valid integer\.", lambda: _("Please send a whole number here.")),
+    (r"Not a valid number\.", lambda: _("Please send a number here.")),
+    (r"Number too large\.", lambda: _("This number is too large.")),
+    (r"Not a valid boolean\.", lambda: _("Please send true or false here.")),
+    (r"Not a valid date\.", lambda: _("Please send a date as YYYY-MM-DD.")),
+    (r"Not a valid (aware |naive )?datetime\.", lambda: _("Please send a date and time in ISO 8601 form.")),
+    (r"Not a valid list\.", lambda: _("Please send a list here.")),
+    (r"Not a valid mapping type\.", lambda: _("Please send an object here.")),
+    (r"Invalid (input )?type\.", lambda: _("This value has the wrong type.")),
+    (r"Not a valid email address\.", lambda: _("Please send a valid e-mail address.")),
+    (r"Not a valid URL\.", lambda: _("Please send a valid web address.")),
+    (r"Unknown field\.", lambda: _("This field is not known here.")),
+    (r"Shorter than minimum length (?P<count>\d+)\.", lambda count: _("Please send at least %(count)s characters.",
+                                                                       count=count)),
+    (r"Longer than maximum length (?P<count>\d+)\.", lambda count: _("Please send at most %(count)s characters.",
+                                                                      count=count)),
+    (r"Length must be between (?P<low>\d+) and (?P<high>\d+)\.",
+     lambda low, high: _("Please send from %(low)s to %(high)s characters or items.", low=low, high=high)),
+    (r"Must be one of: (?P<choices>.*)\.", lambda choices: _("Please send one of: %(choices)s.", choices=choices)),
+    (r"Must be greater than or equal to (?P<low>\S+) and less than or equal to (?P<high>\S+)\.",
+     lambda low, high: _("Please send a value from %(low)s to %(high)s.", low=low, high=high)),
+    (r"Must be greater than or equal to (?P<low>\S+)\.", lambda low: _("Please send %(low)s or more.", low=low)),
+    (r"Must be less than or equal to (?P<high>\S+)\.", lambda high: _("Please send %(high)s or less.", high=high)),
+]
+_FIELD_PATTERNS = [(re.compile(pattern + r"\Z"), say) for pattern, say in _FIELD_MESSAGES]
+
+
+def reader_message(message):
+    """marshmallow's English field message `message` in the reader's language (unknown messages unchanged)."""
+    for pattern, say in _FIELD_PATTERNS:
+        found = pattern.match(message)
+        if found:
+            return say(**found.groupdict())
+    return message
+
+
+def _translated(errors):
+    """`errors` (marshmallow's nested {field: [messages] or {…}}) with every message in the reader's language."""
+    if isinstance(errors, dict):
+        return {key: _translated(value) for key, value in errors.items()}
+    if isinstance(errors, list):
+        return [_translated(value) for value in errors]
+    return reader_message(errors) if isinstance(errors, str) else errors
+
+
 def _validation_errors(error):
-    """The field errors webargs attached to a 422 (or 400) from marshmallow validation, else None."""
+    """The field errors webargs attached to a 422 (or 400) from marshmallow validation, in the reader's language,
+    else None."""
     data = getattr(error, "data", None) or {}
-    return data.get("errors") or data.get("messages")
+    errors = data.get("errors") or data.get("messages")
+    return _translated(errors) if errors else errors
 
 
 def from_exception(error):
