@@ -21,6 +21,14 @@ PAGES = [
     ("moderator@example.com", "/api/v1/employees?limit=50", True),
     ("admin@example.com", "/admin/webhooks", False),
     ("admin@example.com", "/admin/devices", False),
+    ("admin@example.com", "/admin/customers", False),
+    ("admin@example.com", "/admin/codes", False),
+    ("admin@example.com", "/admin/employees", False),
+    ("admin@example.com", "/admin/templates", False),
+    ("admin@example.com", "/admin/service-levels", False),
+    ("admin@example.com", "/admin/audit", False),
+    ("anna@example.com", "/", False),
+    ("anna@example.com", "/notifications", False),
 ]
 
 
@@ -34,11 +42,19 @@ def test_statements_stay_the_same_for_150_and_300_tickets(app, login, demo, emai
     headers = bearer(token_for(employee)) if api else None
     load_bulk_tickets(150)
     reports.rebuild()
-    count_statements(app, client, url, headers)  # warm: first-use rows (the organisation, caches)
-    few = count_statements(app, client, url, headers)
+    few = _fresh_count(app, client, url, headers)
     load_bulk_tickets(150, seed=7)
     reports.rebuild()
-    count_statements(app, client, url, headers)
-    many = count_statements(app, client, url, headers)
+    many = _fresh_count(app, client, url, headers)
     assert few == many
     assert many < 40
+
+
+def _fresh_count(app, client, url, headers):
+    """The statements of `url` with nothing already loaded: the tests share the app's session, whose identity map
+    would otherwise hold rows and collections an earlier request loaded and hide a query per row. A first request
+    does the once-a-minute writes (a token's last use) beforehand."""
+    count_statements(app, client, url, headers)
+    db.session.commit()
+    db.session.expunge_all()
+    return count_statements(app, client, url, headers)

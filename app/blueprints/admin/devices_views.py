@@ -12,6 +12,7 @@ from flask import (
 )
 from flask_babel import gettext as _
 from flask_login import current_user
+from sqlalchemy.orm import selectinload
 
 from app.blueprints.admin import bp, search_arg, searched
 from app.blueprints.admin.forms import (
@@ -56,7 +57,8 @@ def _tickets(**filters):
 def devices():
     """All devices, with an optional search by name, serial number or location (folded: app.text_folding)."""
     search = search_arg()
-    query = searched(sa.select(Device).order_by(Device.archived, Device.name), Device, search)
+    query = searched(sa.select(Device).order_by(Device.archived, Device.name), Device, search).options(
+        selectinload(Device.template), selectinload(Device.customer), selectinload(Device.codes))
     return render_template("admin/devices.html", devices=db.session.scalars(query).all(), search=search)
 
 
