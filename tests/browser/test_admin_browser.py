@@ -74,7 +74,10 @@ def test_admin_builds_a_template_and_a_code_user_reports_through_it(live_server,
     code_url = admin.get_by_test_id("code-url").inner_text().strip()
     assert code_url.startswith(f"{live_server.url}/c/")
     admin.get_by_test_id("nav-codes").click()
-    assert admin.locator(f'[data-testid="code-row"][data-code-token="{code_url.rsplit("/", 1)[1]}"]').count() == 1
+    admin.wait_for_url(re.compile(r"/admin/codes$"))
+    code_row = admin.locator(f'[data-testid="code-row"][data-code-token="{code_url.rsplit("/", 1)[1]}"]')
+    code_row.wait_for()
+    assert code_row.count() == 1
 
     phone = new_page(PHONE)
     phone.goto(code_url)

@@ -17,5 +17,6 @@ def test_wrong_password_shows_a_clear_message(live_server, new_page):
     page.get_by_test_id("login-email").fill("admin@example.com")
     page.get_by_test_id("login-password").fill("wrong")
     page.get_by_test_id("login-submit").click()
+    page.locator(".error").wait_for()
     assert page.locator(".error").count() == 1
     assert "/login" in page.url
