@@ -4,6 +4,9 @@ Every table's id is a 32-bit integer on PostgreSQL (`INTEGER`, largest 2,147,483
 row, and handed to the database it fails with an error instead of finding nothing. Digits must be ASCII 0–9:
 `"²".isdigit()` is true, and `int("²")` raises.
 """
+import base64
+import binascii
+import json
 from datetime import date, timedelta
 
 from werkzeug.exceptions import NotFound
@@ -49,6 +52,25 @@ def parse_date(value):
     except ValueError:
         return None
     return day if date.min + timedelta(days=1) <= day <= date.max - timedelta(days=1) else None
+
+
+def encode_cursor(values):
+    """An opaque, URL-safe cursor (base64url of compact JSON, unpadded) for a keyset position: a list of JSON
+    values, e.g. ["-activity", "2026-11-29T18:49:00+00:00", 4242]."""
+    raw = json.dumps(values, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
+
+
+def decode_cursor(cursor, length):
+    """The list of `length` values a cursor made by `encode_cursor` holds, or None for anything else (a cursor
+    from outside may be cut, altered or made up)."""
+    if not isinstance(cursor, str) or not cursor or len(cursor) > 400:
+        return None
+    try:
+        values = json.loads(base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)))
+    except (binascii.Error, ValueError, UnicodeDecodeError):
+        return None
+    return values if isinstance(values, list) and len(values) == length else None
 
 
 class IdConverter(IntegerConverter):

@@ -9,11 +9,8 @@ A resource module (app/blueprints/api/<name>.py, listed in RESOURCES in app/blue
 
 and calls the same services and policy functions as the pages, with `actor()` (the token's employee).
 """
-import base64
-import binascii
 import functools
 import http
-import json
 import re
 
 from flask import current_app, g, request
@@ -26,6 +23,8 @@ from werkzeug.http import parse_etags, quote_etag
 from app import policy
 from app.blueprints.api.problems import MEDIA_TYPE, PREFIX, ApiProblem
 from app.extensions import csrf, limiter
+from app.ids import decode_cursor as decode_cursor_values
+from app.ids import encode_cursor
 from app.services import api_tokens
 
 SCOPES = ("read", "write", "admin")
@@ -182,12 +181,6 @@ def resource(name, description):
 # --- cursors and ETags --------------------------------------------------------
 
 
-def encode_cursor(values):
-    """An opaque cursor for a keyset position (a list of JSON values)."""
-    raw = json.dumps(values, separators=(",", ":")).encode()
-    return base64.urlsafe_b64encode(raw).decode().rstrip("=")
-
-
 def bad_cursor():
     """The 400 problem for a cursor this list did not make (or that no longer fits its sort)."""
     return ApiProblem(400, _("This cursor is not valid; start again without it."),
@@ -195,13 +188,10 @@ def bad_cursor():
 
 
 def decode_cursor(cursor, length):
-    """The keyset position in `cursor` (a list of `length` values), or 400 for a cursor we did not make."""
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4))
-        values = json.loads(raw)
-    except (binascii.Error, ValueError, UnicodeDecodeError):
-        values = None
-    if not isinstance(values, list) or len(values) != length:
+    """The keyset position in `cursor` (a list of `length` values, app.ids.decode_cursor), or 400 for a cursor we
+    did not make."""
+    values = decode_cursor_values(cursor, length)
+    if values is None:
         raise bad_cursor()
     return values
 

@@ -5,7 +5,6 @@ Every call goes through the same services and policy as the ticket pages, acting
 ticket's `version` is its ETag; a change sent with `If-Match` on an outdated version is refused with 409.
 """
 import os
-from datetime import datetime
 
 import sqlalchemy as sa
 from flask import request, send_file, url_for
@@ -273,39 +272,20 @@ def list_tickets(cursor=None, limit=50, sort="-activity", **_filters):
     filters = overview.Filters.from_args(request.args)
     if filters.number is not None and not filters.statuses:
         filters.statuses = list(overview.LISTED_STATUSES)  # a ticket number finds its ticket in every status
-    column = {"activity": Ticket.last_activity_at, "created": Ticket.created_at, "number": None}[sort.lstrip("-")]
-    descending = sort.startswith("-")
+    filters.sort = sort
     query = sa.select(Ticket).where(Ticket.visible_clause(core.actor()), *filters.conditions(core.actor()))
     if cursor:
-        cursor_sort, value, after_id = core.decode_cursor(cursor, 3)
-        if cursor_sort != sort or not core.is_row_id(after_id) or (column is not None and not isinstance(value, str)):
+        position = overview.Position.decode(cursor, sort)
+        if position is None:
             raise core.bad_cursor()
-        query = query.where(_after(column, value, after_id, descending))
-    order = [] if column is None else [column.desc() if descending else column.asc()]
-    order.append(Ticket.id.desc() if descending else Ticket.id.asc())
+        query = query.where(overview.keyset_condition(position))
     rows = db.session.scalars(
-        query.order_by(*order).limit(limit + 1).options(
+        query.order_by(*filters.order_by()).limit(limit + 1).options(
             selectinload(Ticket.device), selectinload(Ticket.offers).selectinload(Offer.employee)
         )
     ).all()
-    next_cursor = None
-    if len(rows) > limit:
-        last = rows[limit - 1]
-        value = None if column is None else getattr(last, column.key).isoformat()
-        next_cursor = core.encode_cursor([sort, value, last.id])
+    next_cursor = overview.Position.of(rows[limit - 1], sort).encode() if len(rows) > limit else None
     return {"items": rows[:limit], "next_cursor": next_cursor}
-
-
-def _after(column, value, after_id, descending):
-    """The keyset condition: rows after (`value`, `after_id`) in the sort order."""
-    later = (lambda a, b: a < b) if descending else (lambda a, b: a > b)
-    if column is None:
-        return later(Ticket.id, after_id)
-    try:
-        moment = datetime.fromisoformat(value)
-    except ValueError:
-        raise core.bad_cursor() from None
-    return sa.or_(later(column, moment), sa.and_(column == moment, later(Ticket.id, after_id)))
 
 
 @blp.post("")

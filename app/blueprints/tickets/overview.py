@@ -1,6 +1,13 @@
-"""The tickets overview: filters read from the URL, one query per page, a capped count."""
+"""The tickets overview: filters read from the URL, one query per page, a capped count, keyset paging.
+
+Pages after the first are reached by a keyset cursor (`after`/`before`: the sort value and number of the row next
+to the page) rather than an OFFSET, so page 20,000 costs what page 2 costs and a ticket created meanwhile neither
+repeats nor skips a row. A bare `page=N` (a typed or bookmarked URL) still works by OFFSET within the counted part
+(COUNT_CAP rows).
+"""
+import operator
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 
 import sqlalchemy as sa
 from sqlalchemy.orm import selectinload
@@ -10,7 +17,7 @@ from sqlalchemy.sql.elements import UnaryExpression
 from app import time_zones
 from app.enums import RESPONSIBLE_STATES, OfferState, Priority, Visibility
 from app.extensions import db
-from app.ids import parse_date, parse_id
+from app.ids import decode_cursor, encode_cursor, parse_date, parse_id
 from app.models import Offer, Ticket, parse_number
 from app.models._types import utcnow
 from app.services import search, service_levels
@@ -64,6 +71,8 @@ class Filters:
     q: str = ""
     sort: str = DEFAULT_SORT
     page: int = 1
+    after: str = ""  # keyset cursor: the page starts after this row (Position.encode)
+    before: str = ""  # keyset cursor: the page ends before this row (going back)
 
     @classmethod
     def from_args(cls, args):
@@ -96,6 +105,8 @@ class Filters:
             q=(args.get("q") or "").strip()[:200],
             sort=sort,
             page=max(1, min(parse_id(args.get("page")) or 1, 100000)),
+            after=(args.get("after") or "")[:400],
+            before=(args.get("before") or "")[:400],
         )
 
     @property
@@ -122,6 +133,8 @@ class Filters:
             "q": self.q,
             "sort": "" if self.sort == DEFAULT_SORT else self.sort,
             "page": self.page if self.page > 1 else "",
+            "after": self.after,
+            "before": self.before,
         }
         values.update(changes)
         return {key: value for key, value in values.items() if value not in ("", None) and value != []}
@@ -197,27 +210,115 @@ class Filters:
         """Highest or newest first."""
         return self.sort.startswith("-")
 
-    def order_by(self, by_index=True):
-        """ORDER BY for the chosen sort (not priority), the number breaking ties.
+    def order_by(self, by_index=True, backwards=False):
+        """ORDER BY for the chosen sort (not priority), the number breaking ties; `backwards` reverses it (for
+        the page before a cursor), keeping tickets without a due time at the far end.
 
         Without `by_index` (SQLite) the sort column's index is not used: the rows are found by the filters' best
         index and sorted afterwards, which is faster when few rows match.
         """
         column = SORTS[self.sort.lstrip("-")]
-        tie = Ticket.id.desc() if self.descending else Ticket.id.asc()
+        descending = self.descending != backwards
+        tie = Ticket.id.desc() if descending else Ticket.id.asc()
         if column is Ticket.id:
             return [tie]
         if not by_index:
             column = _unindexed(column)
-        ordered = column.desc() if self.descending else column.asc()
+        ordered = column.desc() if descending else column.asc()
         if self.sort.lstrip("-") == "due":
-            ordered = ordered.nulls_last()
+            ordered = ordered.nulls_first() if backwards else ordered.nulls_last()
         return [ordered, tie]
 
     @property
     def is_default(self):
         """Nothing chosen beyond the defaults."""
-        return not self.to_args(sort="", page="")
+        return not self.to_args(sort="", page="", after="", before="")
+
+    def position(self):
+        """The keyset position the URL's cursor names, as (Position, backwards), or None: without a cursor, or
+        with one this sort did not make (a changed sort, a cut or made-up cursor), which shows the first pages."""
+        text, backwards = (self.before, True) if self.before else (self.after, False)
+        position = Position.decode(text, self.sort) if text else None
+        return (position, backwards) if position else None
+
+
+@dataclass(frozen=True)
+class Position:
+    """A row's place in one sort order: the sort ("-activity", "priority", …), the row's sort value (an ISO
+    datetime in UTC, a priority name, or None for the number sort and for tickets without a due time) and its
+    number, which breaks ties. Encoded as an opaque URL cursor (app.ids.encode_cursor)."""
+
+    sort: str
+    value: str | None
+    ticket_id: int
+
+    @classmethod
+    def of(cls, ticket, sort):
+        """The position of `ticket` (a Ticket) in `sort`."""
+        name = sort.lstrip("-")
+        if name == "priority":
+            value = ticket.priority.name
+        elif SORTS[name] is Ticket.id:
+            value = None
+        else:
+            moment = getattr(ticket, SORTS[name].key)
+            value = moment.isoformat() if moment is not None else None
+        return cls(sort, value, ticket.id)
+
+    def encode(self):
+        """The cursor text for a URL."""
+        return encode_cursor([self.sort, self.value, self.ticket_id])
+
+    @classmethod
+    def decode(cls, cursor, sort):
+        """The position a cursor holds when it was made for `sort`, else None (never raises)."""
+        values = decode_cursor(cursor, 3)
+        if values is None:
+            return None
+        cursor_sort, value, ticket_id = values
+        if cursor_sort != sort or parse_id(ticket_id) is None or type(ticket_id) is not int:
+            return None
+        name = sort.lstrip("-")
+        if name == "priority":
+            return cls(sort, value, ticket_id) if value in Priority.__members__ else None
+        if SORTS[name] is Ticket.id:
+            return cls(sort, None, ticket_id) if value is None else None
+        if value is None:
+            return cls(sort, None, ticket_id) if name == "due" else None
+        try:
+            moment = datetime.fromisoformat(value) if isinstance(value, str) else None
+        except ValueError:
+            moment = None
+        return cls(sort, value, ticket_id) if moment is not None and moment.tzinfo is not None else None
+
+    def moment(self):
+        """The sort value as an aware datetime (UTC), for the time sorts."""
+        return datetime.fromisoformat(self.value)
+
+
+def keyset_condition(position, *, backwards=False):
+    """WHERE clause for the rows after `position` in its sort (or before it, `backwards`); not for "priority".
+
+    The shape `col <= v AND (col < v OR id < n)` (descending) lets the sort column's index bound the scan on
+    SQLite and PostgreSQL alike, where `(col, id) < (v, n)` or an OR alone would not. Tickets without a due time
+    come last in both directions of the due sort.
+    """
+    name = position.sort.lstrip("-")
+    descending = position.sort.startswith("-") != backwards
+    beyond = operator.lt if descending else operator.gt
+    reach = operator.le if descending else operator.ge
+    column = SORTS[name]
+    if column is Ticket.id:
+        return beyond(Ticket.id, position.ticket_id)
+    nulls_after = not backwards  # where rows without a value lie, seen in the direction of travel
+    if position.value is None:  # the due sort, at a ticket without a due time
+        among_nulls = sa.and_(column.is_(None), beyond(Ticket.id, position.ticket_id))
+        return among_nulls if nulls_after else sa.or_(column.is_not(None), among_nulls)
+    moment = position.moment()
+    later = sa.and_(reach(column, moment), sa.or_(beyond(column, moment), beyond(Ticket.id, position.ticket_id)))
+    if name == "due" and nulls_after:
+        return sa.or_(later, column.is_(None))
+    return later
 
 
 @dataclass
@@ -231,6 +332,9 @@ class Page:
     size: int
     number_match: Ticket | None = None  # the ticket the search's number names, whatever the status filter shows
     statuses: tuple = ()  # the statuses the list shows
+    has_next: bool = False
+    next_args: dict = field(default_factory=dict)  # the URL query of the next page (a keyset cursor)
+    previous_args: dict = field(default_factory=dict)  # the URL query of the previous page
 
     @property
     def hidden_match(self):
@@ -245,50 +349,81 @@ class Page:
         return self.number > 1
 
     @property
-    def has_next(self):
-        """There is a page after this one."""
-        return len(self.tickets) == self.size and (self.capped or self.number * self.size < self.total)
-
-    @property
     def last(self):
         """The number of the last page (of the counted part)."""
         return max(1, -(-self.total // self.size))
 
 
 def load_page(filters, me, size):
-    """The tickets of one overview page with what the rows show, in a constant number of statements."""
+    """The tickets of one overview page with what the rows show, in a constant number of statements.
+
+    Returns a Page whose `next_args` / `previous_args` carry keyset cursors. A page reached by cursor costs the
+    same at any depth; a bare `page=N` is read by OFFSET and kept within the counted part (COUNT_CAP rows).
+    Going back by cursor to fewer than a page of rows (tickets were created meanwhile) shows the first page.
+    """
     clauses = filters.conditions(me)
     total = db.session.scalar(
         sa.select(sa.func.count()).select_from(sa.select(Ticket.id).where(*clauses).limit(COUNT_CAP + 1).subquery())
     )
     capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
-    number = max(1, filters.page if capped else min(filters.page, -(-total // size)))
-    offset = (number - 1) * size
-    query = sa.select(Ticket).options(
+    located = filters.position()
+    tickets = None
+    if located and located[1]:
+        tickets = _fetch(filters, me, clauses, capped, size + 1, 0, *located)
+        if len(tickets) > size:
+            number, tickets = max(2, filters.page), list(reversed(tickets[:size]))
+        elif len(tickets) == size:
+            number, tickets = 1, list(reversed(tickets))
+        else:  # back at the start with fewer than a page before the cursor (tickets came or went): the first page
+            located, tickets = None, None
+        has_next = True  # the row the cursor names, at least
+    if tickets is None:
+        if located:
+            number, offset = max(2, filters.page), 0
+        else:
+            last = -(-COUNT_CAP // size) if capped else -(-total // size)
+            number = max(1, min(filters.page, last))
+            offset = (number - 1) * size
+        tickets = _fetch(filters, me, clauses, capped, size + 1, offset, *(located or ()))
+        has_next, tickets = len(tickets) > size, tickets[:size]
+    first_page = filters.to_args(page="", after="", before="")
+    next_args = filters.to_args(page=number + 1, after=Position.of(tickets[-1], filters.sort).encode(), before="") if has_next else {}
+    if number <= 2 or not tickets:
+        previous_args = first_page
+    else:
+        previous_args = filters.to_args(page=number - 1, before=Position.of(tickets[0], filters.sort).encode(), after="")
+    return Page(
+        tickets=tickets, total=total, capped=capped, number=number, size=size, number_match=number_match(filters, me),
+        statuses=tuple(filters.effective_statuses), has_next=has_next, next_args=next_args,
+        previous_args=previous_args,
+    )
+
+
+def _fetch(filters, me, clauses, capped, limit, offset, position=None, backwards=False):
+    """Up to `limit` tickets of the overview in its order (reversed when `backwards`), after `offset` rows or
+    beyond `position`, with device, customer and offers loaded."""
+    options = (
         selectinload(Ticket.device),
         selectinload(Ticket.customer),
         selectinload(Ticket.offers).selectinload(Offer.employee),
     )
+    descending = filters.descending != backwards
     if filters.sort.lstrip("-") == "priority":
-        ids = _priority_page(clauses, filters.descending, offset, size)
-        by_id = {ticket.id: ticket for ticket in db.session.scalars(query.where(Ticket.id.in_(ids)))}
-        tickets = [by_id[ticket_id] for ticket_id in ids if ticket_id in by_id]
-    else:
-        order_by = filters.order_by()
-        if db.engine.dialect.name == "sqlite":
-            # The count tells SQLite's planner what it cannot know: with at most COUNT_CAP matches, finding them by
-            # the filters and sorting them is cheap, while walking the sort index may pass every ticket; with more
-            # matches the sort index reaches a page soon, so a search's id list only filters.
-            if not capped:
-                order_by = filters.order_by(by_index=False)
-            elif filters.q:
-                clauses = filters.conditions(me, search_by_sort_index=True)
-        tickets = db.session.scalars(query.where(*clauses).order_by(*order_by).limit(size).offset(offset)).all()
-    return Page(
-        tickets=tickets, total=total, capped=capped, number=number, size=size, number_match=number_match(filters, me),
-        statuses=tuple(filters.effective_statuses),
-    )
+        ids = _priority_page(clauses, descending, offset, limit, position)
+        by_id = {ticket.id: ticket for ticket in db.session.scalars(sa.select(Ticket).options(*options).where(Ticket.id.in_(ids)))}
+        return [by_id[ticket_id] for ticket_id in ids if ticket_id in by_id]
+    # The count tells SQLite's planner what it cannot know: with at most COUNT_CAP matches, finding them by the
+    # filters and sorting them is cheap, while walking the sort index may pass every ticket; with more matches
+    # the sort index reaches a page soon, so a search's id list only filters.
+    sqlite = db.engine.dialect.name == "sqlite"
+    if sqlite and capped and filters.q:
+        clauses = filters.conditions(me, search_by_sort_index=True)
+    if position is not None:
+        clauses = [*clauses, keyset_condition(position, backwards=backwards)]
+    order_by = filters.order_by(by_index=not (sqlite and not capped), backwards=backwards)
+    query = sa.select(Ticket).options(*options).where(*clauses).order_by(*order_by).limit(limit)
+    return db.session.scalars(query.offset(offset) if offset else query).all()
 
 
 def number_match(filters, me):
@@ -317,28 +452,32 @@ def number_match(filters, me):
     )
 
 
-def _priority_page(clauses, descending, offset, size):
-    """Ids of one page sorted by priority, then number.
+def _priority_page(clauses, descending, offset, limit, position=None):
+    """Ids of up to `limit` tickets sorted by priority (HIGH first when `descending`), then number, after `offset`
+    rows or beyond `position` (a Position of the priority sort, read in this direction).
 
     Priorities are stored by name, so no index sorts them LOW < NORMAL < HIGH. Instead each priority gets its own
-    arm that walks the priority index (already ordered by number) and stops after offset + size rows; only those
-    few rows are sorted.
+    arm that walks the priority index (already ordered by number) and stops after offset + limit rows; only those
+    few rows are sorted. A position drops the arms it has passed and starts its own arm after its number.
     """
     order = list(reversed(PRIORITY_ORDER)) if descending else PRIORITY_ORDER
+    beyond = operator.lt if descending else operator.gt
+    reached = order.index(Priority[position.value]) if position is not None else 0
     arms = []
     for rank, priority in enumerate(order):
+        if rank < reached:
+            continue
+        where = [*clauses, Ticket.priority == priority]
+        if position is not None and rank == reached:
+            where.append(beyond(Ticket.id, position.ticket_id))
         arm = (
             sa.select(Ticket.id.label("id"), sa.literal(rank).label("rank"))
-            .where(*clauses, Ticket.priority == priority)
+            .where(*where)
             .order_by(Ticket.id.desc() if descending else Ticket.id.asc())
-            .limit(offset + size)
+            .limit(offset + limit)
             .subquery()
         )
         arms.append(sa.select(arm.c.id, arm.c.rank))
-    merged = sa.union_all(*arms).subquery()
-    return db.session.scalars(
-        sa.select(merged.c.id)
-        .order_by(merged.c.rank, merged.c.id.desc() if descending else merged.c.id.asc())
-        .limit(size)
-        .offset(offset)
-    ).all()
+    merged = sa.union_all(*arms).subquery() if len(arms) > 1 else arms[0].subquery()
+    query = sa.select(merged.c.id).order_by(merged.c.rank, merged.c.id.desc() if descending else merged.c.id.asc())
+    return db.session.scalars(query.limit(limit).offset(offset) if offset else query.limit(limit)).all()
