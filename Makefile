@@ -27,8 +27,9 @@ test: venv translations chromium
 	$(PYTHON) -m pytest -n $(TEST_JOBS) --ignore=tests/browser $(PYTEST_ARGS)
 	$(PYTHON) -m pytest -n $(TEST_JOBS) tests/browser $(PYTEST_ARGS)
 
+# `make bench SCALE=1000000` measures every data-dependent figure at that size too, next to 100,000.
 bench: venv translations
-	$(PYTHON) benchmarks/run_all.py
+	$(PYTHON) benchmarks/run_all.py $(if $(SCALE),--scale $(SCALE))
 
 lint: venv
 	$(VENV)/bin/ruff check app tests

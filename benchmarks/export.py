@@ -84,10 +84,11 @@ def run_one(database_url, kind, limit, traced=False):
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def measure(database_url, tickets=100_000, traced=False, say=print):
-    """Every (kind, size) export on the database: a list of result dicts, small before big for each kind."""
+def measure(database_url, tickets=100_000, traced=False, say=print, kinds=("csv", "xlsx")):
+    """Every (kind, size) export on the database, for each of `kinds`: a list of result dicts, small before big for
+    each kind."""
     results = []
-    for kind in ("csv", "xlsx"):
+    for kind in kinds:
         for limit in (tickets // 10, tickets):
             say(f"  export {kind}, about {limit:,} tickets …")
             results.append(run_one(database_url, kind, limit, traced))
@@ -126,7 +127,7 @@ def main():
     parser.add_argument("--tracemalloc", action="store_true", help="also trace Python's allocations (slower)")
     args = parser.parse_args()
     started = time.perf_counter()
-    database_url = sqlite_database(args.tickets, cache_key())
+    database_url, _facts = sqlite_database(args.tickets, cache_key())
     results = measure(database_url, args.tickets, args.tracemalloc, say=lambda text: print(text, file=sys.stderr))
     print_results(results)
     print(f"(measured in {time.perf_counter() - started:.0f} s)")

@@ -102,7 +102,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=40)
     parser.add_argument("--skip-postgres", action="store_true")
     args = parser.parse_args()
-    url = sqlite_database(args.tickets, cache_key())
+    url, _facts = sqlite_database(args.tickets, cache_key())
     env = base_env(FLASK_SQLALCHEMY_DATABASE_URI=url, FLASK_RATELIMIT_ENABLED="false")
     rows = measure(url, args.rounds, "SQLite")
     started = time.perf_counter()
@@ -114,7 +114,7 @@ def main():
     rows.append(("SQLite: report update of one ticket write, in-process (ms)", p50, p95, "added to each ticket commit"))
     if not args.skip_postgres:
         try:
-            rows += measure(postgres_database(args.tickets, cache_key()), args.rounds, "PostgreSQL")
+            rows += measure(postgres_database(args.tickets, cache_key())[0], args.rounds, "PostgreSQL")
         except Exception as error:  # noqa: BLE001 - the SQLite figures are still worth printing
             say(f"PostgreSQL run failed: {error}")
             rows.append(("PostgreSQL", "n/a", "n/a", "failed"))
