@@ -31,8 +31,8 @@ SORTS = {
     "activity": Ticket.last_activity_at,
     "created": Ticket.created_at,
     "number": Ticket.id,
-    "priority": None,  # one index-ordered arm per priority, see _priority_page
-    "due": Ticket.sla_due_at,  # the next service-level due time; tickets without one come last
+    "priority": None,  # one index-ordered arm per priority, see _arms
+    "due": Ticket.sla_due_at,  # the next service-level due time; tickets without one come last (two arms, _arms)
 }
 DUE_FILTERS = ("soon", "overdue")  # services/service_levels.py: due within DUE_SOON_MINUTES working minutes, or past
 DEFAULT_SORT = "-activity"
@@ -211,8 +211,8 @@ class Filters:
         return self.sort.startswith("-")
 
     def order_by(self, by_index=True, backwards=False):
-        """ORDER BY for the chosen sort (not priority), the number breaking ties; `backwards` reverses it (for
-        the page before a cursor), keeping tickets without a due time at the far end.
+        """ORDER BY for the chosen sort (a time sort or the number; priority and due time page by arms, _arms),
+        the number breaking ties; `backwards` reverses it (for the page before a cursor).
 
         Without `by_index` (SQLite) the sort column's index is not used: the rows are found by the filters' best
         index and sorted afterwards, which is faster when few rows match.
@@ -224,10 +224,7 @@ class Filters:
             return [tie]
         if not by_index:
             column = _unindexed(column)
-        ordered = column.desc() if descending else column.asc()
-        if self.sort.lstrip("-") == "due":
-            ordered = ordered.nulls_first() if backwards else ordered.nulls_last()
-        return [ordered, tie]
+        return [column.desc() if descending else column.asc(), tie]
 
     @property
     def is_default(self):
@@ -297,28 +294,20 @@ class Position:
 
 
 def keyset_condition(position, *, backwards=False):
-    """WHERE clause for the rows after `position` in its sort (or before it, `backwards`); not for "priority".
+    """WHERE clause for the rows after `position` in its sort (or before it, `backwards`): the time sorts and the
+    number; priority and due time page by arms (see _arm_ids).
 
     The shape `col <= v AND (col < v OR id < n)` (descending) lets the sort column's index bound the scan on
-    SQLite and PostgreSQL alike, where `(col, id) < (v, n)` or an OR alone would not. Tickets without a due time
-    come last in both directions of the due sort.
+    SQLite and PostgreSQL alike, where `(col, id) < (v, n)` or an OR alone would not.
     """
-    name = position.sort.lstrip("-")
     descending = position.sort.startswith("-") != backwards
     beyond = operator.lt if descending else operator.gt
-    reach = operator.le if descending else operator.ge
-    column = SORTS[name]
+    column = SORTS[position.sort.lstrip("-")]
     if column is Ticket.id:
         return beyond(Ticket.id, position.ticket_id)
-    nulls_after = not backwards  # where rows without a value lie, seen in the direction of travel
-    if position.value is None:  # the due sort, at a ticket without a due time
-        among_nulls = sa.and_(column.is_(None), beyond(Ticket.id, position.ticket_id))
-        return among_nulls if nulls_after else sa.or_(column.is_not(None), among_nulls)
+    reach = operator.le if descending else operator.ge
     moment = position.moment()
-    later = sa.and_(reach(column, moment), sa.or_(beyond(column, moment), beyond(Ticket.id, position.ticket_id)))
-    if name == "due" and nulls_after:
-        return sa.or_(later, column.is_(None))
-    return later
+    return sa.and_(reach(column, moment), sa.or_(beyond(column, moment), beyond(Ticket.id, position.ticket_id)))
 
 
 @dataclass
@@ -408,9 +397,8 @@ def _fetch(filters, me, clauses, capped, limit, offset, position=None, backwards
         selectinload(Ticket.customer),
         selectinload(Ticket.offers).selectinload(Offer.employee),
     )
-    descending = filters.descending != backwards
-    if filters.sort.lstrip("-") == "priority":
-        ids = _priority_page(clauses, descending, offset, limit, position)
+    if filters.sort.lstrip("-") in ("priority", "due"):
+        ids = _arm_ids(clauses, filters.sort.lstrip("-"), filters.descending, offset, limit, position, backwards)
         by_id = {ticket.id: ticket for ticket in db.session.scalars(sa.select(Ticket).options(*options).where(Ticket.id.in_(ids)))}
         return [by_id[ticket_id] for ticket_id in ids if ticket_id in by_id]
     # The count tells SQLite's planner what it cannot know: with at most COUNT_CAP matches, finding them by the
@@ -452,32 +440,64 @@ def number_match(filters, me):
     )
 
 
-def _priority_page(clauses, descending, offset, limit, position=None):
-    """Ids of up to `limit` tickets sorted by priority (HIGH first when `descending`), then number, after `offset`
-    rows or beyond `position` (a Position of the priority sort, read in this direction).
+def _arms(sort, descending, position):
+    """The arms of a sort that no single index orders, in the order they are shown: [(where, value column or
+    None, condition for the arm of `position` or None)], and the index of the arm `position` lies in (0 without
+    one).
 
-    Priorities are stored by name, so no index sorts them LOW < NORMAL < HIGH. Instead each priority gets its own
-    arm that walks the priority index (already ordered by number) and stops after offset + limit rows; only those
-    few rows are sorted. A position drops the arms it has passed and starts its own arm after its number.
+    Priority (stored by name, so no index sorts LOW < NORMAL < HIGH): one arm per priority, each walking the
+    priority index in number order. Due time: the tickets with a due time by the due-time index, then those
+    without one by number ("soonest first" puts tickets without a due time last, in both directions).
     """
-    order = list(reversed(PRIORITY_ORDER)) if descending else PRIORITY_ORDER
     beyond = operator.lt if descending else operator.gt
-    reached = order.index(Priority[position.value]) if position is not None else 0
-    arms = []
-    for rank, priority in enumerate(order):
+    if sort == "priority":
+        order = list(reversed(PRIORITY_ORDER)) if descending else PRIORITY_ORDER
+        reached = order.index(Priority[position.value]) if position is not None else 0
+        within = beyond(Ticket.id, position.ticket_id) if position is not None else None
+        return [([Ticket.priority == priority], None, within if rank == reached else None)
+                for rank, priority in enumerate(order)], reached
+    column = Ticket.sla_due_at
+    timed = [column.is_not(None)]
+    untimed = [column.is_(None)]
+    if position is None:
+        arms, reached = [(timed, column, None), (untimed, None, None)], 0
+    elif position.value is None:
+        arms, reached = [(timed, column, None), (untimed, None, beyond(Ticket.id, position.ticket_id))], 1
+    else:
+        reach = operator.le if descending else operator.ge
+        moment = position.moment()
+        within = sa.and_(reach(column, moment), sa.or_(beyond(column, moment), beyond(Ticket.id, position.ticket_id)))
+        arms, reached = [(timed, column, within), (untimed, None, None)], 0
+    return arms, reached
+
+
+def _arm_ids(clauses, sort, descending, offset, limit, position=None, backwards=False):
+    """Ids of up to `limit` tickets in a sort made of arms (_arms: priority, due time), after `offset` rows or
+    beyond `position`; `backwards` walks the display order in reverse (the page before a cursor).
+
+    Each arm walks its index in order and stops after offset + limit rows; only those few rows are merged and
+    sorted. Arms the position has passed are left out.
+    """
+    descending = descending != backwards
+    arms, reached = _arms(sort, descending, position)
+    if sort == "due" and backwards:  # the arms themselves come in reverse order; a priority's reverse is the other sort
+        arms, reached = list(reversed(arms)), len(arms) - 1 - reached
+    direction = sa.desc if descending else sa.asc
+    selects = []
+    for rank, (where, value, within) in enumerate(arms):
         if rank < reached:
             continue
-        where = [*clauses, Ticket.priority == priority]
-        if position is not None and rank == reached:
-            where.append(beyond(Ticket.id, position.ticket_id))
         arm = (
-            sa.select(Ticket.id.label("id"), sa.literal(rank).label("rank"))
-            .where(*where)
-            .order_by(Ticket.id.desc() if descending else Ticket.id.asc())
+            sa.select(
+                Ticket.id.label("id"), sa.literal(rank).label("rank"),
+                (value if value is not None else sa.cast(sa.null(), Ticket.sla_due_at.type)).label("value"),
+            )
+            .where(*clauses, *where, *([within] if within is not None else []))
+            .order_by(*([direction(value)] if value is not None else []), direction(Ticket.id))
             .limit(offset + limit)
             .subquery()
         )
-        arms.append(sa.select(arm.c.id, arm.c.rank))
-    merged = sa.union_all(*arms).subquery() if len(arms) > 1 else arms[0].subquery()
-    query = sa.select(merged.c.id).order_by(merged.c.rank, merged.c.id.desc() if descending else merged.c.id.asc())
+        selects.append(sa.select(arm.c.id, arm.c.rank, arm.c.value))
+    merged = (sa.union_all(*selects) if len(selects) > 1 else selects[0]).subquery()
+    query = sa.select(merged.c.id).order_by(merged.c.rank, direction(merged.c.value), direction(merged.c.id))
     return db.session.scalars(query.limit(limit).offset(offset) if offset else query.limit(limit)).all()
