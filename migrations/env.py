@@ -55,8 +55,10 @@ def include_object(obj, name, type_, reflected, compare_to):
     """Leave out full-text machinery that lives outside the models (FTS5 tables, expression indexes)."""
     if type_ == "table" and reflected and compare_to is None and name.startswith("ticket_search"):
         return False
-    if type_ == "index" and name and name.startswith("ix_ticket_search_documents_tsv"):
+    if type_ == "index" and name and name.startswith(("ix_ticket_search_documents_tsv", "ix_ticket_search_documents_vector")):
         return False
+    if type_ == "column" and name == "vector" and reflected and compare_to is None:
+        return False  # PostgreSQL's generated search vector of ticket_search_documents
     return True
 
 

@@ -25,7 +25,8 @@ from app.workflow import FINAL_STATUSES, OPEN_STATUSES, TicketStatus
 
 LISTED_STATUSES = [status for status in TicketStatus if status != TicketStatus.DRAFT]
 DEFAULT_STATUSES = [status for status in LISTED_STATUSES if status not in FINAL_STATUSES]
-COUNT_CAP = 1000
+COUNT_CAP = 1000  # the list says "more than 1,000 tickets" beyond this
+PLAN_CAP = 20000  # a list narrowed by more than its statuses counts this far to choose its plan (see _count)
 PRIORITY_ORDER = [Priority.LOW, Priority.NORMAL, Priority.HIGH]
 SORTS = {
     "activity": Ticket.last_activity_at,
@@ -39,8 +40,11 @@ DEFAULT_SORT = "-activity"
 
 
 def _unindexed(column):
-    """`column` as SQLite's unary plus, which no index answers: keeps the planner off that column's indexes."""
-    return UnaryExpression(column, operator=operators.custom_op("+"))
+    """`column` in a form no index answers (SQLite's unary plus, PostgreSQL's coalesce of the column with itself):
+    keeps the planner off that column's indexes."""
+    if db.engine.dialect.name == "sqlite":
+        return UnaryExpression(column, operator=operators.custom_op("+"))
+    return sa.func.coalesce(column, column)
 
 
 def _enum_values(enum_cls, raw_values):
@@ -351,15 +355,13 @@ def load_page(filters, me, size):
     Going back by cursor to fewer than a page of rows (tickets were created meanwhile) shows the first page.
     """
     clauses = filters.conditions(me)
-    total = db.session.scalar(
-        sa.select(sa.func.count()).select_from(sa.select(Ticket.id).where(*clauses).limit(COUNT_CAP + 1).subquery())
-    )
+    total, by_index = _count(filters, me, clauses)
     capped = total > COUNT_CAP
     total = min(total, COUNT_CAP)
     located = filters.position()
     tickets = None
     if located and located[1]:
-        tickets = _fetch(filters, me, clauses, capped, size + 1, 0, *located)
+        tickets = _fetch(filters, me, clauses, by_index, size + 1, 0, *located)
         if len(tickets) > size:
             number, tickets = max(2, filters.page), list(reversed(tickets[:size]))
         elif len(tickets) == size:
@@ -374,7 +376,7 @@ def load_page(filters, me, size):
             last = -(-COUNT_CAP // size) if capped else -(-total // size)
             number = max(1, min(filters.page, last))
             offset = (number - 1) * size
-        tickets = _fetch(filters, me, clauses, capped, size + 1, offset, *(located or ()))
+        tickets = _fetch(filters, me, clauses, by_index, size + 1, offset, *(located or ()))
         has_next, tickets = len(tickets) > size, tickets[:size]
     first_page = filters.to_args(page="", after="", before="")
     next_args = filters.to_args(page=number + 1, after=Position.of(tickets[-1], filters.sort).encode(), before="") if has_next else {}
@@ -389,9 +391,39 @@ def load_page(filters, me, size):
     )
 
 
-def _fetch(filters, me, clauses, capped, limit, offset, position=None, backwards=False):
+def _count(filters, me, clauses):
+    """(matches counted up to a cap, whether the list walks its sort index), in one statement.
+
+    The count tells the planner what it cannot know. With few matches, finding them by the filters' best index
+    and sorting them is cheap, while walking the sort index may pass most tickets (a created range among the
+    newest activity passes everything newer). With many, the sort index reaches a page soon. Few means up to
+    COUNT_CAP for the statuses alone, a search or the offer filters (a larger count would probe the full-text index
+    or the offers once per row), up to PLAN_CAP for filters on the tickets' own columns. A search of words alone is counted from the full-text index on SQLite, which then
+    stops after COUNT_CAP matches instead of listing every match first.
+    """
+    narrowed = filters.to_args(q="", sort="", page="", after="", before="", status=[])
+    probed = filters.q or filters.responsible or filters.offers_for_me  # each counted row costs a probe
+    cap = PLAN_CAP if narrowed and not probed else COUNT_CAP
+    if filters.q and not narrowed and filters.number is None and db.engine.dialect.name == "sqlite":
+        matches = search.matching_ids(filters.q)
+        if matches is None:
+            return 0, False
+        matches = matches.subquery()
+        inner = (
+            sa.select(Ticket.id)
+            .select_from(matches)
+            .join(Ticket, Ticket.id == matches.c.rowid)
+            .where(*filters.conditions(me, by_search=False))
+        )
+    else:
+        inner = sa.select(Ticket.id).where(*clauses)
+    counted = db.session.scalar(sa.select(sa.func.count()).select_from(inner.limit(cap + 1).subquery()))
+    return counted, counted > cap
+
+
+def _fetch(filters, me, clauses, by_index, limit, offset, position=None, backwards=False):
     """Up to `limit` tickets of the overview in its order (reversed when `backwards`), after `offset` rows or
-    beyond `position`, with device, customer and offers loaded."""
+    beyond `position`, with device, customer and offers loaded; `by_index` walks the sort index (see _count)."""
     options = (
         selectinload(Ticket.device),
         selectinload(Ticket.customer),
@@ -401,15 +433,11 @@ def _fetch(filters, me, clauses, capped, limit, offset, position=None, backwards
         ids = _arm_ids(clauses, filters.sort.lstrip("-"), filters.descending, offset, limit, position, backwards)
         by_id = {ticket.id: ticket for ticket in db.session.scalars(sa.select(Ticket).options(*options).where(Ticket.id.in_(ids)))}
         return [by_id[ticket_id] for ticket_id in ids if ticket_id in by_id]
-    # The count tells SQLite's planner what it cannot know: with at most COUNT_CAP matches, finding them by the
-    # filters and sorting them is cheap, while walking the sort index may pass every ticket; with more matches
-    # the sort index reaches a page soon, so a search's id list only filters.
-    sqlite = db.engine.dialect.name == "sqlite"
-    if sqlite and capped and filters.q:
-        clauses = filters.conditions(me, search_by_sort_index=True)
+    if by_index and filters.q and db.engine.dialect.name == "sqlite":
+        clauses = filters.conditions(me, search_by_sort_index=True)  # the search's id list only filters
     if position is not None:
         clauses = [*clauses, keyset_condition(position, backwards=backwards)]
-    order_by = filters.order_by(by_index=not (sqlite and not capped), backwards=backwards)
+    order_by = filters.order_by(by_index=by_index, backwards=backwards)
     query = sa.select(Ticket).options(*options).where(*clauses).order_by(*order_by).limit(limit)
     return db.session.scalars(query.offset(offset) if offset else query).all()
 
