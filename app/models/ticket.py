@@ -4,6 +4,7 @@ from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import policy
 from app.enums import RESPONSIBLE_STATES, OfferState, Priority, StepType, Visibility
@@ -183,6 +184,32 @@ class Attachment(db.Model):
     created_at: Mapped[object] = mapped_column(UTCDateTime, default=utcnow)
 
     ticket = relationship("Ticket")
+
+    @classmethod
+    def fill(cls, ticket_id, *, answers=(), updates=()):
+        """Load the files of `answers` and `updates` (Answer and Update rows of ticket `ticket_id`) in one SELECT and
+        set them as their `attachments` collections, ordered by id as the relationships are: a page showing both
+        needs no query per collection. Updates not passed (an INTERNAL one on a code user's page) get nothing."""
+        answers, updates = list(answers), list(updates)
+        if not answers and not updates:
+            return
+        conditions = []
+        if answers:
+            conditions.append(cls.answer_id.is_not(None))
+        if updates:
+            conditions.append(cls.update_id.is_not(None))
+        files = db.session.scalars(
+            sa.select(cls).where(cls.ticket_id == ticket_id, cls.message_id.is_(None), sa.or_(*conditions)).order_by(cls.id)
+        )
+        by_answer, by_update = {}, {}
+        for file in files:
+            if file.answer_id is not None:
+                by_answer.setdefault(file.answer_id, []).append(file)
+            elif file.update_id is not None:
+                by_update.setdefault(file.update_id, []).append(file)
+        for rows, found in ((answers, by_answer), (updates, by_update)):
+            for row in rows:
+                set_committed_value(row, "attachments", found.get(row.id, []))
 
     @property
     def kind(self):

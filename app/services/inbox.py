@@ -1,6 +1,7 @@
 """An employee's notifications as they read them: the unread count, the stacked list, marking read."""
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from app import policy
 from app.extensions import db
@@ -44,6 +45,7 @@ def delivery_log(ticket):
         .where(Notification.ticket_id == ticket.id)
         .order_by(Delivery.id.desc())
         .limit(200)
+        .options(joinedload(Notification.employee), joinedload(Notification.receiver))  # shown per row
     )
     return db.session.execute(query).all()
 

@@ -12,7 +12,7 @@ from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import policy, realtime
 from app.enums import MessageKind, NotificationEvent
@@ -65,7 +65,7 @@ def thread_page(ticket, *, before=None, limit=PAGE_SIZE):
     query = (
         sa.select(Message)
         .where(Message.ticket_id == ticket.id)
-        .options(selectinload(Message.author_employee), selectinload(Message.attachments))
+        .options(joinedload(Message.author_employee), selectinload(Message.attachments))
     )
     if before:
         query = query.where(Message.id < before)
@@ -216,14 +216,12 @@ def post_voice_message(ticket, file_storage, *, actor, client_id=None):
 
 
 def assistant_elements(ticket):
-    """The assistant pages of the ticket's template, in order."""
-    return list(
-        db.session.scalars(
-            sa.select(AssistantElement)
-            .where(AssistantElement.template_id == ticket.template_id)
-            .order_by(AssistantElement.position, AssistantElement.id)
-        )
-    )
+    """The assistant pages of the ticket's template, in order: rows of (id, title), not their bodies."""
+    return db.session.execute(
+        sa.select(AssistantElement.id, AssistantElement.title)
+        .where(AssistantElement.template_id == ticket.template_id)
+        .order_by(AssistantElement.position, AssistantElement.id)
+    ).all()
 
 
 def send_assistant_link(ticket, element_id, *, actor):
@@ -246,7 +244,7 @@ def send_assistant_link(ticket, element_id, *, actor):
 
 def video_base_url():
     """The configured video service (organisation setting first), or None."""
-    org = db.session.get(Organisation, 1)
+    org = Organisation.settings()
     return (org.video_base_url if org is not None else None) or current_app.config.get("VIDEO_BASE_URL") or None
 
 

@@ -5,7 +5,7 @@ import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import identity, policy, tabular, workflow
 from app.blueprints.tickets import export as ticket_export
@@ -17,11 +17,13 @@ from app.htmx import is_htmx, redirect_after_write, render, trigger
 from app.ids import parse_id
 from app.models import (
     Answer,
+    Attachment,
     Customer,
     Device,
     Employee,
     Flow,
     Message,
+    Offer,
     Template,
     Ticket,
     TicketEvent,
@@ -97,9 +99,22 @@ def export(kind):
     return tabular.xlsx_response(ticket_export.header(), rows, name, _("Tickets"))
 
 
-def _ticket_or_404(number):
-    """The ticket if the employee may see it (drafts only their creator's); 404 otherwise."""
-    ticket = db.session.get(Ticket, number)
+# What the ticket page shows of the ticket itself, loaded with it: its device, customer, template and creator in
+# the same SELECT, its offers (with their employees) and ratings in one more each.
+PAGE_OPTIONS = (
+    joinedload(Ticket.device),
+    joinedload(Ticket.customer),
+    joinedload(Ticket.template),
+    joinedload(Ticket.creator_employee),
+    selectinload(Ticket.offers).joinedload(Offer.employee),
+    selectinload(Ticket.ratings),
+)
+
+
+def _ticket_or_404(number, options=()):
+    """The ticket if the employee may see it (drafts only their creator's); 404 otherwise. `options` are loader
+    options for a ticket not yet in the session."""
+    ticket = db.session.get(Ticket, number, options=options)
     if ticket is None or not policy.can_view_ticket(current_user, ticket):
         abort(404)
     return ticket
@@ -114,41 +129,37 @@ def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="ma
     whole_timeline = request.args.get("timeline") == "all"
     timeline_size = TIMELINE_ALL if whole_timeline else TIMELINE_SIZE
     all_updates = request.args.get("all_updates") == "1"
+    # One statement per kind of row, none per row; the timeline's messages are plain rows (no ORM objects).
     events = db.session.scalars(
         sa.select(TicketEvent)
         .where(TicketEvent.ticket_id == ticket.id)
-        .options(selectinload(TicketEvent.actor_employee), selectinload(TicketEvent.subject_employee))
+        .options(joinedload(TicketEvent.actor_employee), joinedload(TicketEvent.subject_employee))
     ).all()
     updates = db.session.scalars(
         sa.select(Update)
         .where(Update.ticket_id == ticket.id)
         .order_by(Update.created_at.desc(), Update.id.desc())
-        .options(selectinload(Update.attachments), selectinload(Update.author_employee))
+        .options(joinedload(Update.author_employee))
     ).all()
-    messages = db.session.scalars(
-        sa.select(Message)
+    messages = db.session.execute(
+        sa.select(Message.created_at, Message.body, Employee.name.label("author_name"))
+        .outerjoin(Employee, Employee.id == Message.author_employee_id)
         .where(Message.ticket_id == ticket.id)
         .order_by(Message.id.desc())
         .limit(timeline_size)
-        .options(selectinload(Message.author_employee))
     ).all()
     answers = db.session.scalars(
-        sa.select(Answer)
-        .where(Answer.ticket_id == ticket.id)
-        .order_by(Answer.position)
-        .options(selectinload(Answer.attachments))
+        sa.select(Answer).where(Answer.ticket_id == ticket.id).order_by(Answer.position)
     ).all()
+    Attachment.fill(ticket.id, answers=answers, updates=updates)
     if tab is None:
         tab = request.args.get("updates") if request.args.get("updates") in ("public", "internal") else "public"
     events_now = [e for e in workflow.available_events(ticket.status, manual_only=True) if policy.can_fire(current_user, ticket, e)]
     assignable = []
     if policy.can_assign(current_user, ticket):
         responsible = ticket.responsible_employee_ids
-        assignable = [
-            e
-            for e in db.session.scalars(sa.select(Employee).where(Employee.active.is_(True)).order_by(Employee.name))
-            if e.id not in responsible
-        ]
+        people = sa.select(Employee.id, Employee.name, Employee.email).where(Employee.active.is_(True))
+        assignable = [e for e in db.session.execute(people.order_by(Employee.name)) if e.id not in responsible]
     entries = timeline.build(ticket, events, messages, updates)
     return render(
         "tickets/show.html",
@@ -190,7 +201,7 @@ def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="ma
 @bp.get("/<int:number>")
 def show(number):
     """The ticket page; a draft of mine continues in the wizard."""
-    ticket = _ticket_or_404(number)
+    ticket = _ticket_or_404(number, PAGE_OPTIONS)
     if ticket.status == TicketStatus.DRAFT:
         position = tickets.first_open_step(ticket)
         position = len(ticket.answers) - 1 if position is None else position

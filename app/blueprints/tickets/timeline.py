@@ -74,13 +74,14 @@ def describe(event):
 
 
 def build(ticket, events, messages, updates):
-    """Merge events, messages and updates into timeline entries, newest first."""
+    """Merge events, messages and updates into timeline entries, newest first. `messages` are rows with
+    created_at, body and author_name (None: a code user or a removed employee)."""
     entries = [
         Entry(event.created_at, "event", describe(event), event.actor_employee.name if event.actor_employee else "")
         for event in events
     ]
     for message in messages:
-        who = message.author_employee.name if message.author_employee else _("Code user")
+        who = message.author_name if message.author_name is not None else _("Code user")
         entries.append(Entry(message.created_at, "message", message.body or _("(file)"), who))
     for update in updates:
         who = update.author_employee.name if update.author_employee else _("Code user")
