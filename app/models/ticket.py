@@ -1,5 +1,6 @@
 """Tickets with their answers, attachments, events, ratings and offers."""
 import re
+from functools import cache
 from typing import ClassVar
 
 import sqlalchemy as sa
@@ -65,6 +66,8 @@ class Ticket(db.Model):
     offers = relationship("Offer", back_populates="ticket", order_by="Offer.id", cascade="all, delete-orphan")
     events = relationship("TicketEvent", back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan")
     ratings = relationship("Rating", back_populates="ticket", order_by="Rating.id", cascade="all, delete-orphan")
+    # The service-level clocks (None: no level); read-only here, services.service_levels writes the row.
+    sla = relationship("TicketSla", uselist=False, viewonly=True)
 
     @property
     def rating(self):
@@ -193,14 +196,7 @@ class Attachment(db.Model):
         answers, updates = list(answers), list(updates)
         if not answers and not updates:
             return
-        conditions = []
-        if answers:
-            conditions.append(cls.answer_id.is_not(None))
-        if updates:
-            conditions.append(cls.update_id.is_not(None))
-        files = db.session.scalars(
-            sa.select(cls).where(cls.ticket_id == ticket_id, cls.message_id.is_(None), sa.or_(*conditions)).order_by(cls.id)
-        )
+        files = db.session.scalars(_files_query(bool(answers), bool(updates)), {"ticket_id": ticket_id})
         by_answer, by_update = {}, {}
         for file in files:
             if file.answer_id is not None:
@@ -285,3 +281,15 @@ class Offer(db.Model):
     def is_responsible(self):
         """Accepted or assigned."""
         return self.state in RESPONSIBLE_STATES
+
+
+@cache
+def _files_query(of_answers, of_updates):
+    """SELECT of a ticket's files (bound `ticket_id`) on its answers and/or updates, by id; built once per variant, as
+    building and keying a statement costs about as much as running it."""
+    on = [column.is_not(None) for column, wanted in ((Attachment.answer_id, of_answers), (Attachment.update_id, of_updates)) if wanted]
+    return (
+        sa.select(Attachment)
+        .where(Attachment.ticket_id == sa.bindparam("ticket_id"), Attachment.message_id.is_(None), sa.or_(*on))
+        .order_by(Attachment.id)
+    )
