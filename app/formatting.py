@@ -88,7 +88,7 @@ def _bound_gettext(translate):
     """Jinja's new-style gettext (autoescaped, always %-formatted) over one catalog's `ugettext`."""
 
     @pass_context
-    def gettext(context, string, **variables):
+    def gettext(context, string, /, **variables):
         """Translate `string` and fill in `variables`."""
         text = translate(string)
         return (Markup(text) if context.eval_ctx.autoescape else text) % variables
@@ -97,10 +97,11 @@ def _bound_gettext(translate):
 
 
 def _bound_ngettext(translate):
-    """Jinja's new-style ngettext over one catalog's `ungettext`; `num` is available to the text."""
+    """Jinja's new-style ngettext over one catalog's `ungettext`; `num` is available to the text. Parameters are
+    positional-only, as in Jinja's own, so `num` or `context` may also come among `variables`."""
 
     @pass_context
-    def ngettext(context, singular, plural, num, **variables):
+    def ngettext(context, singular, plural, num, /, **variables):
         """The singular or plural form for `num`, with `variables` filled in."""
         variables.setdefault("num", num)
         text = translate(singular, plural, num)
@@ -113,7 +114,7 @@ def _bound_pgettext(translate):
     """Jinja's new-style pgettext over one catalog's `upgettext`."""
 
     @pass_context
-    def pgettext(context, message_context, string, **variables):
+    def pgettext(context, message_context, string, /, **variables):
         """Translate `string` in `message_context` and fill in `variables`."""
         variables.setdefault("context", message_context)
         text = translate(message_context, string)
@@ -126,7 +127,7 @@ def _bound_npgettext(translate):
     """Jinja's new-style npgettext over one catalog's `unpgettext`."""
 
     @pass_context
-    def npgettext(context, message_context, singular, plural, num, **variables):
+    def npgettext(context, message_context, singular, plural, num, /, **variables):
         """The form for `num` of a text in `message_context`, with `variables` filled in."""
         variables.setdefault("context", message_context)
         variables.setdefault("num", num)
