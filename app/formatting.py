@@ -2,6 +2,7 @@
 from functools import lru_cache
 
 from babel import Locale
+from babel import numbers as babel_numbers
 from flask import g
 from flask_babel import (
     format_date,
@@ -9,9 +10,12 @@ from flask_babel import (
     format_decimal,
     get_locale,
     get_timezone,
+    get_translations,
     to_user_timezone,
 )
 from flask_login import current_user
+from jinja2 import pass_context
+from markupsafe import Markup
 
 from app import file_names, identity, labels, policy, time_zones
 from app.enums import SYSTEM_STEP_TYPES
@@ -20,6 +24,8 @@ from app.models import format_number
 from app.refusals import upload_too_large_text
 
 FORMATTED_DATES_CACHED = 4096  # Timelines and overviews show the same timestamps on every refresh.
+FORMATTED_NUMBERS_CACHED = 1024  # Counts in tabs and summaries: small numbers, over and over.
+READER = "_reader"  # the template context key of (locale name, zone name)
 
 
 @lru_cache(maxsize=8)
@@ -46,9 +52,89 @@ def _formatted(kind, value, style, locale, timezone):
     return to_user_timezone(value).isoformat()
 
 
-def _cached(kind, value, style):
-    """The formatted timestamp for the current locale and timezone, from the cache when seen before."""
-    return _formatted(kind, value, style, str(get_locale()), str(get_timezone()))
+def _reader():
+    """(locale name, zone name) of the current request or forced block, as Flask-Babel formats for them."""
+    return str(get_locale()), str(get_timezone())
+
+
+def _cached(kind, value, style, reader=None):
+    """The formatted timestamp for `reader` (default: the current locale and zone), from the cache when seen
+    before."""
+    return _formatted(kind, value, style, *(reader or _reader()))
+
+
+@lru_cache(maxsize=FORMATTED_NUMBERS_CACHED)
+def _formatted_number(kind, number, locale):
+    """`number` in `locale`'s decimal format; `kind` (its type) keeps 1, 1.0 and True apart in the cache."""
+    return babel_numbers.format_decimal(number, locale=locale)
+
+
+def template_context():
+    """Per-render values for the filters and gettext below: the reader's locale and zone, and gettext functions
+    bound to the reader's catalog. Each is looked up once per page instead of once per translated string or
+    formatted time (each lookup goes through Flask-Babel's request context). A template that gets no such context
+    (an import without context) falls back to the environment's functions, which look them up per call."""
+    translations = get_translations()
+    return {
+        READER: _reader(),
+        "gettext": _bound_gettext(translations.ugettext),
+        "ngettext": _bound_ngettext(translations.ungettext),
+        "pgettext": _bound_pgettext(translations.upgettext),
+        "npgettext": _bound_npgettext(translations.unpgettext),
+    }
+
+
+def _bound_gettext(translate):
+    """Jinja's new-style gettext (autoescaped, always %-formatted) over one catalog's `ugettext`."""
+
+    @pass_context
+    def gettext(context, string, /, **variables):
+        """Translate `string` and fill in `variables`."""
+        text = translate(string)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    return gettext
+
+
+def _bound_ngettext(translate):
+    """Jinja's new-style ngettext over one catalog's `ungettext`; `num` is available to the text. Parameters are
+    positional-only, as in Jinja's own, so `num` or `context` may also come among `variables`."""
+
+    @pass_context
+    def ngettext(context, singular, plural, num, /, **variables):
+        """The singular or plural form for `num`, with `variables` filled in."""
+        variables.setdefault("num", num)
+        text = translate(singular, plural, num)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    return ngettext
+
+
+def _bound_pgettext(translate):
+    """Jinja's new-style pgettext over one catalog's `upgettext`."""
+
+    @pass_context
+    def pgettext(context, message_context, string, /, **variables):
+        """Translate `string` in `message_context` and fill in `variables`."""
+        variables.setdefault("context", message_context)
+        text = translate(message_context, string)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    return pgettext
+
+
+def _bound_npgettext(translate):
+    """Jinja's new-style npgettext over one catalog's `unpgettext`."""
+
+    @pass_context
+    def npgettext(context, message_context, singular, plural, num, /, **variables):
+        """The form for `num` of a text in `message_context`, with `variables` filled in."""
+        variables.setdefault("context", message_context)
+        variables.setdefault("num", num)
+        text = translate(message_context, singular, plural, num)
+        return (Markup(text) if context.eval_ctx.autoescape else text) % variables
+
+    return npgettext
 
 
 def question_of(answer):
@@ -58,19 +144,34 @@ def question_of(answer):
     return answer.question
 
 
-def _time(value, style="short"):
+@pass_context
+def _time(context, value, style="short"):
     """Localised date and time in the viewer's language and zone ("29.11.2026, 19:49" in German)."""
-    return _cached("datetime", value, style) if value else ""
+    return _cached("datetime", value, style, context.get(READER)) if value else ""
 
 
-def _date(value):
+@pass_context
+def _date(context, value):
     """Localised date."""
-    return _cached("date", value, "medium") if value else ""
+    return _cached("date", value, "medium", context.get(READER)) if value else ""
 
 
-def _iso(value):
+@pass_context
+def _iso(context, value):
     """Machine-readable timestamp for <time datetime>."""
-    return _cached("iso", value, None) if value else ""
+    return _cached("iso", value, None, context.get(READER)) if value else ""
+
+
+@pass_context
+def _decimal(context, number, format=None):
+    """A number in the reader's decimal format ("1.500" in German); plain numbers from a cache."""
+    reader = context.get(READER)
+    if format is not None or reader is None:
+        return format_decimal(number, format)
+    try:
+        return _formatted_number(type(number), number, reader[0])
+    except TypeError:  # not hashable
+        return format_decimal(number)
 
 
 def register(app):
@@ -89,11 +190,15 @@ def register(app):
         datetime=_time,
         date=_date,
         iso=_iso,
-        decimal=format_decimal,
+        decimal=_decimal,
         file_name=file_names.clean,
     )
 
     @app.context_processor
     def base_context():
         """Values every template may use."""
-        return {"employee": current_user if current_user.is_authenticated else None, "request_id": g.get("rid")}
+        return {
+            "employee": current_user if current_user.is_authenticated else None,
+            "request_id": g.get("rid"),
+            **template_context(),
+        }

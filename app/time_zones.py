@@ -34,10 +34,9 @@ def organisation_zone():
 
     One primary-key lookup, answered from the session's identity map after the first in a request; Flask-Babel asks
     the selector once per request, so a change shows on every process with the next request."""
-    from app.extensions import db
     from app.models import Organisation
 
-    org = db.session.get(Organisation, 1)
+    org = Organisation.settings()
     return org.time_zone if org is not None and is_zone(org.time_zone) else DEFAULT_ZONE
 
 

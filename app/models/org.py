@@ -23,6 +23,18 @@ class Organisation(db.Model):
     time_zone: Mapped[str] = mapped_column(sa.String(64), default="Europe/Berlin", server_default="Europe/Berlin")
 
     @classmethod
+    def settings(cls):
+        """The single settings row, or None before it exists: one SELECT per session at most.
+
+        The session's identity map holds rows only while something references them, so a row read for one setting
+        would be read again for the next; the row is kept referenced in `session.info` (dropped with the session,
+        that is after each request). `get` still goes through the identity map, so an expunged or deleted row is
+        read again rather than served stale."""
+        org = db.session.get(cls, 1)
+        db.session.info["organisation"] = org
+        return org
+
+    @classmethod
     def current(cls):
         """The single settings row, created on first use (not committed here)."""
         org = db.session.get(cls, 1)

@@ -1,9 +1,11 @@
 """Tickets with their answers, attachments, events, ratings and offers."""
 import re
+from functools import cache
 from typing import ClassVar
 
 import sqlalchemy as sa
 from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app import policy
 from app.enums import RESPONSIBLE_STATES, OfferState, Priority, StepType, Visibility
@@ -64,6 +66,8 @@ class Ticket(db.Model):
     offers = relationship("Offer", back_populates="ticket", order_by="Offer.id", cascade="all, delete-orphan")
     events = relationship("TicketEvent", back_populates="ticket", order_by="TicketEvent.id", cascade="all, delete-orphan")
     ratings = relationship("Rating", back_populates="ticket", order_by="Rating.id", cascade="all, delete-orphan")
+    # The service-level clocks (None: no level); read-only here, services.service_levels writes the row.
+    sla = relationship("TicketSla", uselist=False, viewonly=True)
 
     @property
     def rating(self):
@@ -184,6 +188,25 @@ class Attachment(db.Model):
 
     ticket = relationship("Ticket")
 
+    @classmethod
+    def fill(cls, ticket_id, *, answers=(), updates=()):
+        """Load the files of `answers` and `updates` (Answer and Update rows of ticket `ticket_id`) in one SELECT and
+        set them as their `attachments` collections, ordered by id as the relationships are: a page showing both
+        needs no query per collection. Updates not passed (an INTERNAL one on a code user's page) get nothing."""
+        answers, updates = list(answers), list(updates)
+        if not answers and not updates:
+            return
+        files = db.session.scalars(_files_query(bool(answers), bool(updates)), {"ticket_id": ticket_id})
+        by_answer, by_update = {}, {}
+        for file in files:
+            if file.answer_id is not None:
+                by_answer.setdefault(file.answer_id, []).append(file)
+            elif file.update_id is not None:
+                by_update.setdefault(file.update_id, []).append(file)
+        for rows, found in ((answers, by_answer), (updates, by_update)):
+            for row in rows:
+                set_committed_value(row, "attachments", found.get(row.id, []))
+
     @property
     def kind(self):
         """image, video, audio or file, from the checked content type."""
@@ -258,3 +281,15 @@ class Offer(db.Model):
     def is_responsible(self):
         """Accepted or assigned."""
         return self.state in RESPONSIBLE_STATES
+
+
+@cache
+def _files_query(of_answers, of_updates):
+    """SELECT of a ticket's files (bound `ticket_id`) on its answers and/or updates, by id; built once per variant, as
+    building and keying a statement costs about as much as running it."""
+    on = [column.is_not(None) for column, wanted in ((Attachment.answer_id, of_answers), (Attachment.update_id, of_updates)) if wanted]
+    return (
+        sa.select(Attachment)
+        .where(Attachment.ticket_id == sa.bindparam("ticket_id"), Attachment.message_id.is_(None), sa.or_(*on))
+        .order_by(Attachment.id)
+    )

@@ -10,6 +10,7 @@ import secrets
 import sqlalchemy as sa
 from flask import has_request_context, request
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from app import policy, realtime
 from app.enums import AuditKind
@@ -25,7 +26,8 @@ PIN_CODES = Budget("pin-code", "PIN_CODE_RATE_LIMIT")
 
 def find_usable_code(token):
     """The enabled, paired code for `token`, or None (unknown and disabled look the same)."""
-    code = db.session.scalar(sa.select(Code).filter_by(token=token)) if token else None
+    query = sa.select(Code).filter_by(token=token).options(joinedload(Code.device))  # every code page shows it
+    code = db.session.scalar(query) if token else None
     return code if code is not None and code.is_usable else None
 
 

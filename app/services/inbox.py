@@ -1,6 +1,9 @@
 """An employee's notifications as they read them: the unread count, the stacked list, marking read."""
+from functools import cache
+
 import sqlalchemy as sa
 from flask_babel import gettext as _
+from sqlalchemy.orm import joinedload
 
 from app import policy
 from app.extensions import db
@@ -12,10 +15,17 @@ from app.services.notification_wording import describe
 LIST_LIMIT = 300
 
 
+@cache
+def _unread_query():
+    """SELECT of the unread count of an employee (bound `employee_id`), built once: every back-office page asks."""
+    return sa.select(sa.func.count(Notification.id)).where(
+        Notification.employee_id == sa.bindparam("employee_id"), Notification.read_at.is_(None)
+    )
+
+
 def unread_count(employee_id):
     """How many notifications the employee has not read."""
-    query = sa.select(sa.func.count(Notification.id)).filter_by(employee_id=employee_id, read_at=None)
-    return db.session.scalar(query) or 0
+    return db.session.scalar(_unread_query(), {"employee_id": employee_id}) or 0
 
 
 def stacked(employee_id, limit=None):
@@ -36,16 +46,23 @@ def stacked(employee_id, limit=None):
     return [stack | {"info": describe(stack["latest"])} for stack in list(stacks.values())[:limit]]
 
 
-def delivery_log(ticket):
-    """(notification, delivery) rows of a ticket, newest first (at most 200), for the staff delivery log."""
-    query = (
+@cache
+def _delivery_log_query():
+    """SELECT of a ticket's (notification, delivery) rows (bound `ticket_id`) with each notification's employee and
+    receiver, which the log shows per row; built once."""
+    return (
         sa.select(Notification, Delivery)
         .join(Delivery, Delivery.notification_id == Notification.id)
-        .where(Notification.ticket_id == ticket.id)
+        .where(Notification.ticket_id == sa.bindparam("ticket_id"))
         .order_by(Delivery.id.desc())
         .limit(200)
+        .options(joinedload(Notification.employee), joinedload(Notification.receiver))
     )
-    return db.session.execute(query).all()
+
+
+def delivery_log(ticket):
+    """(notification, delivery) rows of a ticket, newest first (at most 200), for the staff delivery log."""
+    return db.session.execute(_delivery_log_query(), {"ticket_id": ticket.id}).all()
 
 
 def mark_stack_read(notification, *, actor):

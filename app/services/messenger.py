@@ -6,13 +6,14 @@ fails because someone else wrote at the same moment. A message may carry an id m
 """
 import re
 import secrets
+from functools import cache
 
 import sqlalchemy as sa
 from flask import current_app
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import policy, realtime
 from app.enums import MessageKind, NotificationEvent
@@ -59,17 +60,27 @@ def write_refusal(actor, ticket):
     return _("This ticket is finished; no more messages can be sent.")
 
 
-def thread_page(ticket, *, before=None, limit=PAGE_SIZE):
-    """Up to `limit` messages older than message `before` (newest page by default), oldest first; plus has_older."""
-    # Each message shows its author and attachments: load them with the page, not one query per message.
+@cache
+def _thread_query(older):
+    """SELECT of a page of messages (bound `ticket_id`, `limit`, and `before` when `older`), newest first, with what
+    each shows: its author and attachments, loaded with the page, not one query per message. Built once per
+    process: building and keying a statement costs about as much as running it."""
     query = (
         sa.select(Message)
-        .where(Message.ticket_id == ticket.id)
-        .options(selectinload(Message.author_employee), selectinload(Message.attachments))
+        .where(Message.ticket_id == sa.bindparam("ticket_id"))
+        .options(joinedload(Message.author_employee), selectinload(Message.attachments))
     )
+    if older:
+        query = query.where(Message.id < sa.bindparam("before"))
+    return query.order_by(Message.id.desc()).limit(sa.bindparam("limit"))
+
+
+def thread_page(ticket, *, before=None, limit=PAGE_SIZE):
+    """Up to `limit` messages older than message `before` (newest page by default), oldest first; plus has_older."""
+    bound = {"ticket_id": ticket.id, "limit": limit + 1}
     if before:
-        query = query.where(Message.id < before)
-    rows = list(db.session.scalars(query.order_by(Message.id.desc()).limit(limit + 1)))
+        bound["before"] = before
+    rows = list(db.session.scalars(_thread_query(bool(before)), bound))
     has_older = len(rows) > limit
     return list(reversed(rows[:limit])), has_older
 
@@ -215,15 +226,19 @@ def post_voice_message(ticket, file_storage, *, actor, client_id=None):
     return _write(ticket, message, actor=actor, attachments=[attachment])
 
 
-def assistant_elements(ticket):
-    """The assistant pages of the ticket's template, in order."""
-    return list(
-        db.session.scalars(
-            sa.select(AssistantElement)
-            .where(AssistantElement.template_id == ticket.template_id)
-            .order_by(AssistantElement.position, AssistantElement.id)
-        )
+@cache
+def _elements_query():
+    """SELECT of a template's assistant pages (bound `template_id`), id and title, in order; built once."""
+    return (
+        sa.select(AssistantElement.id, AssistantElement.title)
+        .where(AssistantElement.template_id == sa.bindparam("template_id"))
+        .order_by(AssistantElement.position, AssistantElement.id)
     )
+
+
+def assistant_elements(ticket):
+    """The assistant pages of the ticket's template, in order: rows of (id, title), not their bodies."""
+    return db.session.execute(_elements_query(), {"template_id": ticket.template_id}).all()
 
 
 def send_assistant_link(ticket, element_id, *, actor):
@@ -246,7 +261,7 @@ def send_assistant_link(ticket, element_id, *, actor):
 
 def video_base_url():
     """The configured video service (organisation setting first), or None."""
-    org = db.session.get(Organisation, 1)
+    org = Organisation.settings()
     return (org.video_base_url if org is not None else None) or current_app.config.get("VIDEO_BASE_URL") or None
 
 
@@ -289,12 +304,23 @@ def _mark_read_row(ticket, actor, message_id):
     row.last_read_message_id = max(row.last_read_message_id or 0, int(message_id))
 
 
+@cache
+def _last_read_query(employee):
+    """SELECT of a reader's marker (bound `ticket_id` and `reader`: an employee's or a code user's id), built once."""
+    reader, other = (
+        (MessageRead.employee_id, MessageRead.code_user_id) if employee else (MessageRead.code_user_id, MessageRead.employee_id)
+    )
+    return sa.select(MessageRead.last_read_message_id).where(
+        MessageRead.ticket_id == sa.bindparam("ticket_id"), reader == sa.bindparam("reader"), other.is_(None)
+    )
+
+
 def last_read_id(ticket, actor):
     """The id of the newest message this reader has seen (0 when none)."""
     if actor is None:
         return 0
-    row = db.session.scalar(sa.select(MessageRead).filter_by(ticket_id=ticket.id, **_reader_filter(actor)))
-    return row.last_read_message_id if row is not None else 0
+    query = _last_read_query(policy.is_employee(actor))
+    return db.session.scalar(query, {"ticket_id": ticket.id, "reader": actor.id}) or 0
 
 
 def latest_message_id(ticket):

@@ -24,7 +24,7 @@ def base_url():
     configured = current_app.config.get("PUBLIC_BASE_URL")
     if configured:
         return configured.rstrip("/")
-    organisation = db.session.get(Organisation, 1)
+    organisation = Organisation.settings()
     if organisation is not None and organisation.public_base_url:
         return organisation.public_base_url.rstrip("/")
     if has_request_context():

@@ -5,13 +5,12 @@ import qrcode
 import qrcode.image.svg
 from flask import current_app, has_request_context, request
 
-from app.extensions import db
 from app.models import Organisation
 
 
 def public_base_url():
     """The external base URL: organisation setting, then PUBLIC_BASE_URL, then the request's host."""
-    org = db.session.get(Organisation, 1)
+    org = Organisation.settings()
     base = (org.public_base_url if org else None) or current_app.config.get("PUBLIC_BASE_URL")
     if not base and has_request_context():
         base = request.url_root

@@ -415,7 +415,7 @@ def clocks(ticket, now=None):
     """What the staff ticket page shows: None without a level, else a list of dicts per target with a target:
     {target, label, minutes, due_at (UTC or None), reached_at, state ("met", "missed", "running", "overdue",
     "paused", "stopped"), remaining (working minutes left, ≥ 0, or overdue minutes for "overdue")}."""
-    row = db.session.get(TicketSla, ticket.id) if ticket.id else None
+    row = ticket.sla if ticket.id else None  # loaded with the ticket on its page
     if row is None:
         return None
     now = now or utcnow()

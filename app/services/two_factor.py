@@ -39,7 +39,7 @@ def new_secret():
 
 def provisioning_uri(employee, secret):
     """The otpauth:// URI an authenticator app reads from the QR code: the organisation names the account."""
-    org = db.session.get(Organisation, 1)
+    org = Organisation.settings()
     issuer = (org.name if org else None) or "Ticketwerk"
     return pyotp.TOTP(secret).provisioning_uri(name=employee.email, issuer_name=issuer)
 
@@ -168,5 +168,5 @@ def recovery_codes_left(employee):
 
 def required_roles():
     """Role names whose employees must sign in with a second factor (organisation settings), [] when none."""
-    org = db.session.get(Organisation, 1)
+    org = Organisation.settings()
     return list(org.two_factor_roles or []) if org else []

@@ -112,7 +112,7 @@ def sniff(data, *, audio_hint=False):
 
 def upload_limit_bytes():
     """The organisation's upload limit, else the configured default."""
-    org = db.session.get(Organisation, 1)
+    org = Organisation.settings()
     megabytes = (org.upload_limit_mb if org and org.upload_limit_mb else None) or current_app.config["UPLOAD_LIMIT_MB"]
     return int(megabytes) * 1024 * 1024
 

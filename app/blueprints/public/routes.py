@@ -20,7 +20,7 @@ from app.blueprints.wizard.views import step_view
 from app.enums import ButtonTarget, Visibility
 from app.extensions import db, limiter
 from app.htmx import is_htmx, redirect_after_write, render
-from app.models import AssistantElement, Flow, Ticket, Update
+from app.models import AssistantElement, Attachment, Flow, Ticket, Update
 from app.redirects import safe_next
 from app.refusals import back_on_refusal, on_refusal
 from app.services import code_access, tickets, uploads
@@ -167,11 +167,15 @@ def start_flow(token, flow_id):
     return redirect(url_for("public.wizard_step", token=token, number=ticket.number, position=0))
 
 
-def _ticket_or_404(number):
+# The ticket page shows the ticket's answers and ratings: loaded with it, one SELECT each.
+PAGE_OPTIONS = (selectinload(Ticket.answers), selectinload(Ticket.ratings))
+
+
+def _ticket_or_404(number, options=()):
     """A ticket of this code's device the visitor may see; otherwise a 404 that says so and leads back to the
     device page, the same whether the ticket never existed, was deleted or turned INTERNAL (DESIGN.md §5: code
-    users learn nothing about INTERNAL tickets)."""
-    ticket = db.session.get(Ticket, number)
+    users learn nothing about INTERNAL tickets). `options` are loader options for a ticket not yet in the session."""
+    ticket = db.session.get(Ticket, number, options=options)
     if ticket is None or ticket.device_id != g.device.id or not policy.can_view_ticket(g.visitor, ticket):
         abort(render("public/ticket_unavailable.html", block="message", status=404))
     return ticket
@@ -202,14 +206,14 @@ def delete_draft(token, number):
     return redirect(back, code=303)
 
 
-def _public_updates(ticket):
-    """The ticket's updates the code user may see (PUBLIC ones), newest first, with their files."""
-    return db.session.scalars(
-        Update.visible_to(g.visitor)
-        .where(Update.ticket_id == ticket.id)
-        .order_by(Update.created_at.desc(), Update.id.desc())
-        .options(selectinload(Update.attachments))
+def _public_updates(ticket, with_answers):
+    """The ticket's updates the code user may see (PUBLIC ones), newest first, with their files; with those of the
+    ticket's answers too when `with_answers` (one SELECT for both)."""
+    updates = db.session.scalars(
+        Update.visible_to(g.visitor).where(Update.ticket_id == ticket.id).order_by(Update.created_at.desc(), Update.id.desc())
     ).all()
+    Attachment.fill(ticket.id, answers=ticket.answers if with_answers else (), updates=updates)
+    return updates
 
 
 def _ticket_page(ticket, block=None, status=200, error=None, form=None, update_error=None):
@@ -219,7 +223,7 @@ def _ticket_page(ticket, block=None, status=200, error=None, form=None, update_e
         block=block,
         status=status,
         ticket=ticket,
-        updates=_public_updates(ticket),
+        updates=_public_updates(ticket, with_answers=block is None or not is_htmx()),  # a block shows no answers
         status_path=STATUS_PATH,
         error=error,
         update_error=update_error,
@@ -232,7 +236,7 @@ def _ticket_page(ticket, block=None, status=200, error=None, form=None, update_e
 @bp.get("/c/<token>/t/<int:number>")
 def ticket(token, number):
     """The ticket page: status, answers, updates, messenger, cancel and rating."""
-    found = _ticket_or_404(number)
+    found = _ticket_or_404(number, PAGE_OPTIONS)
     if found.status == TicketStatus.DRAFT:
         position = tickets.first_open_step(found)
         position = len(found.answers) - 1 if position is None else position

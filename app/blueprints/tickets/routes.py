@@ -1,11 +1,13 @@
 """Back office: tickets overview, ticket detail with its actions, and ticket creation by staff."""
 from datetime import UTC, datetime
+from functools import cache
+from types import SimpleNamespace
 
 import sqlalchemy as sa
 from flask import Blueprint, abort, current_app, flash, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import current_user
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app import identity, policy, tabular, workflow
 from app.blueprints.tickets import export as ticket_export
@@ -17,11 +19,13 @@ from app.htmx import is_htmx, redirect_after_write, render, trigger
 from app.ids import parse_id
 from app.models import (
     Answer,
+    Attachment,
     Customer,
     Device,
     Employee,
     Flow,
     Message,
+    Offer,
     Template,
     Ticket,
     TicketEvent,
@@ -97,9 +101,52 @@ def export(kind):
     return tabular.xlsx_response(ticket_export.header(), rows, name, _("Tickets"))
 
 
-def _ticket_or_404(number):
-    """The ticket if the employee may see it (drafts only their creator's); 404 otherwise."""
-    ticket = db.session.get(Ticket, number)
+# What the ticket page shows of the ticket itself, loaded with it: its device, customer, template, creator and
+# service-level clocks in the same SELECT, its offers (with their employees) and ratings in one more each.
+PAGE_OPTIONS = (
+    joinedload(Ticket.device),
+    joinedload(Ticket.customer),
+    joinedload(Ticket.template),
+    joinedload(Ticket.creator_employee),
+    joinedload(Ticket.sla),
+    selectinload(Ticket.offers).joinedload(Offer.employee),
+    selectinload(Ticket.ratings),
+)
+
+
+@cache
+def _page_ticket_query():
+    """SELECT of one ticket (bound `number`) with what its page shows (PAGE_OPTIONS); built once per process, as
+    building and keying a statement costs about as much as running it."""
+    return sa.select(Ticket).where(Ticket.id == sa.bindparam("number")).options(*PAGE_OPTIONS)
+
+
+@cache
+def _detail_queries():
+    """The statements of the ticket page's rows (bound `ticket_id`, and `limit` for the timeline's messages), built
+    once per process."""
+    ticket_id = sa.bindparam("ticket_id")
+    return SimpleNamespace(
+        events=sa.select(TicketEvent)
+        .where(TicketEvent.ticket_id == ticket_id)
+        .options(joinedload(TicketEvent.actor_employee), joinedload(TicketEvent.subject_employee)),
+        updates=sa.select(Update)
+        .where(Update.ticket_id == ticket_id)
+        .order_by(Update.created_at.desc(), Update.id.desc())
+        .options(joinedload(Update.author_employee)),
+        messages=sa.select(Message.created_at, Message.body, Employee.name.label("author_name"))
+        .outerjoin(Employee, Employee.id == Message.author_employee_id)
+        .where(Message.ticket_id == ticket_id)
+        .order_by(Message.id.desc())
+        .limit(sa.bindparam("limit")),
+        answers=sa.select(Answer).where(Answer.ticket_id == ticket_id).order_by(Answer.position),
+    )
+
+
+def _ticket_or_404(number, query=None):
+    """The ticket if the employee may see it (drafts only their creator's); 404 otherwise. `query` (a SELECT of
+    Ticket with a bound `number`) loads it with more, else it comes from the session or by primary key."""
+    ticket = db.session.get(Ticket, number) if query is None else db.session.scalar(query, {"number": number})
     if ticket is None or not policy.can_view_ticket(current_user, ticket):
         abort(404)
     return ticket
@@ -114,41 +161,21 @@ def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="ma
     whole_timeline = request.args.get("timeline") == "all"
     timeline_size = TIMELINE_ALL if whole_timeline else TIMELINE_SIZE
     all_updates = request.args.get("all_updates") == "1"
-    events = db.session.scalars(
-        sa.select(TicketEvent)
-        .where(TicketEvent.ticket_id == ticket.id)
-        .options(selectinload(TicketEvent.actor_employee), selectinload(TicketEvent.subject_employee))
-    ).all()
-    updates = db.session.scalars(
-        sa.select(Update)
-        .where(Update.ticket_id == ticket.id)
-        .order_by(Update.created_at.desc(), Update.id.desc())
-        .options(selectinload(Update.attachments), selectinload(Update.author_employee))
-    ).all()
-    messages = db.session.scalars(
-        sa.select(Message)
-        .where(Message.ticket_id == ticket.id)
-        .order_by(Message.id.desc())
-        .limit(timeline_size)
-        .options(selectinload(Message.author_employee))
-    ).all()
-    answers = db.session.scalars(
-        sa.select(Answer)
-        .where(Answer.ticket_id == ticket.id)
-        .order_by(Answer.position)
-        .options(selectinload(Answer.attachments))
-    ).all()
+    # One statement per kind of row, none per row; the timeline's messages are plain rows (no ORM objects).
+    queries, bound = _detail_queries(), {"ticket_id": ticket.id}
+    events = db.session.scalars(queries.events, bound).all()
+    updates = db.session.scalars(queries.updates, bound).all()
+    messages = db.session.execute(queries.messages, {**bound, "limit": timeline_size}).all()
+    answers = db.session.scalars(queries.answers, bound).all()
+    Attachment.fill(ticket.id, answers=answers, updates=updates)
     if tab is None:
         tab = request.args.get("updates") if request.args.get("updates") in ("public", "internal") else "public"
     events_now = [e for e in workflow.available_events(ticket.status, manual_only=True) if policy.can_fire(current_user, ticket, e)]
     assignable = []
     if policy.can_assign(current_user, ticket):
         responsible = ticket.responsible_employee_ids
-        assignable = [
-            e
-            for e in db.session.scalars(sa.select(Employee).where(Employee.active.is_(True)).order_by(Employee.name))
-            if e.id not in responsible
-        ]
+        people = sa.select(Employee.id, Employee.name, Employee.email).where(Employee.active.is_(True))
+        assignable = [e for e in db.session.execute(people.order_by(Employee.name)) if e.id not in responsible]
     entries = timeline.build(ticket, events, messages, updates)
     return render(
         "tickets/show.html",
@@ -190,7 +217,7 @@ def _detail(ticket, *, status=200, error=None, notice=None, form=None, block="ma
 @bp.get("/<int:number>")
 def show(number):
     """The ticket page; a draft of mine continues in the wizard."""
-    ticket = _ticket_or_404(number)
+    ticket = _ticket_or_404(number, _page_ticket_query())
     if ticket.status == TicketStatus.DRAFT:
         position = tickets.first_open_step(ticket)
         position = len(ticket.answers) - 1 if position is None else position

@@ -74,18 +74,22 @@ def describe(event):
 
 
 def build(ticket, events, messages, updates):
-    """Merge events, messages and updates into timeline entries, newest first."""
+    """Merge events, messages and updates into timeline entries, newest first. `messages` are rows with
+    created_at, body and author_name (None: a code user or a removed employee)."""
     entries = [
         Entry(event.created_at, "event", describe(event), event.actor_employee.name if event.actor_employee else "")
         for event in events
     ]
+    # Each sentence translated once, not once per entry (a long thread has hundreds).
+    code_user, file_only = _("Code user"), _("(file)")
+    internal_sentence, public_sentence = _("Internal update: %(text)s"), _("Update: %(text)s")
     for message in messages:
-        who = message.author_employee.name if message.author_employee else _("Code user")
-        entries.append(Entry(message.created_at, "message", message.body or _("(file)"), who))
+        who = message.author_name if message.author_name is not None else code_user
+        entries.append(Entry(message.created_at, "message", message.body or file_only, who))
     for update in updates:
-        who = update.author_employee.name if update.author_employee else _("Code user")
+        who = update.author_employee.name if update.author_employee else code_user
         internal = update.visibility == Visibility.INTERNAL
-        text = _("Internal update: %(text)s", text=update.body) if internal else _("Update: %(text)s", text=update.body)
+        text = (internal_sentence if internal else public_sentence) % {"text": update.body}
         entries.append(Entry(update.created_at, "update", text, who, internal))
     entries.sort(key=lambda entry: entry.at, reverse=True)
     return entries
