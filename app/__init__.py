@@ -19,6 +19,10 @@ from app.extensions import (
 )
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
+# SQLite's page cache per connection, in KiB. Its default, 2 MiB, made 15 MiB of a gunicorn worker's memory once
+# eight threads had each held a connection (VmRSS after 400 page requests); pages beyond it come from the
+# operating system's file cache, which all processes share.
+SQLITE_CACHE_KIB = 512
 
 
 def create_app(test_config=None):
@@ -66,6 +70,10 @@ def _load_config(app, test_config):
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
     os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
     _share_rate_limits_with_the_message_queue(app.config)
+    # A copy: the default dict is shared by every app of the process.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "query_cache_size": app.config["SQLALCHEMY_QUERY_CACHE_SIZE"], **app.config["SQLALCHEMY_ENGINE_OPTIONS"]
+    }
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
@@ -90,13 +98,14 @@ def _refuse_development_secret(app):
 
 @event.listens_for(Engine, "connect")
 def _sqlite_pragmas(dbapi_connection, connection_record):
-    """WAL, a busy timeout and enforced foreign keys for every SQLite connection."""
+    """WAL, a busy timeout, enforced foreign keys and a bounded page cache for every SQLite connection."""
     if type(dbapi_connection).__module__.startswith("sqlite3"):
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA busy_timeout=10000")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA cache_size=-{SQLITE_CACHE_KIB}")
         cursor.close()
 
 

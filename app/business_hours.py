@@ -11,8 +11,6 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
-import holidays
-
 # "" means no public holidays; "DE" the nationwide ones only; the others add a state's own (e.g. Fronleichnam in BY).
 STATES = ("", "DE", "BW", "BY", "BE", "BB", "HB", "HH", "HE", "MV", "NI", "NW", "RP", "SL", "SN", "ST", "SH", "TH")
 MAX_DAYS = 3 * 366  # how far the arithmetic walks before it gives up (a calendar with hardly any working day)
@@ -27,16 +25,25 @@ def public_holidays(state, year):
     """The public holidays of `state` ("" none, "DE" nationwide, "BY" …) in `year`: frozenset of dates."""
     if not state:
         return frozenset()
-    subdiv = None if state == "DE" else state
-    return frozenset(holidays.country_holidays("DE", subdiv=subdiv, years=year, language="de").keys())
+    return frozenset(_german_holidays(state, year).keys())
 
 
 def holiday_names(state, year):
     """{date: German name} of `state`'s public holidays in `year` (for the calendar page)."""
     if not state:
         return {}
+    return dict(sorted(_german_holidays(state, year).items()))
+
+
+def _german_holidays(state, year):
+    """The `holidays` library's German calendar of `state` ("DE" or a state code) for `year`, names in German.
+
+    The library (about 8 MiB of modules) is imported here, on first use: only organisations with a holiday state
+    ever need it."""
+    import holidays
+
     subdiv = None if state == "DE" else state
-    return dict(sorted(holidays.country_holidays("DE", subdiv=subdiv, years=year, language="de").items()))
+    return holidays.country_holidays("DE", subdiv=subdiv, years=year, language="de")
 
 
 @dataclass(frozen=True)

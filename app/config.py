@@ -5,6 +5,7 @@ DEV_SECRET_KEY = "dev-only-secret-do-not-deploy"
 SECRET_KEY = DEV_SECRET_KEY  # Refused outside debug and tests; `make run` writes a random one to instance/.
 SQLALCHEMY_DATABASE_URI = "sqlite:///ticketwerk.sqlite"  # Relative SQLite paths land in instance/.
 SQLALCHEMY_ENGINE_OPTIONS = {}  # Extra engine options; SQLite gets WAL and a busy timeout regardless.
+SQLALCHEMY_QUERY_CACHE_SIZE = 200  # Compiled statements kept (about 23 KB each; SQLAlchemy's default of 500 ≈ 11 MB).
 SOCKETIO_MESSAGE_QUEUE = None  # e.g. redis://127.0.0.1:6379/0 when several app processes share sockets.
 SOCKETIO_CORS_ORIGINS = []  # Further origins that may open sockets; the socket's own host and PUBLIC_BASE_URL always may.
 SOCKET_CONNECTIONS_PER_ADDRESS = 50  # Open sockets per client address and process (an office behind one NAT shares it).

@@ -1,4 +1,8 @@
 """Flask extensions, created unbound and initialised in create_app()."""
+from app import lazy_imports
+
+lazy_imports.defer(*lazy_imports.SOCKET_CLIENT_MODULES)  # before Flask-SocketIO imports them
+
 from flask_babel import Babel
 from flask_compress import Compress
 from flask_limiter import Limiter

@@ -6,8 +6,8 @@ anything above MAX_IMAGE_PIXELS is refused before `load()`; Pillow's own decompr
 same limit and counts as a refusal too. JPEGs decode at a reduced scale (`draft`), other formats are reduced by
 whole factors (`reduce`) before the smooth resize, so only the decoded original is ever held at full size.
 
-HEIC/HEIF (what iPhones and many Android phones take) is read by pillow-heif (libheif), imported on first use so
-a process that never sees a HEIC does not load it. Browsers other than Safari cannot show HEIC, so such a photo
+Pillow and pillow-heif are imported in the functions that read images, not at module load: most requests never
+touch an image. HEIC/HEIF (what iPhones and many Android phones take) is read by pillow-heif (libheif). Browsers other than Safari cannot show HEIC, so such a photo
 gets a JPEG view beside the original (VIEW_SIZE) as well as its thumbnail.
 """
 import functools
@@ -15,22 +15,27 @@ import io
 
 from flask import current_app
 from flask_babel import gettext as _
-from PIL import Image, ImageOps, UnidentifiedImageError
 
 from app.services.errors import ValidationError
 
 THUMBNAIL_SIZE = (480, 480)
 STRIP_PIXELS = 1_000_000  # pixels converted and reduced at a time (about 4 MB)
 VIEW_SIZE = (2048, 2048)  # the JPEG shown instead of a HEIC original: sharp on a phone, a few hundred KB
-READ_ERRORS = (
-    UnidentifiedImageError,
-    OSError,
-    SyntaxError,
-    ValueError,
-    EOFError,
-    Image.DecompressionBombError,
-    Image.DecompressionBombWarning,
-)
+
+
+def read_errors():
+    """What Pillow raises for a broken or hostile file (a tuple for `except`)."""
+    from PIL import Image, UnidentifiedImageError
+
+    return (
+        UnidentifiedImageError,
+        OSError,
+        SyntaxError,
+        ValueError,
+        EOFError,
+        Image.DecompressionBombError,
+        Image.DecompressionBombWarning,
+    )
 
 
 def max_pixels():
@@ -71,6 +76,8 @@ def register_heif():
 
 def _open(data, name, field):
     """Open `data` lazily (header only) and check its pixel count; raises ValidationError on `field`."""
+    from PIL import Image
+
     if data[4:8] == b"ftyp":  # an ISO media file: HEIC is one (sniffing decided it is an image)
         register_heif()
     Image.MAX_IMAGE_PIXELS = max_pixels()  # Pillow's own check at open: a warning above this, an error at twice it
@@ -78,7 +85,7 @@ def _open(data, name, field):
         image = Image.open(io.BytesIO(data))
     except (Image.DecompressionBombError, Image.DecompressionBombWarning):
         raise too_large(name, field) from None
-    except READ_ERRORS:
+    except read_errors():
         raise unreadable(name, field) from None
     try:
         check_size(image, name, field)
@@ -96,7 +103,7 @@ def check_readable(data, name, *, field="files"):
     try:
         with image:
             image.verify()
-    except READ_ERRORS:
+    except read_errors():
         raise unreadable(name, field) from None
 
 
@@ -112,12 +119,14 @@ def scaled_jpeg(data, name, *, box=THUMBNAIL_SIZE, quality=80, field="files"):
         out = io.BytesIO()
         small.save(out, "JPEG", quality=quality, optimize=True)
         return out.getvalue()
-    except READ_ERRORS:
+    except read_errors():
         raise unreadable(name, field) from None
 
 
 def _fit(image, box, data):
     """Decode `image` as small as its format allows, fit it into `box`, apply its orientation; an RGB or L image."""
+    from PIL import ImageOps
+
     if image.format == "HEIF":
         return _fit_heif(data, box)
     if image.format == "JPEG":
@@ -144,6 +153,7 @@ def _fit_heif(data, box):
     strips of the buffer avoid that copy. libheif has already applied the HEIF rotation and mirroring (EXIF
     orientation does not apply to HEIF)."""
     import pillow_heif
+    from PIL import Image
 
     heif = pillow_heif.open_heif(data, convert_hdr_to_8bit=True)
     width, height = heif.size
@@ -167,6 +177,8 @@ def _reduced(rows, width, height, box, mode):
     It is first shrunk by a whole factor (block averages) strip by strip: converting or reducing the whole picture
     at once would copy it at full size (and `reduce` premultiplies images with alpha into another full copy);
     strips keep the extra memory to a few rows. The smooth resize then works on the small picture."""
+    from PIL import Image
+
     factor = _factor(width, height, box)
     out = Image.new(mode, (width // factor, height // factor))
     step = max(factor, STRIP_PIXELS // width // factor * factor)  # whole blocks of about STRIP_PIXELS pixels

@@ -6,7 +6,6 @@ other caller (the CLI, demo data, tests).
 import unicodedata
 from urllib.parse import urlparse
 
-from email_validator import EmailNotValidError, validate_email
 from flask_babel import LazyString, format_decimal
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -140,6 +139,11 @@ def email_address(value, field, *, required=False):
 
     Raises ValidationError on `field` when it is not a valid address (or missing while required).
     """
+    from email_validator import (  # its RFC patterns take tens of ms to compile
+        EmailNotValidError,
+        validate_email,
+    )
+
     value = text(value, field, max_length=254)
     if not value and not required:
         return value

@@ -1,8 +1,7 @@
-"""E-mail over SMTP (FLASK_MAIL_* settings): notification mails with HTML and text bodies in the reader's language."""
-import smtplib
+"""E-mail over SMTP (FLASK_MAIL_* settings): notification mails with HTML and text bodies in the reader's language.
+
+smtplib and the e-mail builder are imported by the functions that build and send, not at module load."""
 import unicodedata
-from email.message import EmailMessage
-from email.utils import make_msgid
 
 from flask import current_app
 from flask_babel import force_locale
@@ -65,6 +64,9 @@ def build_notification_mail(notification, to, language):
 def _message(subject, to, text, html, language):
     """An automatic mail (text and HTML) from the configured sender; the subject goes through `header_text`.
     MailError(permanent) when `to` or the sender cannot be a header (a line break in it): retrying cannot help."""
+    from email.message import EmailMessage
+    from email.utils import make_msgid
+
     message = EmailMessage()
     try:
         message["Subject"] = header_text(subject)
@@ -105,6 +107,8 @@ def build_email_confirmation_mail(receiver, link, language, hours):
 
 def send(message):
     """Deliver through the configured SMTP server; MailError on failure."""
+    import smtplib
+
     config = current_app.config
     host, port = config.get("MAIL_SERVER"), int(config.get("MAIL_PORT") or 25)
     if not host:

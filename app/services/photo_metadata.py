@@ -17,8 +17,6 @@ and ISO/IEC 23008-12 Exif items (a 4-byte offset to the TIFF header, then the EX
 import io
 import struct
 
-from PIL import Image
-
 from app.services.images import register_heif
 
 GPS_IFD = 0x8825
@@ -47,6 +45,8 @@ def strip_location(data, content_type):
 
 def _has_gps(data):
     """Whether Pillow still finds a GPS IFD in the photo's EXIF."""
+    from PIL import Image
+
     try:
         with Image.open(io.BytesIO(data)) as image:
             exif = image.getexif()
@@ -57,6 +57,8 @@ def _has_gps(data):
 
 def _encoded_without_gps(data, content_type):
     """The photo encoded again with its EXIF minus the GPS IFD (the fallback for layouts not edited in place)."""
+    from PIL import Image
+
     with Image.open(io.BytesIO(data)) as image:
         exif = image.getexif()
         exif.pop(GPS_IFD, None)

@@ -1,8 +1,6 @@
-"""QR codes for code URLs, as SVG and PNG."""
+"""QR codes for code URLs, as SVG and PNG (qrcode and Pillow are imported when a code is drawn)."""
 import io
 
-import qrcode
-import qrcode.image.svg
 from flask import current_app, has_request_context, request
 
 from app.models import Organisation
@@ -24,6 +22,8 @@ def code_url(code):
 
 def _qr(data):
     """A QR code object with medium error correction."""
+    import qrcode
+
     qr = qrcode.QRCode(error_correction=qrcode.constants.ERROR_CORRECT_M, border=4, box_size=10)
     qr.add_data(data)
     qr.make(fit=True)
@@ -32,6 +32,8 @@ def _qr(data):
 
 def svg(data):
     """The QR code as SVG bytes (one path, scalable)."""
+    import qrcode.image.svg
+
     image = _qr(data).make_image(image_factory=qrcode.image.svg.SvgPathFillImage)
     out = io.BytesIO()
     image.save(out)

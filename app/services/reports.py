@@ -23,7 +23,6 @@ from collections import Counter
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 
 from app import time_zones
 from app.enums import RESPONSIBLE_STATES, GroupKind
@@ -236,8 +235,7 @@ def _upsert_counts(table, keys, counts, deltas):
     for (*key, name), value in deltas.items():
         if value:
             grouped.setdefault(tuple(key), {})[name] = value
-    dialect = db.session.get_bind().dialect.name
-    insert = postgresql.insert if dialect == "postgresql" else sqlite.insert
+    insert = _upsert_insert(db.session.get_bind().dialect.name)
     for key, values in grouped.items():
         row = dict(zip(keys, key, strict=True)) | {name: 0 for name in counts} | values
         statement = insert(table).values(**row)
@@ -245,6 +243,16 @@ def _upsert_counts(table, keys, counts, deltas):
             index_elements=list(keys), set_={name: table.c[name] + statement.excluded[name] for name in values},
         )
         db.session.execute(statement)
+
+
+def _upsert_insert(dialect):
+    """The dialect's INSERT with ON CONFLICT; imported here, so a SQLite process never loads the PostgreSQL
+    dialect (about 60 modules)."""
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    else:
+        from sqlalchemy.dialects.sqlite import insert
+    return insert
 
 
 def _apply_deltas(new, old):

@@ -1,6 +1,4 @@
 """Employees, roles, teams and invitations (administrators only)."""
-import smtplib
-from email.message import EmailMessage
 
 import sqlalchemy as sa
 from flask import current_app, url_for
@@ -180,6 +178,8 @@ def accept_invitation(employee, password, confirmation):
 
 def invite(employee, *, actor):
     """Send the set-password link by e-mail when SMTP is configured; returns (link, sent)."""
+    import smtplib
+
     _allowed(actor)
     link = invitation_url(employee)
     if not current_app.config.get("MAIL_SERVER"):
@@ -194,6 +194,9 @@ def invite(employee, *, actor):
 
 def send_invitation_mail(employee, link):
     """One plain-text invitation mail, sent synchronously over SMTP."""
+    import smtplib
+    from email.message import EmailMessage
+
     config = current_app.config
     message = EmailMessage()
     message["Subject"] = _("Your Ticketwerk account")
