@@ -43,6 +43,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from benchmarks import export as export_benchmark
+from benchmarks import process as process_benchmark
 from benchmarks._common import (
     base_env,
     cookie_header,
@@ -382,12 +383,17 @@ def measure_server(database_url, args, cases):
 def measure_size(tickets, key, args):
     """Every data-dependent figure at `tickets` tickets: {"cases", "sqlite", "sqlite_facts", "postgres",
     "postgres_facts", "export"} (PostgreSQL and export None when skipped or failed)."""
-    figures = {"tickets": tickets, "postgres": None, "postgres_facts": None, "export": None}
+    figures = {"tickets": tickets, "postgres": None, "postgres_facts": None, "export": None, "process": None}
     say(f"SQLite, {tickets:,} tickets: preparing the database …")
     url, figures["sqlite_facts"] = sqlite_database(tickets, key)
     figures["cases"] = prepare_pages(url, tickets)
     say(f"SQLite, {tickets:,} tickets: measuring under gunicorn …")
     figures["sqlite"] = measure_server(url, args, figures["cases"])
+    say(f"SQLite, {tickets:,} tickets: start-up and memory of one worker …")
+    try:
+        figures["process"] = process_benchmark.measure(url, say=say)
+    except RuntimeError as error:
+        say(f"benchmarks/process.py failed: {error}")
     if not args.skip_export:
         say(f"Ticket export, {tickets:,} tickets …")
         try:
@@ -507,9 +513,34 @@ def database_rows(label, key, sizes):
             cells += [f"{p50:.1f}" if case else "n/a", f"{p95:.1f}" if case else "", f"{rate:,.0f}" if rate else ""]
         verdict = "reference" if target is None else f"p95≤{target} {mark(name in largest and largest[name][1] <= target)}"
         rows.append((f"{label}: {name}", *cells, verdict))
+    if key == "sqlite":
+        rows += process_rows(sizes)
     rss = [f"{figures[key]['rss']:.0f}" if figures[key] else "n/a" for figures in sizes]
     rows.append((f"{label}: RSS of the app worker after the runs (MB)", *[cell for value in rss for cell in (value, "", "")],
                  f"≤{TARGET_RSS_MB} {mark(largest['rss'] <= TARGET_RSS_MB)}"))
+    return rows
+
+
+def process_rows(sizes):
+    """Rows of benchmarks/process.py's figures (start to first answer, idle RSS, RSS after a load), per size."""
+    lines = [
+        ("start to first answer, /healthz (ms, wall; CPU)", "start_healthz_ms", "start_healthz_cpu_ms", process_benchmark.TARGET_START_MS),
+        ("start to first answer, /login (ms, wall; CPU)", "start_login_ms", "start_login_cpu_ms", process_benchmark.TARGET_START_MS),
+        ("worker RSS idle after the first answer (MiB)", "idle_rss_mib", None, process_benchmark.TARGET_IDLE_MIB),
+        ("worker RSS after a mixed load of 400 requests (MiB)", "loaded_rss_mib", None, process_benchmark.TARGET_LOADED_MIB),
+    ]
+    rows = []
+    for name, key, cpu_key, target in lines:
+        cells = []
+        for figures in sizes:
+            measured = figures["process"]
+            if not measured:
+                cells += ["n/a", "", ""]
+                continue
+            cells += [f"{measured[key]:,.0f}", f"{measured[cpu_key]:,.0f}" if cpu_key else "", ""]
+        largest = next((figures["process"] for figures in reversed(sizes) if figures["process"]), None)
+        verdict = f"≤{target:,} {mark(largest is not None and largest[key] <= target)}"
+        rows.append((f"SQLite: {name}", *cells, verdict))
     return rows
 
 
