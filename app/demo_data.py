@@ -1,24 +1,26 @@
 """The demo data the README lists (idempotent) and realistic bulk tickets for benchmarks."""
+import json
 import random
+import time
+from collections import Counter
+from contextlib import contextmanager
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
+from app import text_folding
 from app.enums import (
     ButtonTarget,
     CustomerKind,
     GroupKind,
-    MessageKind,
-    OfferState,
     Priority,
     Role,
     StepType,
-    Visibility,
 )
 from app.extensions import db
 from app.models import (
     ActionButton,
-    Answer,
     AssistantElement,
     Code,
     Customer,
@@ -26,14 +28,10 @@ from app.models import (
     Employee,
     Flow,
     Group,
-    Message,
-    Offer,
     Organisation,
     Step,
     Template,
     Ticket,
-    TicketEvent,
-    Update,
 )
 from app.models._types import utcnow
 from app.workflow import TicketStatus
@@ -238,8 +236,154 @@ def _bulk_devices(templates, customers):
     return db.session.scalars(sa.select(Device)).all()
 
 
-def load_bulk_tickets(count, *, seed=42, chunk=5000):
-    """Insert `count` realistic tickets with answers, messages, updates, offers and events, fast (Core inserts)."""
+BULK_CHUNK = 20_000  # tickets per transaction of load_bulk_tickets: memory stays flat, every commit is consistent
+PROGRESS_EVERY = 100_000  # tickets between two progress lines
+MAX_AGE_MINUTES = 60 * 24 * 720  # bulk tickets were created within the last two years
+UPDATES = ["Dichtung getauscht.", "Ventil gereinigt, Testlauf ok.", "Ersatzteil bestellt."]
+SQLITE_LOAD_PRAGMAS = {"synchronous": "OFF", "cache_size": "-262144", "temp_store": "MEMORY"}  # 256 MB page cache
+
+# The columns of each table load_bulk_tickets writes, in the order of its row tuples.
+BULK_COLUMNS = {
+    "tickets": (
+        "id", "device_id", "template_id", "flow_id", "customer_id", "flow_title", "status", "visibility", "priority",
+        "title", "created_at", "submitted_at", "last_activity_at", "closed_at", "done_at", "rating_score", "version",
+    ),
+    "answers": (
+        "ticket_id", "step_id", "position", "question", "type", "help_text", "required", "options", "is_title",
+        "answered", "value", "text",
+    ),
+    "offers": ("ticket_id", "employee_id", "state", "created_at", "updated_at"),
+    "ticket_events": ("ticket_id", "kind", "actor_employee_id", "before", "after", "created_at"),
+    "messages": ("ticket_id", "kind", "body", "author_employee_id", "created_at"),
+    "updates": ("ticket_id", "visibility", "body", "author_employee_id", "created_at"),
+    "ticket_search_documents": ("ticket_id", "body"),
+    "report_ticket_facts": None,  # reports.FACT_COLUMNS, filled in on first use
+}
+FACT_TIMES = ("created_at",)
+FACT_DAYS = ("created_day", "closed_day", "rated_day")
+
+
+class _BulkPlan:
+    """What every bulk ticket picks from, prepared once: per device its template, customer, titles, flows (with
+    their steps and fleet group) and team of employee ids."""
+
+    def __init__(self, devices, flows, members, groups):
+        """`devices`: Device rows; `flows`: {template id: [Flow]}; `members`: {template id: [Employee]};
+        `groups`: reports.fleet_groups()."""
+        from app.services import reports
+
+        flow_plans = {
+            template_id: [
+                (
+                    flow.id,
+                    flow.title,
+                    [(step.id, position, step.question, step.type, step.required, step.is_title)
+                     for position, step in enumerate(flow.steps)],
+                    reports.group_of(groups, flow.id, template_id),
+                )
+                for flow in template_flows
+            ]
+            for template_id, template_flows in flows.items()
+        }
+        self.devices = [
+            (
+                device.id, device.template_id, device.customer_id,
+                [f"{problem} ({device.name})" for problem in PROBLEMS],
+                flow_plans[device.template_id],
+                tuple(employee.id for employee in members.get(device.template_id) or []),
+            )
+            for device in devices
+            if flow_plans.get(device.template_id)
+        ]
+        self.statuses = [status.name for status, weight in STATUS_MIX for _ in range(weight)]
+        self.priorities = [priority.name for priority in Priority]
+
+
+class _SqliteRows:
+    """Writes bulk rows with sqlite3's executemany of tuples, under load PRAGMAs (see `tuned`)."""
+
+    def __init__(self, connection):
+        """`connection`: the SQLAlchemy Connection of the load."""
+        self.connection = connection
+        self.cursor = connection.connection.driver_connection.cursor()
+
+    @staticmethod
+    def stamp(moment):
+        """An aware UTC datetime as SQLAlchemy stores it in SQLite: 'YYYY-MM-DD HH:MM:SS.ffffff'."""
+        return moment.isoformat(" ", "microseconds")[:26]
+
+    @staticmethod
+    def day(value):
+        """A date as SQLAlchemy stores it in SQLite."""
+        return value.isoformat() if value is not None else None
+
+    def write(self, table, rows):
+        """Insert `rows` (tuples in BULK_COLUMNS[table] order) into `table`."""
+        columns = BULK_COLUMNS[table]
+        self.cursor.executemany(
+            f"INSERT INTO {table} ({', '.join(columns)}) VALUES ({', '.join('?' * len(columns))})", rows
+        )
+
+    @contextmanager
+    def tuned(self):
+        """No fsync, a large page cache and in-memory temporary data for the load, the connection's own settings
+        again afterwards (it goes back to the pool). A crash of the machine during the load can lose the load,
+        never earlier data: the journal stays in WAL mode."""
+        saved = {name: self.connection.exec_driver_sql(f"PRAGMA {name}").scalar() for name in SQLITE_LOAD_PRAGMAS}
+        for name, value in SQLITE_LOAD_PRAGMAS.items():
+            self.connection.exec_driver_sql(f"PRAGMA {name}={value}")
+        try:
+            yield
+        finally:
+            for name, value in saved.items():
+                self.connection.exec_driver_sql(f"PRAGMA {name}={value}")
+
+
+class _PostgresRows:
+    """Writes bulk rows with COPY (psycopg's cursor.copy)."""
+
+    def __init__(self, connection):
+        """`connection`: the SQLAlchemy Connection of the load."""
+        self.connection = connection
+        self.cursor = connection.connection.driver_connection.cursor()
+
+    @staticmethod
+    def stamp(moment):
+        """Aware datetimes go to COPY as they are."""
+        return moment
+
+    @staticmethod
+    def day(value):
+        """Dates go to COPY as they are."""
+        return value
+
+    def write(self, table, rows):
+        """COPY `rows` (tuples in BULK_COLUMNS[table] order) into `table`."""
+        with self.cursor.copy(f"COPY {table} ({', '.join(BULK_COLUMNS[table])}) FROM STDIN") as copy:
+            for row in rows:
+                copy.write_row(row)
+
+    @contextmanager
+    def tuned(self):
+        """Nothing to tune: COPY is the fast path."""
+        yield
+
+
+def load_bulk_tickets(count, *, seed=42, chunk=BULK_CHUNK, progress=None):
+    """Append `count` realistic bulk tickets (int) and return how many were made.
+
+    Across the demo's templates and 200 extra devices, flows and statuses (STATUS_MIX), with answers, offers,
+    events, messages and updates; each ticket's search document and report facts are written with it and the daily
+    counts added to, so search and reports agree with the rows at every commit (one per `chunk` tickets; memory
+    stays flat). Ticket ids continue after the highest one; `seed` makes the rows repeatable. Rows go in as tuples:
+    executemany on SQLite (under load PRAGMAs), COPY on PostgreSQL. `progress`, when given, is called with a line of
+    text (str) every PROGRESS_EVERY tickets and with a summary of the phases (seconds) at the end. Afterwards the
+    query planner's statistics are refreshed (ANALYZE). Raises ValueError on another database than SQLite or
+    PostgreSQL."""
+    from app.services import reports
+
+    started = time.perf_counter()
+    phases = Counter()
     rng = random.Random(seed)
     templates = db.session.scalars(sa.select(Template)).all()
     customers = [
@@ -251,106 +395,167 @@ def load_bulk_tickets(count, *, seed=42, chunk=5000):
         template.id: (template.default_group(GroupKind.FLEET).all_employees() if template.default_group(GroupKind.FLEET) else [])
         for template in templates
     }
-    flows = {template.id: [flow for flow in template.flows] for template in templates}
+    plan = _BulkPlan(devices, {template.id: list(template.flows) for template in templates}, members, reports.fleet_groups())
+    zone = ZoneInfo(reports.report_zone())
     db.session.commit()
-    statuses = [status for status, weight in STATUS_MIX for _ in range(weight)]
-    next_id = (db.session.scalar(sa.select(sa.func.max(Ticket.id))) or 0) + 1
-    first_id = next_id
-    now = utcnow()
+    if BULK_COLUMNS["report_ticket_facts"] is None:
+        BULK_COLUMNS["report_ticket_facts"] = reports.FACT_COLUMNS
     made = 0
-    while made < count:
-        batch = min(chunk, count - made)
-        rows = {name: [] for name in ("tickets", "answers", "messages", "updates", "offers", "events")}
-        for offset in range(batch):
-            _bulk_ticket(rng, next_id + offset, devices, flows, members, statuses, now, rows)
-        for model, key in ((Ticket, "tickets"), (Answer, "answers"), (Message, "messages"), (Update, "updates"), (Offer, "offers"), (TicketEvent, "events")):
-            if rows[key]:
-                db.session.execute(sa.insert(model), rows[key])
-        db.session.commit()
-        next_id += batch
-        made += batch
-    _fix_sequences()
-    from app.services import search
-
-    search.reindex_all(min_ticket_id=first_id)
-    from app.services import reports
-
-    reports.rebuild()
-    # Fresh statistics let the query planner pick the sort indexes of the tickets overview.
-    db.session.execute(sa.text("ANALYZE"))
-    db.session.commit()
+    with db.engine.connect() as connection:
+        rows_class = {"sqlite": _SqliteRows, "postgresql": _PostgresRows}.get(connection.dialect.name)
+        if rows_class is None:
+            raise ValueError(f"Bulk tickets need SQLite or PostgreSQL, not {connection.dialect.name}.")
+        writer = rows_class(connection)
+        first_id = (connection.scalar(sa.select(sa.func.max(Ticket.id))) or 0) + 1
+        now = utcnow()
+        texts = _BulkTexts(writer, zone)
+        with writer.tuned():
+            while made < count:
+                batch = min(chunk, count - made)
+                mark = time.perf_counter()
+                rows = {table: [] for table in BULK_COLUMNS}
+                counts = reports.ReportCounts()
+                for ticket_id in range(first_id + made, first_id + made + batch):
+                    _bulk_ticket(rng, ticket_id, rng.choice(plan.devices), plan, now, texts, rows, counts)
+                phases["generate rows"] += time.perf_counter() - mark
+                for table, table_rows in rows.items():
+                    mark = time.perf_counter()
+                    if table_rows:
+                        writer.write(table, table_rows)
+                    phases[f"insert {table}"] += time.perf_counter() - mark
+                mark = time.perf_counter()
+                reports.add_counts(counts, connection)
+                phases["add report counts"] += time.perf_counter() - mark
+                mark = time.perf_counter()
+                connection.commit()
+                phases["commit"] += time.perf_counter() - mark
+                made += batch
+                if progress and (made % PROGRESS_EVERY < batch or made == count):
+                    progress(f"{made:,} of {count:,} bulk tickets, {time.perf_counter() - started:.0f} s")
+        mark = time.perf_counter()
+        if connection.dialect.name == "postgresql":  # the sequence must move past the explicit ids
+            connection.exec_driver_sql("SELECT setval(pg_get_serial_sequence('tickets', 'id'), (SELECT MAX(id) FROM tickets))")
+        # Fresh statistics let the query planner pick the sort indexes of the tickets overview.
+        connection.exec_driver_sql("ANALYZE")
+        connection.commit()
+        phases["ANALYZE"] += time.perf_counter() - mark
+    if progress:
+        progress("phases: " + ", ".join(f"{name} {seconds:.1f} s" for name, seconds in phases.most_common()))
     return made
 
 
-def _bulk_ticket(rng, ticket_id, devices, flows, members, statuses, now, rows):
-    """Append the rows of one bulk ticket."""
-    device = rng.choice(devices)
-    flow = rng.choice(flows[device.template_id])
-    status = rng.choice(statuses)
-    created = now - timedelta(minutes=rng.randint(10, 60 * 24 * 720))
-    problem = rng.choice(PROBLEMS)
-    visibility = Visibility.PUBLIC if rng.random() < 0.75 else Visibility.INTERNAL
-    team = members.get(device.template_id) or []
-    responsible = rng.choice(team) if team and status not in (TicketStatus.OPEN,) else None
-    closed = status in (TicketStatus.CLOSED, TicketStatus.CANCELLED)
-    rows["tickets"].append(
-        {
-            "id": ticket_id, "device_id": device.id, "template_id": device.template_id, "flow_id": flow.id,
-            "customer_id": device.customer_id, "flow_title": flow.title, "status": status.name,
-            "visibility": visibility.name, "priority": rng.choice(list(Priority)).name,
-            "title": f"{problem} ({device.name})", "created_at": created, "submitted_at": created,
-            "last_activity_at": created + timedelta(hours=rng.randint(0, 72)),
-            "closed_at": created + timedelta(days=2) if closed else None,
-            "done_at": created + timedelta(days=1) if status in (TicketStatus.DONE, TicketStatus.CLOSED) else None,
-            "rating_score": rng.randint(1, 5) if status == TicketStatus.CLOSED and rng.random() < 0.6 else None,
-            "version": 1,
-        }
-    )
-    for position, step in enumerate(flow.steps):
-        text = {
-            StepType.TEXT_SHORT: problem,
-            StepType.TEXT_LONG: rng.choice(DETAILS),
-            StepType.YES_NO: rng.choice(["Ja", "Nein"]),
-            StepType.NUMBER: str(rng.randint(1, 12)),
-        }.get(step.type, "")
-        rows["answers"].append(
-            {
-                "ticket_id": ticket_id, "step_id": step.id, "position": position, "question": step.question,
-                "type": step.type.name, "help_text": "", "required": step.required, "options": [],
-                "is_title": step.is_title, "answered": True, "value": text or None, "text": text,
-            }
-        )
-    for employee in team:
-        state = OfferState.ACCEPTED if responsible is not None and employee.id == responsible.id else OfferState.PENDING
-        if responsible is not None and state == OfferState.PENDING:
-            state = OfferState.DECLINED if rng.random() < 0.3 else OfferState.PENDING
-        rows["offers"].append(
-            {"ticket_id": ticket_id, "employee_id": employee.id, "state": state.name, "created_at": created, "updated_at": created}
-        )
-    rows["events"].append(
-        {"ticket_id": ticket_id, "kind": "created", "after": visibility.name, "created_at": created}
-    )
-    if status != TicketStatus.OPEN:
-        rows["events"].append(
-            {"ticket_id": ticket_id, "kind": "status", "before": "OPEN", "after": status.name,
-             "actor_employee_id": responsible.id if responsible else None, "created_at": created + timedelta(hours=1)}
-        )
-    for index in range(rng.randint(0, 3) if responsible else 0):
-        rows["messages"].append(
-            {"ticket_id": ticket_id, "kind": MessageKind.TEXT.name, "body": rng.choice(CHAT),
-             "author_employee_id": responsible.id if index % 2 == 0 else None,
-             "created_at": created + timedelta(minutes=30 * (index + 1))}
-        )
-    if responsible and rng.random() < 0.5:
-        rows["updates"].append(
-            {"ticket_id": ticket_id, "visibility": rng.choice([Visibility.PUBLIC, Visibility.INTERNAL]).name,
-             "body": rng.choice(["Dichtung getauscht.", "Ventil gereinigt, Testlauf ok.", "Ersatzteil bestellt."]),
-             "author_employee_id": responsible.id, "created_at": created + timedelta(hours=5)}
-        )
+class _BulkTexts:
+    """Caches of what bulk tickets repeat: search-folded texts, JSON answer values, the writer's time format."""
+
+    def __init__(self, writer, zone):
+        """`writer`: _SqliteRows or _PostgresRows; `zone`: the ZoneInfo of the report days."""
+        self.fold_cache = {}
+        self.json = {}
+        self.stamp = writer.stamp
+        self.day = writer.day
+        self.zone = zone
+
+    def value(self, text):
+        """The stored JSON of an answer's value (SQLAlchemy's JSON type stores None as 'null')."""
+        value = self.json.get(text)
+        if value is None:
+            value = self.json[text] = json.dumps(text) if text else "null"
+        return value
+
+    def document(self, ticket_id, *texts):
+        """The search document of a ticket: what search.document_text makes of its number, title, flow title,
+        answers, messages and updates (`texts`, in that order). The number's words are plain ASCII and lead."""
+        return f"t {ticket_id:05d} {ticket_id} " + text_folding.document_text(*texts, cache=self.fold_cache)
 
 
-def _fix_sequences():
-    """PostgreSQL sequences must move past explicitly inserted ids."""
-    if db.engine.dialect.name == "postgresql":
-        db.session.execute(sa.text("SELECT setval(pg_get_serial_sequence('tickets', 'id'), (SELECT MAX(id) FROM tickets))"))
-        db.session.commit()
+def _bulk_ticket(rng, ticket_id, device, plan, now, texts, rows, counts):
+    """Append the rows of one bulk ticket to `rows` ({table: [tuples]}) and count its report facts in `counts`."""
+    from app.services import reports
+
+    device_id, template_id, customer_id, titles, flows, team = device
+    flow_id, flow_title, steps, group_id = rng.choice(flows)
+    status = rng.choice(plan.statuses)
+    created = now - timedelta(minutes=rng.randint(10, MAX_AGE_MINUTES))
+    problem_index = rng.randrange(len(PROBLEMS))
+    problem, title = PROBLEMS[problem_index], titles[problem_index]
+    visibility = "PUBLIC" if rng.random() < 0.75 else "INTERNAL"
+    responsible = rng.choice(team) if team and status != "OPEN" else None
+    closed_at = created + timedelta(days=2) if status in ("CLOSED", "CANCELLED") else None
+    done_at = created + timedelta(days=1) if status in ("DONE", "CLOSED") else None
+    rating = rng.randint(1, 5) if status == "CLOSED" and rng.random() < 0.6 else None
+    stamp = texts.stamp
+    created_stamp = stamp(created)
+    rows["tickets"].append((
+        ticket_id, device_id, template_id, flow_id, customer_id, flow_title, status, visibility,
+        rng.choice(plan.priorities), title, created_stamp, created_stamp,
+        stamp(created + timedelta(hours=rng.randint(0, 72))), closed_at and stamp(closed_at),
+        done_at and stamp(done_at), rating, 1,
+    ))
+    document = [title, flow_title]
+    answers = rows["answers"]
+    for step_id, position, question, kind, required, is_title in steps:
+        if kind == StepType.TEXT_SHORT:
+            text = problem
+        elif kind == StepType.TEXT_LONG:
+            text = rng.choice(DETAILS)
+        elif kind == StepType.YES_NO:
+            text = rng.choice(("Ja", "Nein"))
+        elif kind == StepType.NUMBER:
+            text = str(rng.randint(1, 12))
+        else:
+            text = ""
+        answers.append((ticket_id, step_id, position, question, kind.name, "", required, "[]", is_title, True,
+                        texts.value(text), text))
+        document.append(text)
+    offers = rows["offers"]
+    for employee_id in team:
+        if employee_id == responsible:
+            state = "ACCEPTED"
+        elif responsible is not None and rng.random() < 0.3:
+            state = "DECLINED"
+        else:
+            state = "PENDING"
+        offers.append((ticket_id, employee_id, state, created_stamp, created_stamp))
+    events = rows["ticket_events"]
+    events.append((ticket_id, "created", None, None, visibility, created_stamp))
+    moved = created + timedelta(hours=1)  # the status event, by the responsible employee where there is one
+    if status != "OPEN":
+        events.append((ticket_id, "status", responsible, "OPEN", status, stamp(moved)))
+    first_response = moved if status != "OPEN" and responsible is not None else None
+    if responsible is not None:
+        for index in range(rng.randint(0, 3)):
+            body = rng.choice(CHAT)
+            at = created + timedelta(minutes=30 * (index + 1))
+            rows["messages"].append((ticket_id, "TEXT", body, responsible if index % 2 == 0 else None, stamp(at)))
+            document.append(body)
+            if index == 0:
+                first_response = min(first_response, at) if first_response else at
+        if rng.random() < 0.5:
+            body = rng.choice(UPDATES)
+            at = created + timedelta(hours=5)
+            rows["updates"].append((ticket_id, rng.choice(("PUBLIC", "INTERNAL")), body, responsible, stamp(at)))
+            document.append(body)
+            first_response = min(first_response, at) if first_response else at
+    rows["ticket_search_documents"].append((ticket_id, texts.document(ticket_id, *document)))
+    facts = reports.facts_row(
+        ticket_id, template_id, customer_id, device_id, status, created, closed_at, rating, zone=texts.zone,
+        group_id=group_id, employee_id=responsible, first_response=first_response,
+        assignment=moved if status in reports.LEFT_OPEN else None,
+        resolution=moved if status == "DONE" else done_at, latest_rating_at=None,
+    )
+    counts.add(facts)
+    day = texts.day
+    rows["report_ticket_facts"].append(tuple(
+        stamp(facts[name]) if name in FACT_TIMES else day(facts[name]) if name in FACT_DAYS else facts[name]
+        for name in BULK_COLUMNS["report_ticket_facts"]
+    ))
+
+
+def database_bytes():
+    """The size of the app's database in bytes (int): SQLite's pages (the file, WAL content included) or
+    PostgreSQL's pg_database_size."""
+    connection = db.session.connection()
+    if connection.dialect.name == "postgresql":
+        return connection.exec_driver_sql("SELECT pg_database_size(current_database())").scalar()
+    page_count = connection.exec_driver_sql("PRAGMA page_count").scalar()
+    return page_count * connection.exec_driver_sql("PRAGMA page_size").scalar()
