@@ -214,9 +214,10 @@ def month_of(day):
 
 def _duration_items(facts):
     """(month, metric, shown tenths) of each duration one facts row adds to the monthly duration counts."""
+    month = month_of(facts["created_day"])
     for metric, name in enumerate(DURATIONS):
         if facts[name] is not None:
-            yield month_of(facts["created_day"]), metric, shown_tenths(facts[name])
+            yield month, metric, shown_tenths(facts[name])
 
 
 def _day_items(facts):
