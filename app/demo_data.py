@@ -238,9 +238,11 @@ def _bulk_devices(templates, customers):
 
 
 BULK_CHUNK = 20_000  # tickets per transaction of load_bulk_tickets: memory stays flat, every commit is consistent
+BULK_INDEXES_FROM = 50_000  # loads of this many tickets (and at least as many as exist) rebuild some indexes, see _random_order_indexes
 PROGRESS_EVERY = 100_000  # tickets between two progress lines
 MAX_AGE_MINUTES = 60 * 24 * 720  # bulk tickets were created within the last two years
 UPDATES = ["Dichtung getauscht.", "Ventil gereinigt, Testlauf ok.", "Ersatzteil bestellt."]
+RATING_COMMENTS = ["", "", "Schnell und freundlich, danke!", "Hat etwas gedauert.", "Top Service."]
 NUMBERS = [str(number) for number in range(1, 13)]  # quantities of spare parts
 DAY = 24 * 60  # minutes
 MINUTE, HOUR, ONE_DAY, TWO_DAYS = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1), timedelta(days=2)
@@ -261,6 +263,7 @@ BULK_COLUMNS = {
     "ticket_events": ("ticket_id", "kind", "actor_employee_id", "before", "after", "created_at"),
     "messages": ("ticket_id", "kind", "body", "author_employee_id", "created_at"),
     "updates": ("ticket_id", "visibility", "body", "author_employee_id", "created_at"),
+    "ratings": ("ticket_id", "score", "comment", "created_at"),
     "ticket_search_documents": ("ticket_id", "body"),
     "report_ticket_facts": None,  # reports.FACT_COLUMNS, filled in on first use
 }
@@ -373,7 +376,7 @@ def load_bulk_tickets(count, *, seed=42, chunk=BULK_CHUNK, progress=None):
     """Append `count` realistic bulk tickets (int) and return how many were made.
 
     Across the demo's templates and 200 extra devices, flows and statuses (STATUS_MIX), with answers, offers,
-    events, messages and updates; each ticket's search document and report facts are written with it and the daily
+    events, messages, updates and ratings; each ticket's search document and report facts are written with it and the daily
     counts added to, so search and reports agree with the rows at every commit (one per `chunk` tickets; memory
     stays flat). Ticket ids continue after the highest one; `seed` makes the rows repeatable. Rows go in as tuples:
     executemany on SQLite (under load PRAGMAs), COPY on PostgreSQL. `progress`, when given, is called with a line of
@@ -401,7 +404,6 @@ def load_bulk_tickets(count, *, seed=42, chunk=BULK_CHUNK, progress=None):
     db.session.commit()
     if BULK_COLUMNS["report_ticket_facts"] is None:
         BULK_COLUMNS["report_ticket_facts"] = reports.FACT_COLUMNS
-    made = 0
     with db.engine.connect() as connection:
         rows_class = {"sqlite": _SqliteRows, "postgresql": _PostgresRows}.get(connection.dialect.name)
         if rows_class is None:
@@ -409,29 +411,43 @@ def load_bulk_tickets(count, *, seed=42, chunk=BULK_CHUNK, progress=None):
         writer = rows_class(connection)
         first_id = (connection.scalar(sa.select(sa.func.max(Ticket.id))) or 0) + 1
         texts = _BulkTexts(writer, utcnow(), zone)
+        indexes = _random_order_indexes()
+        _create_indexes(connection, indexes)  # back after a load that was killed before it could recreate them
+        set_aside = count >= max(BULK_INDEXES_FROM, first_id - 1)
+        made = 0
         with writer.tuned():
-            while made < count:
-                batch = min(chunk, count - made)
-                mark = _clock()
-                rows = {table: [] for table in BULK_COLUMNS}
-                counts = reports.ReportCounts()
-                for ticket_id in range(first_id + made, first_id + made + batch):
-                    _bulk_ticket(rng, ticket_id, rng.choice(plan.devices), plan, texts, rows, counts)
-                _tally(phases, cpu, "generate rows", mark)
-                for table, table_rows in rows.items():
+            try:
+                if set_aside:
                     mark = _clock()
-                    if table_rows:
-                        writer.write(table, table_rows)
-                    _tally(phases, cpu, f"insert {table}", mark)
+                    for index in indexes:
+                        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {index.name}")
+                    connection.commit()
+                    _tally(phases, cpu, "drop indexes", mark)
+                while made < count:
+                    batch = min(chunk, count - made)
+                    mark = _clock()
+                    rows = {table: [] for table in BULK_COLUMNS}
+                    counts = reports.ReportCounts()
+                    for ticket_id in range(first_id + made, first_id + made + batch):
+                        _bulk_ticket(rng, ticket_id, rng.choice(plan.devices), plan, texts, rows, counts)
+                    _tally(phases, cpu, "generate rows", mark)
+                    for table, table_rows in rows.items():
+                        mark = _clock()
+                        if table_rows:
+                            writer.write(table, table_rows)
+                        _tally(phases, cpu, f"insert {table}", mark)
+                    mark = _clock()
+                    reports.add_counts(counts, connection)
+                    connection.commit()
+                    _tally(phases, cpu, "add report counts, commit", mark)
+                    made += batch
+                    if progress and (made % PROGRESS_EVERY < batch or made == count):
+                        progress(f"{made:,} of {count:,} bulk tickets, {time.perf_counter() - started:.0f} s")
+            finally:
+                connection.rollback()  # what a failed chunk left
                 mark = _clock()
-                reports.add_counts(counts, connection)
-                _tally(phases, cpu, "add report counts", mark)
-                mark = _clock()
-                connection.commit()
-                _tally(phases, cpu, "commit", mark)
-                made += batch
-                if progress and (made % PROGRESS_EVERY < batch or made == count):
-                    progress(f"{made:,} of {count:,} bulk tickets, {time.perf_counter() - started:.0f} s")
+                _create_indexes(connection, indexes)
+                _tally(phases, cpu, "create indexes", mark)
         mark = _clock()
         if connection.dialect.name == "postgresql":  # the sequence must move past the explicit ids
             connection.exec_driver_sql("SELECT setval(pg_get_serial_sequence('tickets', 'id'), (SELECT MAX(id) FROM tickets))")
@@ -444,6 +460,25 @@ def load_bulk_tickets(count, *, seed=42, chunk=BULK_CHUNK, progress=None):
             f"{name} {seconds:.1f}/{cpu[name]:.1f}" for name, seconds in phases.most_common()
         ))
     return made
+
+
+def _random_order_indexes():
+    """The indexes of the bulk tables that bulk rows reach in random key order (non-unique, not led by the ticket
+    id): a large load drops them and builds them again at the end, a sort instead of a scattered insert per row.
+    Unique indexes stay: they guard the data."""
+    return [
+        index
+        for name in BULK_COLUMNS
+        for index in sorted(db.metadata.tables[name].indexes, key=lambda index: index.name)
+        if not index.unique and index.columns[0].name not in ("id", "ticket_id")
+    ]
+
+
+def _create_indexes(connection, indexes):
+    """Create those of `indexes` (sqlalchemy.Index) that are missing, and commit."""
+    for index in indexes:
+        index.create(connection, checkfirst=True)
+    connection.commit()
 
 
 def _clock():
@@ -572,16 +607,21 @@ def _bulk_ticket(rng, ticket_id, device, plan, texts, rows, counts):
                                     stamp(created - 300)))
             document.append(body)
             first_response = min(first_response or 300, 300)
+    if rating:  # the code user's rating closed the ticket
+        rows["ratings"].append(
+            (ticket_id, rating, RATING_COMMENTS[int(random() * len(RATING_COMMENTS))], stamp(created - 2 * DAY))
+        )
     rows["ticket_search_documents"].append((ticket_id, texts.document(ticket_id, *document)))
     created_at = texts.at(created)
+    closed_at = created_at + TWO_DAYS if closed else None
     facts = reports.facts_row(
-        ticket_id, template_id, customer_id, device_id, status, created_at,
-        created_at + TWO_DAYS if closed else None, rating, zone=texts.zone, group_id=group_id,
+        ticket_id, template_id, customer_id, device_id, status, created_at, closed_at, rating, zone=texts.zone,
+        group_id=group_id,
         employee_id=responsible,
         first_response=created_at + MINUTE * first_response if first_response else None,
         assignment=created_at + HOUR if status in reports.LEFT_OPEN else None,
         resolution=created_at + HOUR if status == "DONE" else created_at + ONE_DAY if done else None,
-        latest_rating_at=None,
+        latest_rating_at=closed_at if rating else None,
     )
     counts.add(facts)
     values = list(plan.fact_values(facts))
