@@ -7,7 +7,6 @@ import sqlalchemy as sa
 
 from app import demo_data
 from app.blueprints.reports import figures
-from app.enums import OfferState
 from app.extensions import db
 from app.models import (
     Answer,
@@ -126,15 +125,63 @@ def test_a_second_bulk_load_appends(bulk, monkeypatch):
     } == documents
     # New rows get fresh ids (PostgreSQL: the sequences moved past the bulk rows).
     ticket = db.session.get(Ticket, 350)
-    anna = db.session.scalar(sa.select(Employee).filter_by(email="anna@example.com"))
-    ticket.status = TicketStatus.ASSIGNED
-    db.session.add(Offer(ticket=ticket, employee=anna, state=OfferState.ACCEPTED))
+    moderator = db.session.scalar(sa.select(Employee).filter_by(email="moderator@example.com"))
+    ticket.status = TicketStatus.IN_PROGRESS
     db.session.commit()
     monkeypatch.setattr(notifications, "after_commit", lambda *args, **kwargs: None)
-    message = messenger.post_message(ticket, "Komme morgen früh vorbei", actor=anna)
+    message = messenger.post_message(ticket, "Komme morgen früh vorbei", actor=moderator)
     assert message.id > db.session.scalar(sa.select(sa.func.min(Message.id)))
     created = Ticket(device_id=ticket.device_id, template_id=ticket.template_id, status=TicketStatus.OPEN)
     db.session.add(created)
     db.session.commit()
     assert created.id == 351
     assert ticket.id in set(db.session.scalars(sa.select(Ticket.id).where(search.condition("morgen frueh"))))
+
+
+def index_names():
+    """{table: set of index names} of the bulk tables, as the database has them."""
+    inspector = sa.inspect(db.engine)
+    return {name: {index["name"] for index in inspector.get_indexes(name)} for name in demo_data.BULK_COLUMNS}
+
+
+def test_a_large_load_builds_the_set_aside_indexes_again(app, demo, monkeypatch):
+    expected = index_names()
+    set_aside = {index.name for index in demo_data._random_order_indexes()}
+    assert {"ix_tickets_status_created", "ix_report_ticket_facts_created_day", "ix_updates_created_at"} <= set_aside
+    assert "ix_answers_ticket_id" not in set_aside and "ix_offers_ticket_id" not in set_aside
+    monkeypatch.setattr(demo_data, "BULK_INDEXES_FROM", 100)
+    present = []  # which of them exist as each chunk is written
+
+    for rows_class in (demo_data._SqliteRows, demo_data._PostgresRows):
+        def write(self, table, rows, real=rows_class.write):
+            if table == "tickets":
+                present.append(set_aside & set().union(*index_names().values()))
+            return real(self, table, rows)
+
+        monkeypatch.setattr(rows_class, "write", write)
+    assert demo_data.load_bulk_tickets(150, chunk=100) == 150
+    assert present == [set(), set()]
+    assert index_names() == expected
+    kept = stored_report_data()
+    reports.rebuild()
+    assert stored_report_data() == kept
+
+
+def test_a_failed_load_leaves_the_indexes_in_place(app, demo, monkeypatch):
+    expected = index_names()
+    monkeypatch.setattr(demo_data, "BULK_INDEXES_FROM", 100)
+    real = demo_data._bulk_ticket
+
+    def failing(rng, ticket_id, *args):
+        if ticket_id == 120:
+            raise RuntimeError("disk full")
+        return real(rng, ticket_id, *args)
+
+    monkeypatch.setattr(demo_data, "_bulk_ticket", failing)
+    with pytest.raises(RuntimeError):
+        demo_data.load_bulk_tickets(200, chunk=100)
+    assert index_names() == expected
+    assert count(Ticket) == count(search.documents) == count(ReportTicketFacts) == 100  # the first chunk, whole
+    kept = stored_report_data()
+    reports.rebuild()
+    assert stored_report_data() == kept
