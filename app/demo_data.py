@@ -1,5 +1,6 @@
 """The demo data the README lists (idempotent) and realistic bulk tickets for benchmarks."""
 import collections
+import functools
 import json
 import multiprocessing
 import operator
@@ -241,7 +242,7 @@ def _bulk_devices(templates, customers):
 
 
 BULK_CHUNK = 20_000  # tickets per transaction of load_bulk_tickets: memory stays flat, every commit is consistent
-BULK_INDEXES_FROM = 50_000  # loads of this many tickets (and at least as many as exist) rebuild some indexes, see _random_order_indexes
+BULK_INDEXES_FROM = 50_000  # loads of this many tickets (and at least as many as exist) rebuild some indexes, see _set_aside_indexes
 PROGRESS_EVERY = 100_000  # tickets between two progress lines
 MAX_AGE_MINUTES = 60 * 24 * 720  # bulk tickets were created within the last two years
 UPDATES = ["Dichtung getauscht.", "Ventil gereinigt, Testlauf ok.", "Ersatzteil bestellt."]
@@ -413,7 +414,7 @@ def load_bulk_tickets(count, *, seed=42, chunk=BULK_CHUNK, progress=None):
         writer = rows_class(connection)
         first_id = (connection.scalar(sa.select(sa.func.max(Ticket.id))) or 0) + 1
         texts = _BulkTexts(writer, utcnow(), zone)
-        indexes = _random_order_indexes()
+        indexes = _set_aside_indexes(connection.dialect.name)
         _create_indexes(connection, indexes)  # back after a load that was killed before it could recreate them
         set_aside = count >= max(BULK_INDEXES_FROM, first_id - 1)
         made = 0
@@ -421,8 +422,8 @@ def load_bulk_tickets(count, *, seed=42, chunk=BULK_CHUNK, progress=None):
             try:
                 if set_aside:
                     mark = _clock()
-                    for index in indexes:
-                        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {index.name}")
+                    for name in indexes:
+                        connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
                     connection.commit()
                     _tally(phases, cpu, "drop indexes", mark)
                 chunks = [(first_id + start, min(chunk, count - start), f"{seed}:{start}") for start in range(0, count, chunk)]
@@ -513,22 +514,32 @@ def _generate_chunk(state, first_id, batch, seed):
     return rows, counts
 
 
-def _random_order_indexes():
-    """The indexes of the bulk tables that bulk rows reach in random key order (non-unique, not led by the ticket
-    id): a large load drops them and builds them again at the end, a sort instead of a scattered insert per row.
-    Unique indexes stay: they guard the data."""
-    return [
-        index
+def _set_aside_indexes(dialect):
+    """{index name: how to create it (a callable taking a Connection)} of the indexes a large load drops and builds
+    again at the end: one sort instead of a scattered insert per row.
+
+    Those of the bulk tables that bulk rows reach in random key order (non-unique, not led by the ticket id), and
+    on PostgreSQL the GIN index of the search documents. Unique indexes stay: they guard the data."""
+    from app.services import search
+
+    indexes = {
+        index.name: functools.partial(index.create, checkfirst=True)
         for name in BULK_COLUMNS
         for index in sorted(db.metadata.tables[name].indexes, key=lambda index: index.name)
         if not index.unique and index.columns[0].name not in ("id", "ticket_id")
-    ]
+    }
+    if dialect == "postgresql":
+        for statement in search.POSTGRES_DDL:  # CREATE INDEX IF NOT EXISTS <name> ...
+            indexes[statement.split()[5]] = functools.partial(sa.Connection.exec_driver_sql, statement=statement)
+    return indexes
 
 
 def _create_indexes(connection, indexes):
-    """Create those of `indexes` (sqlalchemy.Index) that are missing, and commit."""
-    for index in indexes:
-        index.create(connection, checkfirst=True)
+    """Create those of `indexes` (from _set_aside_indexes) that are missing, and commit."""
+    if connection.dialect.name == "postgresql":
+        connection.exec_driver_sql("SET LOCAL maintenance_work_mem = '256MB'")  # sorts for the builds, this transaction
+    for create in indexes.values():
+        create(connection)
     connection.commit()
 
 
