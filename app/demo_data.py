@@ -247,6 +247,7 @@ PROGRESS_EVERY = 100_000  # tickets between two progress lines
 MAX_AGE_MINUTES = 60 * 24 * 720  # bulk tickets were created within the last two years
 UPDATES = ["Dichtung getauscht.", "Ventil gereinigt, Testlauf ok.", "Ersatzteil bestellt."]
 RATING_COMMENTS = ["", "", "Schnell und freundlich, danke!", "Hat etwas gedauert.", "Top Service."]
+YES_NO = ("Ja", "Nein")
 NUMBERS = [str(number) for number in range(1, 13)]  # quantities of spare parts
 DAY = 24 * 60  # minutes
 MINUTE, HOUR, ONE_DAY, TWO_DAYS = timedelta(minutes=1), timedelta(hours=1), timedelta(days=1), timedelta(days=2)
@@ -298,7 +299,7 @@ class _BulkPlan:
         self.devices = [
             (
                 device.id, device.template_id, device.customer_id,
-                [f"{problem} ({device.name})" for problem in PROBLEMS],
+                {problem: f"{problem} ({device.name})" for problem in PROBLEMS},
                 flow_plans[device.template_id],
                 tuple(employee.id for employee in members.get(device.template_id) or []),
             )
@@ -426,8 +427,9 @@ def load_bulk_tickets(count, *, seed=42, chunk=BULK_CHUNK, progress=None):
                         connection.exec_driver_sql(f"DROP INDEX IF EXISTS {name}")
                     connection.commit()
                     _tally(phases, cpu, "drop indexes", mark)
-                chunks = [(first_id + start, min(chunk, count - start), f"{seed}:{start}") for start in range(0, count, chunk)]
-                for batch, (rows, counts) in _generated_chunks((plan, texts), chunks, phases, cpu):
+                chunks = [(first_id + start, min(chunk, count - start)) for start in range(0, count, chunk)]
+                state = (plan, texts, random.Random(seed))
+                for batch, (rows, counts) in _generated_chunks(state, chunks, phases, cpu):
                     for table, table_rows in rows.items():
                         mark = _clock()
                         if table_rows:
@@ -460,10 +462,12 @@ def load_bulk_tickets(count, *, seed=42, chunk=BULK_CHUNK, progress=None):
 
 
 def _generated_chunks(state, chunks, phases, cpu):
-    """(tickets, (rows, ReportCounts)) of each chunk (first ticket id, tickets, seed) in `chunks`, in order.
+    """(tickets, (rows, ReportCounts)) of each chunk (first ticket id, tickets) in `chunks`, in order; `state` is
+    (plan, texts, random generator).
 
-    With more than one chunk, a second process generates the next chunks while this one writes (two cores: about
-    a third less time); `phases` and `cpu` then count the time spent waiting for it."""
+    With more than one chunk, a second process generates the chunks one after the other (one generator throughout,
+    so the rows are the same either way) while this one writes; `phases` and `cpu` then count the time spent
+    waiting for it."""
     if len(chunks) == 1:
         mark = _clock()
         generated = _generate_chunk(state, *chunks[0])
@@ -486,7 +490,7 @@ def _generated_chunks(state, chunks, phases, cpu):
                 future.cancel()
 
 
-_worker_state = None  # (plan, texts) in a process that generates chunks
+_worker_state = None  # (plan, texts, random generator) in the process that generates chunks
 
 
 def _start_worker(state):
@@ -495,18 +499,17 @@ def _start_worker(state):
     _worker_state = state
 
 
-def _worker_chunk(first_id, batch, seed):
+def _worker_chunk(first_id, batch):
     """_generate_chunk in the generating process."""
-    return _generate_chunk(_worker_state, first_id, batch, seed)
+    return _generate_chunk(_worker_state, first_id, batch)
 
 
-def _generate_chunk(state, first_id, batch, seed):
-    """({table: [row tuples]}, ReportCounts) of `batch` bulk tickets from id `first_id` on; `seed` (str) makes the
-    chunk repeatable wherever it is generated."""
+def _generate_chunk(state, first_id, batch):
+    """({table: [row tuples]}, ReportCounts) of `batch` bulk tickets from id `first_id` on, drawn from the state's
+    random generator (chunks must be generated in order)."""
     from app.services import reports
 
-    plan, texts = state
-    rng = random.Random(seed)
+    plan, texts, rng = state
     rows = {table: [] for table in BULK_COLUMNS}
     counts = reports.ReportCounts()
     for ticket_id in range(first_id, first_id + batch):
@@ -604,37 +607,39 @@ def _bulk_ticket(rng, ticket_id, device, plan, texts, rows, counts):
     every half hour, the update after five hours, done after a day, closed after two."""
     from app.services import reports
 
-    random = rng.random
     device_id, template_id, customer_id, titles, flows, team = device
-    flow_id, flow_title, steps, group_id = flows[int(random() * len(flows))]
-    status = plan.statuses[int(random() * len(plan.statuses))]
-    created = 10 + int(random() * (MAX_AGE_MINUTES - 9))
-    problem_index = int(random() * len(PROBLEMS))
-    problem, title = PROBLEMS[problem_index], titles[problem_index]
-    visibility = "PUBLIC" if random() < 0.75 else "INTERNAL"
-    responsible = team[int(random() * len(team))] if team and status != "OPEN" else None
+    flow_id, flow_title, steps, group_id = rng.choice(flows)
+    status = rng.choice(plan.statuses)
+    created = rng.randint(10, MAX_AGE_MINUTES)
+    problem = rng.choice(PROBLEMS)
+    title = titles[problem]
+    visibility = "PUBLIC" if rng.random() < 0.75 else "INTERNAL"
+    responsible = rng.choice(team) if team and status != "OPEN" else None
     closed = status in ("CLOSED", "CANCELLED")
     done = status in ("DONE", "CLOSED")
-    rating = 1 + int(random() * 5) if status == "CLOSED" and random() < 0.6 else None
+    priority = rng.choice(plan.priorities)
+    last_activity = created - 60 * rng.randint(0, 72)
+    rating = rng.randint(1, 5) if status == "CLOSED" and rng.random() < 0.6 else None
     stamp = texts.stamp
     created_stamp = stamp(created)
     rows["tickets"].append((
-        ticket_id, device_id, template_id, flow_id, customer_id, flow_title, status, visibility,
-        plan.priorities[int(random() * len(plan.priorities))], title, created_stamp, created_stamp,
-        stamp(created - 60 * int(random() * 73)), stamp(created - 2 * DAY) if closed else None,
+        ticket_id, device_id, template_id, flow_id, customer_id, flow_title, status, visibility, priority, title,
+        created_stamp, created_stamp, stamp(last_activity), stamp(created - 2 * DAY) if closed else None,
         stamp(created - DAY) if done else None, rating, 1,
     ))
     document = [title, flow_title]
     answers = rows["answers"]
     for step_id, position, question, kind, required, is_title in steps:
+        # Every step draws a detail, a yes/no and a number, and uses the one its type asks for.
+        choices = (rng.choice(DETAILS), rng.choice(YES_NO), NUMBERS[rng.randint(1, 12) - 1])
         if kind == StepType.TEXT_SHORT:
             text = problem
         elif kind == StepType.TEXT_LONG:
-            text = DETAILS[int(random() * len(DETAILS))]
+            text = choices[0]
         elif kind == StepType.YES_NO:
-            text = "Ja" if random() < 0.5 else "Nein"
+            text = choices[1]
         elif kind == StepType.NUMBER:
-            text = NUMBERS[int(random() * len(NUMBERS))]
+            text = choices[2]
         else:
             text = ""
         answers.append((ticket_id, step_id, position, question, kind.name, "", required, "[]", is_title, True,
@@ -644,7 +649,7 @@ def _bulk_ticket(rng, ticket_id, device, plan, texts, rows, counts):
     for employee_id in team:
         if employee_id == responsible:
             state = "ACCEPTED"
-        elif responsible is not None and random() < 0.3:
+        elif responsible is not None and rng.random() < 0.3:
             state = "DECLINED"
         else:
             state = "PENDING"
@@ -655,23 +660,23 @@ def _bulk_ticket(rng, ticket_id, device, plan, texts, rows, counts):
         events.append((ticket_id, "status", responsible, "OPEN", status, stamp(created - 60)))
     first_response = 60 if status != "OPEN" and responsible is not None else None  # minutes after creation
     if responsible is not None:
-        for index in range(int(random() * 4)):
-            body = CHAT[int(random() * len(CHAT))]
+        for index in range(rng.randint(0, 3)):
+            body = rng.choice(CHAT)
             rows["messages"].append(
                 (ticket_id, "TEXT", body, responsible if index % 2 == 0 else None, stamp(created - 30 * (index + 1)))
             )
             document.append(body)
             if index == 0:
                 first_response = 30
-        if random() < 0.5:
-            body = UPDATES[int(random() * len(UPDATES))]
-            rows["updates"].append((ticket_id, "PUBLIC" if random() < 0.5 else "INTERNAL", body, responsible,
-                                    stamp(created - 300)))
+        if rng.random() < 0.5:
+            shown_to = rng.choice(("PUBLIC", "INTERNAL"))
+            body = rng.choice(UPDATES)
+            rows["updates"].append((ticket_id, shown_to, body, responsible, stamp(created - 300)))
             document.append(body)
             first_response = min(first_response or 300, 300)
     if rating:  # the code user's rating closed the ticket
         rows["ratings"].append(
-            (ticket_id, rating, RATING_COMMENTS[int(random() * len(RATING_COMMENTS))], stamp(created - 2 * DAY))
+            (ticket_id, rating, RATING_COMMENTS[ticket_id % len(RATING_COMMENTS)], stamp(created - 2 * DAY))
         )
     rows["ticket_search_documents"].append((ticket_id, texts.document(ticket_id, *document)))
     created_at = texts.at(created)
