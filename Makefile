@@ -17,9 +17,9 @@ SUDO := $(shell [ "$$(id -u)" -ne 0 ] && command -v sudo >/dev/null 2>&1 && echo
 run: venv translations database
 	exec $(PYTHON) wsgi.py
 
+# The bulk tickets come with their search documents and report data: no rebuild afterwards.
 demo: venv translations database
 	$(FLASK) demo $(if $(TICKETS),--tickets $(TICKETS))
-	$(FLASK) reports rebuild
 
 # Unit, route and service tests on two processes; then the browser tests, two at a time too (each has its own
 # server, database and browser context).

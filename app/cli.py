@@ -51,8 +51,12 @@ def demo(tickets):
         import time
 
         started = time.perf_counter()
-        made = demo_data.load_bulk_tickets(tickets)
-        click.echo(f"Created {made} bulk tickets in {time.perf_counter() - started:.1f} s.")
+        made = demo_data.load_bulk_tickets(tickets, progress=lambda line: click.echo(line, err=True))
+        size = demo_data.database_bytes()
+        click.echo(
+            f"Created {made} bulk tickets in {time.perf_counter() - started:.1f} s; "
+            f"the database takes {size / 1e6:,.0f} MB."
+        )
 
 
 @click.group("reports")

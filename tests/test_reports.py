@@ -142,7 +142,7 @@ def brute_force_facts():
             **{f"sla_{target}": getattr(sla, f"{target}_met") if sla else None
                for target in ("first_response", "assignment", "resolution")},
             "first_response_s": hours_to(response), "assignment_s": hours_to(assignment),
-            "resolution_s": hours_to(done),
+            "resolution_s": hours_to(done or ([ticket.done_at] if ticket.done_at else [])),  # done_at: imported tickets
             "responsible": next(
                 (o.employee_id for o in sorted(ticket.offers, key=lambda o: o.id)
                  if o.state in (OfferState.ACCEPTED, OfferState.ASSIGNED)), None,
@@ -215,6 +215,9 @@ def expected_figures(facts, filters, now):
         ("template", "template"), ("customer", "customer"), ("group", "group"), ("device", "device"),
         ("employee", "responsible"),
     )}
+    by_device = expected["ratings"]["device"]  # the report lists the devices with most ratings only
+    top = sorted(by_device, key=lambda device: (-by_device[device][0], device))[: figures.TOP_DEVICES]
+    expected["ratings"]["device"] = {device: by_device[device] for device in top}
     return expected
 
 

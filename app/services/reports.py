@@ -63,8 +63,9 @@ def report_zone():
     return time_zones.organisation_zone()
 
 
-def _fleet_groups():
-    """({flow id: fleet group id}, {template id: default fleet group id}): two small queries."""
+def fleet_groups():
+    """({flow id: fleet group id}, {template id: default fleet group id}): two small queries. A ticket's group is
+    its flow's fleet group, else its template's default one (see `group_of`)."""
     by_flow = dict(db.session.execute(sa.select(Flow.id, Flow.fleet_group_id)).all())
     by_template = {}
     rows = db.session.execute(
@@ -73,6 +74,13 @@ def _fleet_groups():
     for template_id, group_id in rows:
         by_template.setdefault(template_id, group_id)
     return by_flow, by_template
+
+
+def group_of(groups, flow_id, template_id):
+    """The fleet group id (or None) a ticket of `flow_id` and `template_id` counts under; `groups` from
+    fleet_groups()."""
+    by_flow, by_template = groups
+    return by_flow.get(flow_id) or by_template.get(template_id)
 
 
 def compute_facts(first_id, last_id, zone_name=None):
@@ -118,38 +126,54 @@ def compute_facts(first_id, last_id, zone_name=None):
             .where(in_range(TicketSla.ticket_id))
         )
     }
-    by_flow, by_template = _fleet_groups()
-    facts = []
-    for row in tickets:
-        created = row.created_at
-        first_response = _first(staff_message, staff_update, accepted, staff_status, key=row.id)
-        assignment = _first(accepted, left_open, key=row.id)
-        resolution = done.get(row.id) or row.done_at
-        rated_at = (rated.get(row.id) or row.closed_at) if row.rating_score else None
-        facts.append(
-            {
-                "ticket_id": row.id,
-                "template_id": row.template_id,
-                "customer_id": row.customer_id,
-                "group_id": by_flow.get(row.flow_id) or by_template.get(row.template_id),
-                "device_id": row.device_id,
-                "employee_id": responsible.get(row.id),
-                "status": row.status.name,
-                "created_at": created,
-                "created_day": created.astimezone(zone).date(),
-                "closed_day": row.closed_at.astimezone(zone).date() if row.closed_at else None,
-                "rated_day": rated_at.astimezone(zone).date() if rated_at else None,
-                "rating_score": row.rating_score if rated_at else None,
-                **{
-                    f"sla_{target}": getattr(slas[row.id], f"{target}_met") if row.id in slas else None
-                    for target in SLA_TARGETS
-                },
-                "first_response_s": _seconds(created, first_response),
-                "assignment_s": _seconds(created, assignment),
-                "resolution_s": _seconds(created, resolution),
-            }
+    groups = fleet_groups()
+    return [
+        facts_row(
+            row.id, row.template_id, row.customer_id, row.device_id, row.status.name, row.created_at, row.closed_at,
+            row.rating_score, zone=zone,
+            group_id=group_of(groups, row.flow_id, row.template_id),
+            employee_id=responsible.get(row.id),
+            first_response=_first(staff_message, staff_update, accepted, staff_status, key=row.id),
+            assignment=_first(accepted, left_open, key=row.id),
+            resolution=done.get(row.id) or row.done_at,
+            latest_rating_at=rated.get(row.id),
+            sla_met=tuple(getattr(slas[row.id], f"{target}_met") for target in SLA_TARGETS) if row.id in slas else None,
         )
-    return facts
+        for row in tickets
+    ]
+
+
+def facts_row(ticket_id, template_id, customer_id, device_id, status, created_at, closed_at, rating_score, *, zone,
+              group_id, employee_id, first_response, assignment, resolution, latest_rating_at, sla_met=None):
+    """The facts row (a dict with FACT_COLUMNS) of one submitted ticket.
+
+    `status` is the TicketStatus name; times are aware datetimes (or None): `first_response`, `assignment`,
+    `resolution` the moments those were reached (as compute_facts defines them), `latest_rating_at` the time of
+    the ticket's latest rating row (None: none, then `closed_at` dates a score). `zone` is a ZoneInfo, the local
+    days are its; `sla_met` is (first response, assignment, resolution) from the ticket's clocks, or None without
+    clocks. Bulk imports that know these moments call it directly instead of reading rows back."""
+    rated_at = (latest_rating_at or closed_at) if rating_score else None
+    first_response_met, assignment_met, resolution_met = sla_met or (None, None, None)
+    return {
+        "ticket_id": ticket_id,
+        "template_id": template_id,
+        "customer_id": customer_id,
+        "group_id": group_id,
+        "device_id": device_id,
+        "employee_id": employee_id,
+        "status": status,
+        "created_at": created_at,
+        "created_day": created_at.astimezone(zone).date(),
+        "closed_day": closed_at.astimezone(zone).date() if closed_at else None,
+        "rated_day": rated_at.astimezone(zone).date() if rated_at else None,
+        "rating_score": rating_score if rated_at else None,
+        "sla_first_response": first_response_met,
+        "sla_assignment": assignment_met,
+        "sla_resolution": resolution_met,
+        "first_response_s": _seconds(created_at, first_response),
+        "assignment_s": _seconds(created_at, assignment),
+        "resolution_s": _seconds(created_at, resolution),
+    }
 
 
 def _latest_ratings(in_range):
@@ -187,37 +211,100 @@ def month_of(day):
     return day.replace(day=1)
 
 
+def _duration_items(facts):
+    """(month, metric, shown tenths) of each duration one facts row adds to the monthly duration counts."""
+    month = month_of(facts["created_day"])
+    for metric, name in enumerate(DURATIONS):
+        if facts[name] is not None:
+            yield month, metric, shown_tenths(facts[name])
+
+
+def _day_items(facts):
+    """(day, count name, amount) of each daily count one facts row adds to (under the row's dimensions)."""
+    yield facts["created_day"], "created", 1
+    if facts["status"] in BACKLOG_STATUSES:
+        yield facts["created_day"], f"backlog_{facts['status'].lower()}", 1
+    if facts["closed_day"] is not None:
+        yield facts["closed_day"], "closed", 1
+    for target in SLA_TARGETS:
+        met = facts[f"sla_{target}"]
+        if met is not None:
+            yield facts["created_day"], f"sla_{'met' if met else 'missed'}_{target}", 1
+    score = facts["rating_score"]
+    if facts["rated_day"] is not None and score:
+        for name, value in (("rated", 1), ("rating_sum", score), (f"rating_{score}", 1)):
+            yield facts["rated_day"], name, value
+
+
+def _day_key(facts):
+    """(template id, customer id or 0, group id or 0): the dimensions a facts row is counted under."""
+    return facts["template_id"], facts["customer_id"] or 0, facts["group_id"] or 0
+
+
 def duration_contributions(facts):
     """Counter {(month, metric, shown tenths): n} one facts row adds to the monthly duration counts."""
-    counts = Counter()
-    if facts:
-        for metric, name in enumerate(DURATIONS):
-            if facts[name] is not None:
-                counts[(month_of(facts["created_day"]), metric, shown_tenths(facts[name]))] += 1
-    return counts
+    return Counter(_duration_items(facts)) if facts else Counter()
 
 
 def day_contributions(facts):
     """Counter {(day, template id, customer id or 0, group id or 0, count name): n} one facts row adds to the
     daily counts."""
     counts = Counter()
-    if not facts:
-        return counts
-    key = (facts["template_id"], facts["customer_id"] or 0, facts["group_id"] or 0)
-    counts[(facts["created_day"], *key, "created")] += 1
-    if facts["status"] in BACKLOG_STATUSES:
-        counts[(facts["created_day"], *key, f"backlog_{facts['status'].lower()}")] += 1
-    if facts["closed_day"] is not None:
-        counts[(facts["closed_day"], *key, "closed")] += 1
-    for target in SLA_TARGETS:
-        met = facts[f"sla_{target}"]
-        if met is not None:
-            counts[(facts["created_day"], *key, f"sla_{'met' if met else 'missed'}_{target}")] += 1
-    score = facts["rating_score"]
-    if facts["rated_day"] is not None and score:
-        for name, value in (("rated", 1), ("rating_sum", score), (f"rating_{score}", 1)):
-            counts[(facts["rated_day"], *key, name)] += value
+    if facts:
+        key = _day_key(facts)
+        for day, name, value in _day_items(facts):
+            counts[(day, *key, name)] += value
     return counts
+
+
+DAY_KEYS = ("day", "template_id", "customer_id", "group_id")
+MONTH_KEYS = ("month", "metric", "tenths")
+_DAY_INDEX = {name: index for index, name in enumerate(DAY_COUNTS)}
+
+
+class ReportCounts:
+    """Daily and monthly counts summed up from many facts rows (rebuild, bulk imports), to be written at once by
+    `add_counts`. Memory grows with the days, dimensions and durations met, not with the tickets."""
+
+    def __init__(self):
+        """Start from zero."""
+        self.days = {}  # (day, template id, customer id, group id) -> [n per DAY_COUNTS]
+        self.months = Counter()  # (month, metric, tenths) -> tickets
+
+    def add(self, facts):
+        """Count one facts row (a dict as compute_facts and facts_row make)."""
+        key = _day_key(facts)
+        days = self.days
+        for day, name, value in _day_items(facts):
+            row = days.get((day, *key))
+            if row is None:
+                row = days[(day, *key)] = [0] * len(DAY_COUNTS)
+            row[_DAY_INDEX[name]] += value
+        self.months.update(_duration_items(facts))
+
+    def __bool__(self):
+        """Whether anything was counted."""
+        return bool(self.days or self.months)
+
+
+def add_counts(counts, connection=None):
+    """Add a ReportCounts to the stored daily and monthly counts on `connection` (a SQLAlchemy Connection; the
+    session's by default): rows that exist are added to, missing ones inserted; one statement per table. No commit."""
+    connection = connection if connection is not None else db.session.connection()
+    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    for table, keys, names, rows in (
+        (ReportDay.__table__, DAY_KEYS, DAY_COUNTS,
+         [dict(zip(DAY_KEYS, key, strict=True)) | dict(zip(DAY_COUNTS, values, strict=True))
+          for key, values in counts.days.items()]),
+        (ReportDurationMonth.__table__, MONTH_KEYS, ("tickets",),
+         [dict(zip(MONTH_KEYS, key, strict=True)) | {"tickets": n} for key, n in counts.months.items() if n]),
+    ):
+        if rows:
+            statement = insert(table)
+            statement = statement.on_conflict_do_update(
+                index_elements=list(keys), set_={name: table.c[name] + statement.excluded[name] for name in names},
+            )
+            connection.execute(statement, rows)
 
 
 def _stored_facts(ticket_id):
@@ -310,28 +397,15 @@ def rebuild(*, chunk=REBUILD_CHUNK):
     db.session.execute(sa.delete(ReportDurationMonth.__table__))
     first, last = db.session.execute(sa.select(sa.func.min(Ticket.id), sa.func.max(Ticket.id))).one()
     zone_name = report_zone()
-    days, months = Counter(), Counter()
+    counts = ReportCounts()
     counted = 0
     for start in range(first or 0, (last or -1) + 1, chunk):
         facts = compute_facts(start, start + chunk - 1, zone_name)
         if facts:
             db.session.execute(sa.insert(ReportTicketFacts.__table__), facts)
         for row in facts:
-            days.update(day_contributions(row))
-            months.update(duration_contributions(row))
+            counts.add(row)
         counted += len(facts)
-    rows = {}
-    for (day, template_id, customer_id, group_id, name), value in days.items():
-        key = (day, template_id, customer_id, group_id)
-        rows.setdefault(key, {"day": day, "template_id": template_id, "customer_id": customer_id,
-                              "group_id": group_id} | {count: 0 for count in DAY_COUNTS})[name] = value
-    if rows:
-        db.session.execute(sa.insert(ReportDay.__table__), list(rows.values()))
-    month_rows = [
-        {"month": month, "metric": metric, "tenths": tenths, "tickets": n}
-        for (month, metric, tenths), n in months.items() if n
-    ]
-    if month_rows:
-        db.session.execute(sa.insert(ReportDurationMonth.__table__), month_rows)
+    add_counts(counts)
     db.session.commit()
     return counted
