@@ -291,7 +291,7 @@ def add_counts(counts, connection=None):
     """Add a ReportCounts to the stored daily and monthly counts on `connection` (a SQLAlchemy Connection; the
     session's by default): rows that exist are added to, missing ones inserted; one statement per table. No commit."""
     connection = connection if connection is not None else db.session.connection()
-    insert = postgresql.insert if connection.dialect.name == "postgresql" else sqlite.insert
+    insert = _upsert_insert(connection.dialect.name)
     for table, keys, names, rows in (
         (ReportDay.__table__, DAY_KEYS, DAY_COUNTS,
          [dict(zip(DAY_KEYS, key, strict=True)) | dict(zip(DAY_COUNTS, values, strict=True))
