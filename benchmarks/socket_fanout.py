@@ -132,6 +132,8 @@ def main():
         FLASK_SQLALCHEMY_DATABASE_URI=f"sqlite:///{scratch / 'fanout.sqlite'}",
         FLASK_UPLOAD_FOLDER=str(scratch / "uploads"),
         FLASK_RATELIMIT_ENABLED="false",
+        # Every client comes from 127.0.0.1 here; in the field they are as many addresses.
+        FLASK_SOCKET_CONNECTIONS_PER_ADDRESS=str(args.clients + 10),
     )
     print(f"Preparing a scratch database in {scratch} …")
     prepare_database(env, tickets=1)
