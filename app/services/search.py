@@ -243,9 +243,9 @@ def condition(text, ticket_id=Ticket.id):
     # A quoted number ("T-00042", "#42") is searched as its digits only: its "T" would be a word that every document
     # has (each starts with its number), costly to match and narrowing nothing.
     ids = matching_ids(re.sub(r"[^0-9]", " ", text) if number is not None else text)
-    clauses = []
+    if number is not None and ids is not None:
+        # One IN over both, not `id = n OR id IN (…)`: PostgreSQL answers that OR by scanning every ticket.
+        return ticket_id.in_(sa.union(ids, sa.select(sa.literal(number, sa.Integer))))
     if number is not None:
-        clauses.append(ticket_id == number)
-    if ids is not None:
-        clauses.append(ticket_id.in_(ids))
-    return sa.or_(*clauses) if clauses else None
+        return ticket_id == number
+    return ticket_id.in_(ids) if ids is not None else None

@@ -26,7 +26,7 @@ from app.workflow import FINAL_STATUSES, OPEN_STATUSES, TicketStatus
 LISTED_STATUSES = [status for status in TicketStatus if status != TicketStatus.DRAFT]
 DEFAULT_STATUSES = [status for status in LISTED_STATUSES if status not in FINAL_STATUSES]
 COUNT_CAP = 1000  # the list says "more than 1,000 tickets" beyond this
-PLAN_CAP = 20000  # a list narrowed by more than its statuses counts this far to choose its plan (see _count)
+PLAN_CAP = 20000  # a list with a created range counts this far to choose its plan (see _count)
 PRIORITY_ORDER = [Priority.LOW, Priority.NORMAL, Priority.HIGH]
 SORTS = {
     "activity": Ticket.last_activity_at,
@@ -395,15 +395,17 @@ def _count(filters, me, clauses):
     """(matches counted up to a cap, whether the list walks its sort index), in one statement.
 
     The count tells the planner what it cannot know. With few matches, finding them by the filters' best index
-    and sorting them is cheap, while walking the sort index may pass most tickets (a created range among the
-    newest activity passes everything newer). With many, the sort index reaches a page soon. Few means up to
-    COUNT_CAP for the statuses alone, a search or the offer filters (a larger count would probe the full-text index
-    or the offers once per row), up to PLAN_CAP for filters on the tickets' own columns. A search of words alone is counted from the full-text index on SQLite, which then
+    and sorting them is cheap, while walking the sort index may pass most tickets. With many, the sort index reaches
+    a page soon, as long as the matches are spread along it. A created range is not: among the newest activity the
+    walk passes every ticket created after the range. So a list with a created range counts up to PLAN_CAP;
+    others up to COUNT_CAP, which costs little more than the page (counting further would look up every counted
+    row, and probe the full-text index or the offers for a search or the offer filters). A search of words alone is counted from the full-text index on SQLite, which then
     stops after COUNT_CAP matches instead of listing every match first.
     """
     narrowed = filters.to_args(q="", sort="", page="", after="", before="", status=[])
     probed = filters.q or filters.responsible or filters.offers_for_me  # each counted row costs a probe
-    cap = PLAN_CAP if narrowed and not probed else COUNT_CAP
+    dated = filters.created_from or filters.created_to  # creation runs with the activity and number orders
+    cap = PLAN_CAP if dated and not probed else COUNT_CAP
     if filters.q and not narrowed and filters.number is None and db.engine.dialect.name == "sqlite":
         matches = search.matching_ids(filters.q)
         if matches is None:
