@@ -193,6 +193,11 @@ def print_aligned(header, rows, aligns):
         print(line.format(*row))
 
 
+def mark(ok):
+    """✓ or ✗, for a target's column."""
+    return "✓" if ok else "✗"
+
+
 def percentile(values, fraction):
     """The value below which `fraction` of `values` lie (nearest rank)."""
     ordered = sorted(values)

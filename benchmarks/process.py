@@ -24,7 +24,6 @@ import datetime
 import http.client
 import json
 import os
-import shutil
 import statistics
 import sys
 import threading
@@ -41,7 +40,7 @@ from benchmarks._common import (
     free_port,
     gunicorn,
     login,
-    prepare_database,
+    mark,
     print_aligned,
 )
 
@@ -259,48 +258,6 @@ def measure(database_url, starts=5, requests=400, say=None):
     }
 
 
-def sqlite_database(tickets):
-    """A fresh copy of a cached SQLite database with the demo data and `tickets` bulk tickets; its URL."""
-    CACHE.mkdir(parents=True, exist_ok=True)
-    key = _cache_key()
-    cached = CACHE / f"process-{tickets}-{key}.sqlite"
-    if not cached.exists():
-        building = cached.with_suffix(".building")
-        for suffix in ("", "-wal", "-shm"):
-            Path(f"{building}{suffix}").unlink(missing_ok=True)
-        print(f"Building {cached} with {tickets:,} tickets (once) …", file=sys.stderr, flush=True)
-        prepare_database(base_env(FLASK_SQLALCHEMY_DATABASE_URI=f"sqlite:///{building}"), tickets=tickets)
-        import sqlite3
-
-        connection = sqlite3.connect(building)
-        connection.execute("PRAGMA wal_checkpoint(TRUNCATE)")
-        connection.execute("PRAGMA journal_mode=DELETE")
-        connection.close()
-        building.rename(cached)
-    working = CACHE / "process-run.sqlite"
-    for suffix in ("", "-wal", "-shm"):
-        Path(f"{working}{suffix}").unlink(missing_ok=True)
-    shutil.copyfile(cached, working)
-    return f"sqlite:///{working}"
-
-
-def _cache_key():
-    """Short hash of the models, migrations and demo data (what shapes the database)."""
-    import hashlib
-    import subprocess
-
-    paths = ["app/models", "migrations/versions", "app/demo_data.py"]
-    result = subprocess.run(["git", "rev-parse", *[f"HEAD:{path}" for path in paths]],
-                            cwd=ROOT, capture_output=True, text=True, check=False)
-    text = result.stdout if result.returncode == 0 else str(time.time())
-    return hashlib.sha1(text.encode()).hexdigest()[:12]
-
-
-def mark(ok):
-    """✓ or ✗."""
-    return "✓" if ok else "✗"
-
-
 def print_results(results):
     """The figures as a table on stdout."""
     rows = [
@@ -330,7 +287,15 @@ def main():
     parser.add_argument("--starts", type=int, default=5, help="fresh starts per first-answer figure")
     parser.add_argument("--requests", type=int, default=400, help="GETs of the fixed load")
     args = parser.parse_args()
-    database_url = args.database or sqlite_database(args.tickets)
+    if args.database:
+        database_url = args.database
+    else:
+        from benchmarks.run_all import (  # run_all imports this module at its top
+            cache_key,
+            sqlite_database,
+        )
+
+        database_url, _facts = sqlite_database(args.tickets, cache_key())
     say = lambda text: print(text, file=sys.stderr, flush=True)
     print_results(measure(database_url, starts=args.starts, requests=args.requests, say=say))
 

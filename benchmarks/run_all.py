@@ -50,6 +50,7 @@ from benchmarks._common import (
     free_port,
     gunicorn,
     login,
+    mark,
     percentile,
     prepare_database,
     print_aligned,
@@ -480,11 +481,6 @@ def reports_figures(tickets, skip_postgres):
         say(f"reports.py failed:\n{result.stdout}\n{result.stderr[-3000:]}")
         return None
     return result.stdout.rstrip()
-
-
-def mark(ok):
-    """✓ or ✗."""
-    return "✓" if ok else "✗"
 
 
 def size_columns(sizes):
