@@ -2,7 +2,6 @@
 import os
 from pathlib import Path
 
-from flask import Flask
 from sqlalchemy import event
 from sqlalchemy.engine import Engine
 
@@ -17,6 +16,7 @@ from app.extensions import (
     migrate,
     socketio,
 )
+from app.routing import TicketwerkFlask
 
 MIGRATIONS = str(Path(__file__).resolve().parent.parent / "migrations")
 # SQLite's page cache per connection, in KiB. Its default, 2 MiB, made 15 MiB of a gunicorn worker's memory once
@@ -27,7 +27,7 @@ SQLITE_CACHE_KIB = 512
 
 def create_app(test_config=None):
     """Build the app: config, extensions, blueprints, sockets, CLI."""
-    app = Flask(__name__, instance_relative_config=True)
+    app = TicketwerkFlask(__name__, instance_relative_config=True)
     from app.ids import IdConverter
 
     app.url_map.converters["int"] = IdConverter  # before any route: ids beyond the database's range are a 404

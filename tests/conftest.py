@@ -1,5 +1,6 @@
 """Shared fixtures: app on a throwaway database, clients, login helpers."""
 import os
+import shutil
 import uuid
 
 import pytest
@@ -62,26 +63,72 @@ def postgres_database():
     admin.dispose()
 
 
+@pytest.fixture(scope="session")
+def sqlite_schema(tmp_path_factory):
+    """An empty SQLite database file with the models' schema, made once per test process: each test's database
+    starts as a copy of it (a copy takes well under a millisecond, `create_all` some 30 ms)."""
+    path = tmp_path_factory.mktemp("schema") / "schema.sqlite"
+    schema_app = create_app(base_config(path.parent, f"sqlite:///{path}"))
+    with schema_app.app_context():
+        db.create_all()
+        db.session.remove()
+        db.engine.dispose()  # the last connection checkpoints the WAL into the file
+    return path
+
+
 @pytest.fixture
 def app(tmp_path, db_backend, request):
     """A fresh app with an empty schema."""
     if db_backend == "postgres":
         uri = request.getfixturevalue("postgres_database")
     else:
-        uri = f"sqlite:///{tmp_path / 'test.sqlite'}"
+        database = tmp_path / "test.sqlite"
+        shutil.copyfile(request.getfixturevalue("sqlite_schema"), database)
+        uri = f"sqlite:///{database}"
     config = base_config(tmp_path, uri)
     config.update(getattr(request, "param", None) or {})
     app = create_app(config)
     with app.app_context():
         if db_backend == "postgres":
-            db.session.remove()
-            db.drop_all()
-        db.create_all()
+            empty_postgres_schema()
         yield app
         db.session.remove()
-        if db_backend == "postgres":
-            db.drop_all()
         db.engine.dispose()
+
+
+# Names and definitions of the PostgreSQL schema's tables, columns, indexes and sequences, in one value.
+POSTGRES_FINGERPRINT = sa.text(
+    "SELECT md5(coalesce((SELECT string_agg(indexdef, ';' ORDER BY indexdef) FROM pg_indexes "
+    "WHERE schemaname = 'public'), '') || coalesce((SELECT string_agg(table_name || '.' || column_name || ' ' "
+    "|| data_type || coalesce(generation_expression, ''), ';' ORDER BY table_name, column_name) "
+    "FROM information_schema.columns WHERE table_schema = 'public'), '') || coalesce((SELECT "
+    "string_agg(sequencename, ';' ORDER BY sequencename) FROM pg_sequences WHERE schemaname = 'public'), ''))"
+)
+_postgres_schema = {}  # {"fingerprint": of the schema create_all made, "emptying": the statements that empty it}
+
+
+def empty_postgres_schema():
+    """Give the test an empty PostgreSQL schema of the models: the first time in this process, and whenever a test
+    changed the schema (a migration, a dropped index), by drop_all + create_all (about 270 ms); otherwise by
+    deleting every row and restarting every sequence (about 5 ms)."""
+    db.session.remove()
+    with db.engine.connect() as connection:
+        fingerprint = connection.execute(POSTGRES_FINGERPRINT).scalar_one()
+    if fingerprint == _postgres_schema.get("fingerprint"):
+        try:
+            with db.engine.begin() as connection:
+                connection.exec_driver_sql(_postgres_schema["emptying"])
+            return
+        except sa.exc.DBAPIError:
+            pass  # rows a plain DELETE cannot remove in this order: start over below
+    db.drop_all()
+    db.create_all()
+    with db.engine.connect() as connection:
+        _postgres_schema["fingerprint"] = connection.execute(POSTGRES_FINGERPRINT).scalar_one()
+        sequences = connection.scalars(sa.text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public'"))
+        statements = [f'DELETE FROM "{table.name}"' for table in reversed(db.metadata.sorted_tables)]
+        statements += [f'ALTER SEQUENCE "{name}" RESTART' for name in sequences]
+    _postgres_schema["emptying"] = ";".join(statements)
 
 
 @pytest.fixture(autouse=True)
