@@ -2,6 +2,8 @@
 
 PORT ?= 5000
 TEST_JOBS ?= 2
+# Browser tests wait on the network and Chromium much of the time: a third process fills those waits.
+BROWSER_TEST_JOBS ?= 3
 export PORT
 
 VENV   := .venv
@@ -21,11 +23,11 @@ run: venv translations database
 demo: venv translations database
 	$(FLASK) demo $(if $(TICKETS),--tickets $(TICKETS))
 
-# Unit, route and service tests on two processes; then the browser tests, two at a time too (each has its own
+# Unit, route and service tests on two processes; then the browser tests, three at a time (each has its own
 # server, database and browser context).
 test: venv translations chromium
 	$(PYTHON) -m pytest -n $(TEST_JOBS) --ignore=tests/browser $(PYTEST_ARGS)
-	$(PYTHON) -m pytest -n $(TEST_JOBS) tests/browser $(PYTEST_ARGS)
+	$(PYTHON) -m pytest -n $(BROWSER_TEST_JOBS) tests/browser $(PYTEST_ARGS)
 
 # `make bench SCALE=1000000` measures every data-dependent figure at that size too, next to 100,000.
 bench: venv translations

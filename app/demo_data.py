@@ -13,6 +13,7 @@ from datetime import timedelta
 from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
+from werkzeug.security import generate_password_hash
 
 from app import text_folding
 from app.enums import (
@@ -88,19 +89,22 @@ def _get_or_create(model, lookup, **defaults):
     return row
 
 
+@functools.lru_cache(maxsize=4)
+def _demo_hash(secret):
+    """The hash of the demo password or PIN (werkzeug's scrypt, the same as Employee.set_password and Code.set_pin),
+    made once per process: each costs about 0.1 s of CPU, and the demo's accounts share one password."""
+    return generate_password_hash(secret)
+
+
 def load_demo():
     """Create exactly the demo data the README lists; running it again changes nothing."""
     Organisation.current()
     people = {}
-    demo_hash = None  # the shared demo password is hashed once (scrypt costs about 0.1 s a time)
     for email, name, role in EMPLOYEES:
         employee = db.session.scalar(sa.select(Employee).filter_by(email=email))
         if employee is None:
             employee = Employee(email=email, name=name, role=role, language="de")
-            if demo_hash is None:
-                employee.set_password(DEMO_PASSWORD)
-                demo_hash = employee.password_hash
-            employee.password_hash = demo_hash
+            employee.password_hash = _demo_hash(DEMO_PASSWORD)
             db.session.add(employee)
             db.session.flush()
         people[email.split("@")[0]] = employee
@@ -134,8 +138,7 @@ def load_demo():
         )
         code = db.session.scalar(sa.select(Code).filter_by(token=token))
         if code is None:
-            code = Code(token=token, device=device, label=name, enabled=True)
-            code.set_pin(pin)
+            code = Code(token=token, device=device, label=name, enabled=True, pin_hash=pin and _demo_hash(pin))
             db.session.add(code)
     db.session.commit()
 
