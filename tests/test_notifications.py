@@ -17,6 +17,7 @@ from app.models import Delivery, Notification, NotificationPreference, TicketRec
 from app.services import (
     inbox,
     live,
+    messenger,
     notification_preferences,
     notifications,
     offers,
@@ -320,6 +321,67 @@ def test_delivery_log_for_staff_only(app, world):
 
         g.pop("_login_user", None)
         assert render_template_string(template, ticket=ticket).strip() == ""
+
+
+def _deliveries_of(ticket):
+    """Ids of the ticket's deliveries, newest first."""
+    query = sa.select(Delivery.id).join(Notification, Notification.id == Delivery.notification_id)
+    return list(db.session.scalars(query.where(Notification.ticket_id == ticket.id).order_by(Delivery.id.desc())))
+
+
+def _shown_statuses(html):
+    """How many delivery entries a page shows."""
+    return html.count("data-delivery-status=")
+
+
+def test_ticket_page_shows_the_newest_deliveries_and_links_to_the_whole_log(app, client, login, world):
+    ticket = world.code_user_ticket()
+    for number in range(8):  # each message rings the fleet: far more deliveries than the page shows
+        messenger.post_message(ticket, f"Unterwegs, Nachricht {number}", actor=world.mod)
+    total = len(_deliveries_of(ticket))
+    assert total > inbox.DELIVERY_LOG_SHOWN
+    login(world.mod)
+    page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    log = page[page.index('id="delivery-log"'):]
+    assert _shown_statuses(log) == inbox.DELIVERY_LOG_SHOWN
+    assert f'<span class="fold-count">({total})</span>' in log
+    assert f'href="/tickets/{ticket.id}/deliveries" data-testid="delivery-log-all"' in log
+    whole = client.get(f"/tickets/{ticket.id}/deliveries")
+    assert whole.status_code == 200
+    html = whole.get_data(as_text=True)
+    assert _shown_statuses(html) == total and 'data-testid="delivery-log-page"' in html
+    assert "Anna" in html and "Moritz" not in html.split('id="delivery-log"')[1]  # the writer is not told
+    assert ticket.display_number in html
+
+
+def test_a_short_delivery_log_needs_no_link_and_the_long_one_shows_its_newest_rows(app, client, login, world, monkeypatch):
+    ticket = world.code_user_ticket()
+    login(world.mod)
+    total = len(_deliveries_of(ticket))
+    assert 0 < total <= inbox.DELIVERY_LOG_SHOWN
+    page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    assert _shown_statuses(page) == total and 'data-testid="delivery-log-all"' not in page
+    monkeypatch.setattr(inbox, "DELIVERY_LOG_ROWS", 2)
+    monkeypatch.setattr(inbox.delivery_log, "__defaults__", (2,))
+    html = client.get(f"/tickets/{ticket.id}/deliveries").get_data(as_text=True)
+    assert _shown_statuses(html) == 2
+    assert f"newest 2 of {total} deliveries" in html or f"neuesten 2 von {total} Zustellungen" in html
+
+
+def test_the_whole_delivery_log_is_for_employees_only_and_never_for_drafts(app, client, login, world):
+    ticket = world.code_user_ticket()
+    url = f"/tickets/{ticket.id}/deliveries"
+    assert client.get(url).status_code in (302, 303, 404)  # nobody signed in: to the login page
+    client.get(f"/c/{world.code.token}")  # a code user is no employee either
+    answer = client.get(url)
+    assert answer.status_code in (302, 303, 404) and b"data-delivery-status" not in answer.data
+    stranger = make_employee(name="Fremde")  # outside the template's groups: employees see every ticket, and its log
+    login(stranger)
+    assert client.get(url).status_code == 200
+    draft = tickets.start_draft(world.flow, world.device, actor=world.anna)
+    login(world.anna)  # even its creator: a draft has told nobody anything
+    assert client.get(f"/tickets/{draft.id}/deliveries").status_code == 404
+    assert client.get("/tickets/999999/deliveries").status_code == 404
 
 
 def test_code_user_opts_in_by_email_and_push(app, client, world, tmp_path, public_dns):

@@ -46,23 +46,30 @@ def stacked(employee_id, limit=None):
     return [stack | {"info": describe(stack["latest"])} for stack in list(stacks.values())[:limit]]
 
 
+DELIVERY_LOG_SHOWN = 10  # newest deliveries on the ticket page; the rest on its delivery log page
+DELIVERY_LOG_ROWS = 200  # newest deliveries on the delivery log page
+
+
 @cache
 def _delivery_log_query():
-    """SELECT of a ticket's (notification, delivery) rows (bound `ticket_id`) with each notification's employee and
-    receiver, which the log shows per row; built once."""
+    """SELECT of a ticket's (notification, delivery, total) rows (bound `ticket_id` and `limit`), newest first, with
+    each notification's employee and receiver, which the log shows per row; `total` counts all the ticket's
+    deliveries (a window over the rows before the limit: no second statement). Built once."""
     return (
-        sa.select(Notification, Delivery)
+        sa.select(Notification, Delivery, sa.func.count().over().label("total"))
         .join(Delivery, Delivery.notification_id == Notification.id)
         .where(Notification.ticket_id == sa.bindparam("ticket_id"))
         .order_by(Delivery.id.desc())
-        .limit(200)
+        .limit(sa.bindparam("limit"))
         .options(joinedload(Notification.employee), joinedload(Notification.receiver))
     )
 
 
-def delivery_log(ticket):
-    """(notification, delivery) rows of a ticket, newest first (at most 200), for the staff delivery log."""
-    return db.session.execute(_delivery_log_query(), {"ticket_id": ticket.id}).all()
+def delivery_log(ticket, limit=DELIVERY_LOG_ROWS):
+    """The staff delivery log of `ticket`: (rows, total). `rows` are its newest `limit` (notification, delivery,
+    total) rows, newest first; `total` is how many deliveries the ticket has in all (0 without any)."""
+    rows = db.session.execute(_delivery_log_query(), {"ticket_id": ticket.id, "limit": limit}).all()
+    return rows, rows[0].total if rows else 0
 
 
 def mark_stack_read(notification, *, actor):

@@ -40,6 +40,7 @@ def notification_helpers():
     """Helpers the partials other areas include need."""
     return {
         "delivery_log": inbox.delivery_log,
+        "DELIVERY_LOG_SHOWN": inbox.DELIVERY_LOG_SHOWN,
         "push_public_key": _public_key_or_none,
         "unread_notifications": _unread_for_current_user,
         "code_user_receiver": _code_user_receiver,

@@ -33,7 +33,7 @@ from app.models import (
 )
 from app.models._types import utcnow
 from app.refusals import back_on_refusal, on_refusal
-from app.services import offers, service_levels, tickets, uploads
+from app.services import inbox, offers, service_levels, tickets, uploads
 from app.workflow import TicketStatus
 
 bp = Blueprint("tickets", __name__, url_prefix="/tickets")
@@ -223,6 +223,17 @@ def show(number):
         position = len(ticket.answers) - 1 if position is None else position
         return redirect(url_for("tickets.draft_step", number=number, position=position))
     return _detail(ticket)
+
+
+@bp.get("/<int:number>/deliveries")
+def deliveries(number):
+    """The ticket's whole notification delivery log (its newest DELIVERY_LOG_ROWS deliveries), for the employees
+    who see the ticket; 404 for anyone else and for drafts."""
+    ticket = _ticket_or_404(number)
+    if ticket.status == TicketStatus.DRAFT or not policy.can_view_delivery_log(current_user, ticket):
+        abort(404)
+    log_rows, log_total = inbox.delivery_log(ticket)
+    return render("tickets/deliveries.html", ticket=ticket, log_rows=log_rows, log_total=log_total)
 
 
 def _act(number, call, success, tab=None, error_at=None):
