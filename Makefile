@@ -1,8 +1,9 @@
 # Ticketwerk: `make run` serves the app, `make test` runs every test. See README.md.
 
 PORT ?= 5000
-TEST_JOBS ?= 2
-# Browser tests wait on the network and Chromium much of the time: a third process fills those waits.
+# Three test processes on two cores: many tests wait on subprocesses, sockets or Chromium, and a third process
+# fills those waits.
+TEST_JOBS ?= 3
 BROWSER_TEST_JOBS ?= 3
 export PORT
 
@@ -23,7 +24,7 @@ run: venv translations database
 demo: venv translations database
 	$(FLASK) demo $(if $(TICKETS),--tickets $(TICKETS))
 
-# Unit, route and service tests on two processes; then the browser tests, three at a time (each has its own
+# Unit, route and service tests on three processes; then the browser tests, three at a time (each has its own
 # server, database and browser context).
 test: venv translations chromium
 	$(PYTHON) -m pytest -n $(TEST_JOBS) --ignore=tests/browser $(PYTEST_ARGS)
