@@ -13,6 +13,7 @@ from app.blueprints.tickets import overview
 from app.extensions import db
 from app.models import Employee, Ticket
 from app.models._types import utcnow
+from app.services import tickets
 from app.workflow import TicketStatus
 from tests.test_tickets_overview import count_statements, rows
 
@@ -114,6 +115,25 @@ def test_going_back_after_new_tickets_ends_on_the_full_first_page(app, moderator
     back = moderator_client.get(link(moderator_client.get(pages[1][0]), "prev"))
     assert rows(back) == expected_order("-number")[:SIZE]
     assert link(back, "prev") is None
+
+
+def test_going_back_offers_next_only_while_rows_follow(app, moderator_client):
+    """Back from the last page after every ticket on it was cancelled (the default list hides CANCELLED): the page
+    before offers no Next link into an empty page; while rows remain beyond it, Next is offered and leads to them."""
+    pages = walk(moderator_client, "/tickets?sort=-number")
+    assert len(pages) >= 3
+    last_url, last_numbers = pages[-1]
+    back_url = link(moderator_client.get(last_url), "prev")
+    assert link(moderator_client.get(back_url), "next")  # nothing changed yet: the last page follows
+    moderator = db.session.scalar(sa.select(Employee).filter_by(email="moderator@example.com"))
+    for number in last_numbers[1:]:  # all but the row the cursor names: rows still follow
+        tickets.cancel_ticket(db.session.get(Ticket, number), actor=moderator)
+    back = moderator_client.get(back_url)
+    assert rows(back) == pages[-2][1]
+    assert rows(moderator_client.get(link(back, "next"))) == [last_numbers[0]]
+    tickets.cancel_ticket(db.session.get(Ticket, last_numbers[0]), actor=moderator)  # now the cursor's row is gone
+    back = moderator_client.get(back_url)
+    assert rows(back) == pages[-2][1] and link(back, "next") is None
 
 
 def test_a_deep_page_by_cursor_runs_the_statements_of_the_first(app, moderator_client):

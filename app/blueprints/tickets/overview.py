@@ -368,7 +368,11 @@ def load_page(filters, me, size):
             number, tickets = 1, list(reversed(tickets))
         else:  # back at the start with fewer than a page before the cursor (tickets came or went): the first page
             located, tickets = None, None
-        has_next = True  # the row the cursor names, at least
+        # Rows follow: the one the cursor names, unless it left the list meanwhile (then look past the page).
+        has_next = tickets is not None and (
+            _still_listed(clauses, located[0].ticket_id)
+            or bool(_fetch(filters, me, clauses, by_index, 1, 0, Position.of(tickets[-1], filters.sort)))
+        )
     if tickets is None:
         if located:
             number, offset = max(2, filters.page), 0
@@ -389,6 +393,11 @@ def load_page(filters, me, size):
         statuses=tuple(filters.effective_statuses), has_next=has_next, next_args=next_args,
         previous_args=previous_args,
     )
+
+
+def _still_listed(clauses, ticket_id):
+    """Whether ticket `ticket_id` still matches the overview's conditions `clauses` (a primary-key lookup)."""
+    return db.session.scalar(sa.select(Ticket.id).where(Ticket.id == ticket_id, *clauses)) is not None
 
 
 def _count(filters, me, clauses):
