@@ -17,6 +17,9 @@ from tests.factories import make_ticket
 
 PHONE = {"width": 360, "height": 740}
 SLOW = {"offline": False, "latency": 400, "downloadThroughput": 50 * 1024, "uploadThroughput": 50 * 1024}
+# One bar on a loaded cell: a request stays on its way long enough to be seen travelling, even when the machine
+# running the test is busy and the check comes late.
+SLOWER = {**SLOW, "latency": 2000}
 
 
 def _ticket_for_anna(app, *, events=("start",)):
@@ -61,7 +64,7 @@ def test_second_update_typed_while_the_first_travels_is_kept_and_posted(live_ser
     anna = _anna_on(new_page, live_server, number)
     cdp = anna.context.new_cdp_session(anna)
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", SLOW)
+    cdp.send("Network.emulateNetworkConditions", SLOWER)
     field = anna.get_by_test_id("update-input")
 
     field.fill("Erstes Update: Ventil getauscht")
