@@ -266,8 +266,8 @@ def can_read_notification(actor, notification):
 
 
 def can_view_delivery_log(actor, ticket):
-    """Employees see whom a ticket's notifications reached."""
-    return is_employee(actor) and can_view_ticket(actor, ticket)
+    """Employees see whom a submitted ticket's notifications reached (a draft has told nobody anything)."""
+    return is_employee(actor) and ticket.status != TicketStatus.DRAFT and can_view_ticket(actor, ticket)
 
 
 def can_view_attachment(actor, ticket, update=None, *, in_message=False):

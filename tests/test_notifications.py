@@ -362,7 +362,6 @@ def test_a_short_delivery_log_needs_no_link_and_the_long_one_shows_its_newest_ro
     page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
     assert _shown_statuses(page) == total and 'data-testid="delivery-log-all"' not in page
     monkeypatch.setattr(inbox, "DELIVERY_LOG_ROWS", 2)
-    monkeypatch.setattr(inbox.delivery_log, "__defaults__", (2,))
     html = client.get(f"/tickets/{ticket.id}/deliveries").get_data(as_text=True)
     assert _shown_statuses(html) == 2
     assert f"newest 2 of {total} deliveries" in html or f"neuesten 2 von {total} Zustellungen" in html

@@ -121,6 +121,13 @@ CASES = [
     ("withdraw employees", lambda a: policy.can_withdraw(a, ticket()), {"moderator", "admin"}),
     ("delete ticket", lambda a: policy.can_delete_ticket(a, ticket()), {"moderator", "admin"}),
     ("delivery log", lambda a: policy.can_view_delivery_log(a, ticket()), STAFF),
+    (  # the member's own draft: they see it, but it has told nobody anything
+        "delivery log of a draft",
+        lambda a: policy.can_view_delivery_log(
+            a, ticket(TicketStatus.DRAFT, creator_code_user_id=None, creator_employee_id=1)
+        ),
+        set(),
+    ),
     ("attachment of public ticket", lambda a: policy.can_view_attachment(a, ticket()), STAFF | DEVICE_CODE_USERS),
     (
         "attachment of internal update",

@@ -65,9 +65,11 @@ def _delivery_log_query():
     )
 
 
-def delivery_log(ticket, limit=DELIVERY_LOG_ROWS):
-    """The staff delivery log of `ticket`: (rows, total). `rows` are its newest `limit` (notification, delivery,
-    total) rows, newest first; `total` is how many deliveries the ticket has in all (0 without any)."""
+def delivery_log(ticket, limit=None):
+    """The staff delivery log of `ticket`: (rows, total). `rows` are its newest `limit` (default DELIVERY_LOG_ROWS)
+    (notification, delivery, total) rows, newest first; `total` is how many deliveries the ticket has in all (0
+    without any)."""
+    limit = DELIVERY_LOG_ROWS if limit is None else limit
     rows = db.session.execute(_delivery_log_query(), {"ticket_id": ticket.id, "limit": limit}).all()
     return rows, rows[0].total if rows else 0
 

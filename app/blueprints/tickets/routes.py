@@ -228,9 +228,9 @@ def show(number):
 @bp.get("/<int:number>/deliveries")
 def deliveries(number):
     """The ticket's whole notification delivery log (its newest DELIVERY_LOG_ROWS deliveries), for the employees
-    who see the ticket; 404 for anyone else and for drafts."""
+    who may read it (policy.can_view_delivery_log); 404 for anyone else and for drafts."""
     ticket = _ticket_or_404(number)
-    if ticket.status == TicketStatus.DRAFT or not policy.can_view_delivery_log(current_user, ticket):
+    if not policy.can_view_delivery_log(current_user, ticket):
         abort(404)
     log_rows, log_total = inbox.delivery_log(ticket)
     return render("tickets/deliveries.html", ticket=ticket, log_rows=log_rows, log_total=log_total)
