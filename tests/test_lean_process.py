@@ -155,3 +155,34 @@ def test_flask_db_upgrade_still_runs_the_migrations(tmp_path):
     finally:
         connection.close()
     assert {"alembic_version", "tickets", "employees"} <= tables
+
+
+DISPATCH_WITH_KEYS = r"""
+import json, sys, threading, time
+import wsgi
+from app import lazy_imports
+from app.services import dispatcher, push
+
+app = wsgi.app
+if sys.argv[1] == "make-keys":
+    with app.app_context():
+        push.ensure_vapid_keys()
+    print(json.dumps({"made": True}))
+    raise SystemExit
+stop = threading.Event()
+thread = threading.Thread(target=dispatcher.run_forever, args=(app, 0.05, stop))
+thread.start()
+time.sleep(0.5)  # several dispatch passes and the service-level check
+stop.set()
+thread.join(10)
+print(json.dumps({"cryptography": lazy_imports.is_loaded("cryptography"), "py_vapid": lazy_imports.is_loaded("py_vapid"),
+                  "ended": not thread.is_alive()}))
+"""
+
+
+def test_the_dispatcher_of_a_process_that_has_its_push_keys_does_not_load_the_crypto_libraries(tmp_path):
+    """The dispatcher thread runs in every web process; with the VAPID key already on disk it must not pull in
+    py_vapid and cryptography (about 11 MiB resident) before a push is actually sent."""
+    assert _run(tmp_path, DISPATCH_WITH_KEYS, "make-keys") == {"made": True}
+    assert (tmp_path / "vapid" / "private.pem").exists()
+    assert _run(tmp_path, DISPATCH_WITH_KEYS, "dispatch") == {"cryptography": False, "py_vapid": False, "ended": True}
