@@ -143,6 +143,42 @@ def test_a_deep_page_by_cursor_runs_the_statements_of_the_first(app, moderator_c
     assert count_statements(app, moderator_client, pages[-2][0]) == first
 
 
+def test_a_priority_filter_walks_only_its_own_arm_of_the_priority_sort(app, moderator_client):
+    """With priority=high the priority sort reads one index-ordered arm, not three (the other two are empty, but
+    PostgreSQL starts parallel workers for them); the pages still list every high-priority ticket once, in order,
+    forwards and back. A cursor of another priority (from a link made before the filter changed) gives the page
+    the order puts there: after a NORMAL ticket no HIGH one follows in descending order, all of them in ascending."""
+    high = [number for number in expected_order("-priority")
+            if db.session.get(Ticket, number).priority.name == "HIGH"]
+    assert 0 < len(high) < len(expected_order("-priority"))
+    for sort in ("-priority", "priority"):
+        expected = high if sort == "-priority" else list(reversed(high))
+        pages = walk(moderator_client, f"/tickets?{EVERY_STATUS}&priority=high&sort={sort}")
+        assert [number for _url, numbers in pages for number in numbers] == expected, sort
+        backwards = walk(moderator_client, pages[-1][0], rel="prev")
+        assert [numbers for _url, numbers in reversed(backwards)] == [numbers for _url, numbers in pages], sort
+
+    statements = []
+
+    def remember(conn, cursor, statement, *args):
+        statements.append(statement)
+
+    sa.event.listen(db.engine, "before_cursor_execute", remember)
+    try:
+        assert moderator_client.get(f"/tickets?{EVERY_STATUS}&priority=high&sort=-priority").status_code == 200
+    finally:
+        sa.event.remove(db.engine, "before_cursor_execute", remember)
+    walks = [statement for statement in statements if "AS rank" in statement]
+    assert len(walks) == 1 and "UNION" not in walks[0].upper()
+
+    normal = next(number for number in expected_order("-priority") if db.session.get(Ticket, number).priority.name == "NORMAL")
+    for sort, expected in (("-priority", []), ("priority", list(reversed(high))[:SIZE])):
+        cursor = overview.Position.of(db.session.get(Ticket, normal), sort).encode()
+        response = moderator_client.get(f"/tickets?{EVERY_STATUS}&priority=high&sort={sort}&after={cursor}&page=2")
+        assert response.status_code == 200
+        assert rows(response) == expected, sort
+
+
 BAD_CURSORS = [
     "garbage", "W10", "WyJhY3Rpdml0eSIsbnVsbCwxXQ", "%E2%82%AC", "W251bGwsbnVsbCxudWxsXQ",
     overview.Position("-number", None, 3).encode(), overview.Position("-activity", "yesterday", 3).encode(),
