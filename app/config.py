@@ -37,6 +37,7 @@ TRUSTED_PROXIES = 0  # Proxies in front that set X-Forwarded-For/-Proto/-Host (C
 PUBLIC_BASE_URL = None  # External URL for QR codes and e-mail links; falls back to the request's host.
 VIDEO_BASE_URL = None  # e.g. https://meet.example.com/ for video sessions; the button hides without it.
 UPLOAD_FOLDER = None  # Defaults to instance/uploads.
+TEMPLATE_CACHE_FOLDER = None  # Compiled templates; defaults to instance/template-cache, "" turns the cache off.
 UPLOAD_LIMIT_MB = 25  # Largest single upload.
 MAX_FILES_PER_MESSAGE = 10  # Files one message, update or wizard media answer may hold.
 MAX_IMAGE_PIXELS = 25_000_000  # Largest image (width × height) decoded: ~110 MB of memory at most, a HEIC ~140 MB.

@@ -113,3 +113,47 @@ def test_a_rule_is_compiled_only_when_first_built(app, endpoint):
         url_for(endpoint, **_values(rule))
     assert builders[1].compiled is not None  # url_for appends unknown values: that builder is the one it needs
     assert builders[0].compiled is None
+
+
+def _login_page_of_a_fresh_app(tmp_path, folder):
+    """A new app (as after a restart) with the template cache in `folder`; (its jinja environment, /login's HTML)."""
+    from app import create_app
+    from app.extensions import db
+    from tests.conftest import base_config
+
+    config = base_config(tmp_path, f"sqlite:///{tmp_path / 'cache.sqlite'}")
+    config["TEMPLATE_CACHE_FOLDER"] = folder
+    fresh = create_app(config)
+    with fresh.app_context():
+        db.create_all()
+        response = fresh.test_client().get("/login")
+        db.engine.dispose()
+    assert response.status_code == 200
+    return fresh.jinja_env, response.get_data(as_text=True)
+
+
+def test_a_restarted_app_loads_compiled_templates_instead_of_compiling_them(tmp_path, monkeypatch):
+    """The first start compiles /login's templates and keeps their code; a restart's first /login compiles none and
+    answers the same page. An empty TEMPLATE_CACHE_FOLDER keeps nothing."""
+    from jinja2 import Environment
+
+    folder = tmp_path / "template-cache"
+    _environment, first = _login_page_of_a_fresh_app(tmp_path, str(folder))
+    kept = sorted(path.name for path in folder.iterdir())
+    assert len(kept) >= 2 and all(name.endswith(".cache") for name in kept)  # the page and the layout it extends
+
+    compiled = []
+    real_compile = Environment.compile
+
+    def counting_compile(self, *args, **kwargs):
+        compiled.append(args[1] if len(args) > 1 else kwargs.get("name"))
+        return real_compile(self, *args, **kwargs)
+
+    monkeypatch.setattr(Environment, "compile", counting_compile)
+    _environment, again = _login_page_of_a_fresh_app(tmp_path, str(folder))
+    assert compiled == []
+    assert again.count('name="email"') == first.count('name="email"') == 1
+
+    environment, _page = _login_page_of_a_fresh_app(tmp_path, "")
+    assert environment.bytecode_cache is None and compiled  # off: compiled again, nothing kept
+    assert sorted(path.name for path in folder.iterdir()) == kept
