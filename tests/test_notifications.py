@@ -367,6 +367,20 @@ def test_a_short_delivery_log_needs_no_link_and_the_long_one_shows_its_newest_ro
     assert f"newest 2 of {total} deliveries" in html or f"neuesten 2 von {total} Zustellungen" in html
 
 
+def test_a_ticket_without_deliveries_says_so_on_its_page_and_its_log_page(app, client, login, world):
+    ticket = world.code_user_ticket()
+    db.session.execute(sa.delete(Delivery).where(Delivery.id.in_(_deliveries_of(ticket))))
+    db.session.commit()
+    login(world.mod)
+    page = client.get(f"/tickets/{ticket.id}").get_data(as_text=True)
+    log = page[page.index('id="delivery-log"'):]
+    assert '<span class="fold-count">(0)</span>' in log and _shown_statuses(log) == 0
+    whole = client.get(f"/tickets/{ticket.id}/deliveries").get_data(as_text=True)
+    for html in (log, whole):
+        assert "Zu diesem Ticket wurden noch keine Benachrichtigungen gesendet." in html
+        assert '<ol class="delivery-list">' not in html and 'data-testid="delivery-log-all"' not in html
+
+
 def test_the_whole_delivery_log_is_for_employees_only_and_never_for_drafts(app, client, login, world):
     ticket = world.code_user_ticket()
     url = f"/tickets/{ticket.id}/deliveries"

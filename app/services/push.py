@@ -30,7 +30,7 @@ def private_key_path():
 def ensure_vapid_keys():
     """Generate the VAPID key pair on first start; return the private key path.
 
-    py_vapid (and with it cryptography, about 11 MiB of resident memory) is imported only when a key must be
+    py_vapid (and with it cryptography, about 10 MiB of resident memory) is imported only when a key must be
     made: the dispatcher calls this at start in every web process, most of which never send a push."""
     path = private_key_path()
     if os.path.exists(path):
