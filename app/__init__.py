@@ -70,13 +70,33 @@ def _load_config(app, test_config):
         app.config["UPLOAD_FOLDER"] = os.path.join(app.instance_path, "uploads")
     os.makedirs(app.config["UPLOAD_FOLDER"], exist_ok=True)
     _share_rate_limits_with_the_message_queue(app.config)
-    # A copy: the default dict is shared by every app of the process.
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
-        "query_cache_size": app.config["SQLALCHEMY_QUERY_CACHE_SIZE"], **app.config["SQLALCHEMY_ENGINE_OPTIONS"]
-    }
     uri = app.config["SQLALCHEMY_DATABASE_URI"]
     if uri.startswith("postgresql://"):
         app.config["SQLALCHEMY_DATABASE_URI"] = "postgresql+psycopg://" + uri.removeprefix("postgresql://")
+    # A copy: the default dict is shared by every app of the process. Settings of the installation's own win.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {
+        "query_cache_size": app.config["SQLALCHEMY_QUERY_CACHE_SIZE"],
+        **pool_options(app.config),
+        **app.config["SQLALCHEMY_ENGINE_OPTIONS"],
+    }
+
+
+def pool_options(config):
+    """The connection pool of a file or server database: DATABASE_POOL_SIZE connections and no more; a request
+    that finds them all busy waits up to DATABASE_POOL_TIMEOUT_SECONDS, then gets 503 (refusals.answer_busy).
+
+    Returns {"pool_size", "max_overflow": 0, "pool_timeout"}, or {} for an in-memory SQLite database (one shared
+    connection, no pool to size). SQLAlchemy's default lets up to 15 connections open at once: each SQLite one
+    holds its page cache, prepared statements and schema (about 1.5 MiB), so 8 busy threads left the worker 10 MiB
+    larger, for no gain, since two cores serve no more than a few queries at once (docs/deployment.md §7)."""
+    uri = config["SQLALCHEMY_DATABASE_URI"]
+    if uri.startswith("sqlite") and (":memory:" in uri or uri.rstrip("/") == "sqlite:" or "mode=memory" in uri):
+        return {}
+    return {
+        "pool_size": int(config["DATABASE_POOL_SIZE"]),
+        "max_overflow": 0,
+        "pool_timeout": float(config["DATABASE_POOL_TIMEOUT_SECONDS"]),
+    }
 
 
 def _share_rate_limits_with_the_message_queue(config):
@@ -133,6 +153,9 @@ def _init_extensions(app):
         # Always passed (None without a queue): the extension object outlives one app and would keep the last one.
         client_manager=realtime.client_manager(queue, app.config["SOCKETIO_CHANNEL"]),
         async_mode="threading",
+        # A socket's events run one after another in the thread that reads them, not in a new thread each: a
+        # client flooding events then holds one connection of the bounded pool, not all of them (pool_options).
+        async_handlers=False,
         cors_allowed_origins=socket_guard.origin_check(app),
         manage_session=False,
     )

@@ -4,7 +4,8 @@ Views keep no try/except for service errors. A view that shows a form says first
 (`on_refusal(renderer)`); the service then raises `NotAllowed`, `NotFound`, `ConflictError`, `InvalidTransition`
 `ValidationError` or `TooManyAttempts`, and `answer_refusal` rolls the session back, logs the refusal and answers
 403/404/409/422/429 with the renderer's page or fragment (the form re-rendered with what was typed), or with the
-message alone; a 429 says in Retry-After how many seconds to wait.
+message alone; a 429 says in Retry-After how many seconds to wait. A request that found every database
+connection of its process busy for DATABASE_POOL_TIMEOUT_SECONDS is answered 503 "busy" by `answer_busy`.
 """
 from flask import (
     current_app,
@@ -18,9 +19,10 @@ from flask import (
 from flask_babel import format_decimal
 from flask_babel import gettext as _
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from app.extensions import db
+from app.extensions import db, login_manager
 from app.htmx import is_htmx
 from app.services.errors import ServiceError
 
@@ -96,6 +98,32 @@ def _error_page(status, title, text):
     return handler
 
 
+BUSY_RETRY_SECONDS = 5  # what a 503 "busy" answer asks the client to wait (Retry-After, RFC 9110 §10.2.3)
+
+
+def busy_text():
+    """What a person reads when every database connection stayed busy: nothing was done, try again shortly."""
+    return _("The server is very busy just now and did not handle this request. Please try again in a few seconds.")
+
+
+def answer_busy(error):
+    """503 with Retry-After for a request that waited DATABASE_POOL_TIMEOUT_SECONDS for a database connection of
+    its process (app.pool_options) and got none. The request had no connection yet, so it wrote nothing. The page
+    is rendered without the database, which would make it wait again: a user not loaded yet stays anonymous for it
+    and times are in the default zone, not the organisation's."""
+    from app import time_zones
+
+    current_app.logger.warning("No database connection came free for %s %s", request.method, request.path)
+    db.session.rollback()
+    if "_login_user" not in g:
+        g._login_user = login_manager.anonymous_user()
+    with time_zones.force_timezone(time_zones.DEFAULT_ZONE):
+        body, status = _message_page(503, _("Busy just now"), busy_text())
+    response = make_response(body, status)
+    response.headers["Retry-After"] = str(BUSY_RETRY_SECONDS)
+    return response
+
+
 CONTROL_BYTES = ("\x00",)  # no text of ours holds them, and PostgreSQL cannot store NUL in a text column
 
 
@@ -146,6 +174,7 @@ def register(app):
     """Install the service-error handler, the NUL guard, the friendly 403/404/413/429 pages and one page for every
     other 4xx."""
     app.register_error_handler(ServiceError, answer_refusal)
+    app.register_error_handler(PoolTimeout, answer_busy)
     app.before_request(refuse_control_bytes)
     app.register_error_handler(HTTPException, answer_http_error)
     app.register_error_handler(403, _error_page(403, lambda: _("Not allowed"), lambda: _("You may not open this page.")))

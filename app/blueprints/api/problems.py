@@ -11,9 +11,11 @@ import re
 
 from flask import current_app, json, make_response, request
 from flask_babel import gettext as _
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 from app.extensions import db
+from app.refusals import BUSY_RETRY_SECONDS, busy_text
 from app.services.errors import ServiceError
 
 PREFIX = "/api/v1"
@@ -149,7 +151,8 @@ def _validation_errors(error):
 
 
 def from_exception(error):
-    """The problem response for a ServiceError refusal, an HTTP error or any other exception (500)."""
+    """The problem response for a ServiceError refusal, an HTTP error, a database too busy to answer (503) or any
+    other exception (500)."""
     if isinstance(error, ServiceError):
         db.session.rollback()
         current_app.logger.info("API refused %s %s (%s): %s", request.method, request.path, type(error).__name__,
@@ -158,6 +161,9 @@ def from_exception(error):
         headers = {"Retry-After": str(error.retry_after)} if getattr(error, "retry_after", None) else None
         return problem_response(error.status_code, error.message, errors=errors, headers=headers,
                                 type_=PROBLEM_TYPES.get(type(error).__name__))
+    if isinstance(error, PoolTimeout):
+        db.session.rollback()
+        return problem_response(503, busy_text(), headers={"Retry-After": str(BUSY_RETRY_SECONDS)})
     if isinstance(error, HTTPException) and error.code:
         if error.code >= 500:
             db.session.rollback()
