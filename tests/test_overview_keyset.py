@@ -256,3 +256,19 @@ def test_a_created_range_sorted_by_activity_reads_only_the_pages_rows(app, moder
         with db.engine.connect() as connection:
             plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {forced}", tuple(parameters)))
         assert f"COVERING INDEX {index}" in plan, plan
+    else:
+        # PostgreSQL's index entries point at rows: only with the number included (migration 0017) and the table
+        # vacuumed can it answer from the index (for 40 tickets the planner would rather read the table at once).
+        start = statement.index("IN (SELECT tickets.id") + 4
+        depth, end = 0, start
+        for end, character in enumerate(statement[start:], start):
+            depth += {"(": 1, ")": -1}.get(character, 0)
+            if depth < 0:  # the parenthesis that closes the subquery
+                break
+        with db.engine.connect() as connection:
+            connection.execution_options(isolation_level="AUTOCOMMIT").exec_driver_sql("VACUUM ANALYZE tickets")
+        with db.engine.connect() as connection:
+            for setting in ("enable_seqscan", "enable_bitmapscan"):
+                connection.exec_driver_sql(f"SET LOCAL {setting} = off")
+            plan = " ".join(row[0] for row in connection.exec_driver_sql(f"EXPLAIN {statement[start:end]}", parameters))
+        assert "Index Only Scan using ix_tickets_status_" in plan, plan
