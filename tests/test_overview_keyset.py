@@ -257,7 +257,7 @@ def test_a_created_range_sorted_by_activity_reads_only_the_pages_rows(app, moder
             plan = " ".join(row[-1] for row in connection.exec_driver_sql(f"EXPLAIN QUERY PLAN {forced}", tuple(parameters)))
         assert f"COVERING INDEX {index}" in plan, plan
     else:
-        # PostgreSQL's index entries point at rows: only with the number included (migration 0017) and the table
+        # PostgreSQL's index entries point at rows: only with the number in the index (migration 0017) and the table
         # vacuumed can it answer from the index (for 40 tickets the planner would rather read the table at once).
         start = statement.index("IN (SELECT tickets.id") + 4
         depth, end = 0, start

@@ -21,15 +21,15 @@ class Ticket(db.Model):
     __tablename__ = "tickets"
     __table_args__ = (
         # A created range within statuses; the activity time lets the overview sort the matches by the index alone.
-        # SQLite's index entries carry the ticket number (the rowid); PostgreSQL's need it included (migration 0017).
-        sa.Index("ix_tickets_status_created_activity", "status", "created_at", "last_activity_at",
-                 postgresql_include=["id"]),
+        # The number too, so PostgreSQL can answer from the index (SQLite's entries carry it anyway, as the rowid);
+        # a key column, since `postgresql_include` would import the PostgreSQL dialect into every process.
+        sa.Index("ix_tickets_status_created_activity", "status", "created_at", "last_activity_at", "id"),
         sa.Index("ix_tickets_device_visibility", "device_id", "visibility", "status"),
         sa.Index("ix_tickets_last_activity", "last_activity_at"),
         # Overview filters: priority within statuses (also walks each priority by number), rating and date range.
         sa.Index("ix_tickets_status_priority", "status", "priority"),
         sa.Index("ix_tickets_status_rating_created_activity", "status", "rating_score", "created_at", "last_activity_at",
-                 postgresql_include=["id"]),
+                 "id"),
         # Service levels: the next due instant of a running target (services/service_levels.py), for due/overdue.
         sa.Index("ix_tickets_sla_due", "sla_due_at"),
     )
