@@ -62,7 +62,7 @@ def test_an_installation_can_set_its_own_pool_options(tmp_path):
     app = create_app(config)
     assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_size"] == 2
     assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["max_overflow"] == 1
-    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_timeout"] == 10
+    assert app.config["SQLALCHEMY_ENGINE_OPTIONS"]["pool_timeout"] == 30
 
 
 @pytest.mark.parametrize("app", [ONE_CONNECTION], indirect=True)
