@@ -1,6 +1,6 @@
 """How lean one app process is: start to first answer, idle RSS and RSS after a fixed load of the main pages.
 
-The app runs as in production and in benchmarks/run_all.py: `gunicorn -w 1 --threads 8 wsgi:app` with
+The app runs as in production and in benchmarks/run_all.py: `python -OO -m gunicorn -w 1 --threads 8 wsgi:app` with
 MALLOC_ARENA_MAX=2, rate limits off. Figures:
 
 - start to first answer (ms, median of `--starts` fresh starts each, after one warm-up start that leaves compiled

@@ -9,6 +9,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+
 ROOT = Path(__file__).resolve().parent.parent
 
 # Imported on first use, never by `import wsgi`: (module, what needs it).
@@ -88,8 +90,9 @@ print(json.dumps(report))
 """
 
 
-def _run(tmp_path, script, *arguments):
-    """Run `script` in a fresh interpreter in the project folder against a new SQLite file; its JSON output."""
+def _run(tmp_path, script, *arguments, flags=()):
+    """Run `script` in a fresh interpreter (with interpreter `flags` such as -OO) in the project folder against a
+    new SQLite file; its JSON output."""
     env = dict(os.environ)
     env.update(
         FLASK_SECRET_KEY="lean-process-test-secret",
@@ -101,16 +104,18 @@ def _run(tmp_path, script, *arguments):
     )
     env.pop("FLASK_RATELIMIT_STORAGE_URI", None)
     result = subprocess.run(
-        [sys.executable, "-c", script, *arguments], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
+        [sys.executable, *flags, "-c", script, *arguments], cwd=ROOT, env=env, capture_output=True, text=True, timeout=300,
         check=False,
     )
     assert result.returncode == 0, result.stderr[-4000:]
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
-def test_started_app_has_not_imported_what_requests_need_only_sometimes_and_each_loads_on_use(tmp_path):
+@pytest.mark.parametrize("flags", [(), ("-OO",)], ids=["python", "python-OO"])
+def test_started_app_has_not_imported_what_requests_need_only_sometimes_and_each_loads_on_use(tmp_path, flags):
+    """Also under `python -OO`, as production serves (docs/deployment.md): no docstrings, no asserts."""
     names = [name for name, _needed_by in LAZY_MODULES]
-    report = _run(tmp_path, START_AND_USE, json.dumps(names))
+    report = _run(tmp_path, START_AND_USE, json.dumps(names), flags=flags)
 
     assert report["loaded_at_start"] == []
     # Every request and call that needs one of them still works, importing it then.
@@ -203,3 +208,26 @@ def test_the_started_app_has_the_collector_on_and_its_start_up_heap_frozen(tmp_p
     assert report["enabled"] is True
     assert report["frozen"] > 100_000  # modules, mappers, templates: all out of the collector's passes
     assert report["young"] < 1_000
+
+
+API_DOCUMENT = r"""
+import json, sys
+import wsgi
+client = wsgi.app.test_client()
+document = client.get("/api/v1/openapi.json").get_json()
+summaries = {f"{method.upper()} {path}": operation.get("summary")
+             for path, operations in document["paths"].items() for method, operation in operations.items()
+             if method in {"get", "post", "put", "patch", "delete"}}
+print(json.dumps({"optimize": sys.flags.optimize, "document": document, "summaries": summaries}))
+"""
+
+
+def test_under_python_oo_the_api_document_keeps_every_operations_summary(tmp_path):
+    """`python -OO` drops docstrings, which flask-smorest would read the summaries from; they come from
+    `documented(summary, ...)` instead, so the document production serves is the one the tests see."""
+    plain = _run(tmp_path, API_DOCUMENT)
+    optimized = _run(tmp_path, API_DOCUMENT, flags=("-OO",))
+    assert (plain["optimize"], optimized["optimize"]) == (0, 2)
+    assert len(plain["summaries"]) >= 40
+    assert all(plain["summaries"].values()), [name for name, summary in plain["summaries"].items() if not summary]
+    assert optimized["document"] == plain["document"]

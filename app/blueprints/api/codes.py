@@ -117,9 +117,8 @@ def _change(code_id, change, *args):
 @gate(policy.can_manage_catalog)
 @blp.arguments(CodeListArgs, location="query", as_kwargs=True)
 @blp.response(200, CodePageSchema)
-@core.documented(400, 422)
+@core.documented("Codes by id.", 400, 422)
 def list_codes(cursor=None, limit=50, device=None, paired=None):
-    """Codes by id."""
     query = sa.select(Code).options(selectinload(Code.device))
     if device is not None:
         query = query.where(Code.device_id == device)
@@ -133,9 +132,8 @@ def list_codes(cursor=None, limit=50, device=None, paired=None):
 @gate(policy.can_manage_catalog)
 @blp.arguments(NewCodesInput)
 @blp.response(201, CodeListSchema)
-@core.documented(400, 413, 415, 422)
+@core.documented("Create 1 to 500 codes at once, unpaired, or a single one paired with a device.", 400, 413, 415, 422)
 def create_codes(data):
-    """Create 1 to 500 codes at once, unpaired, or a single one paired with a device."""
     created = codes.create_codes(data["count"], device_id=data["device_id"], label=data["label"], actor=core.actor())
     return {"items": created}
 
@@ -144,9 +142,8 @@ def create_codes(data):
 @core.require_scope("read")
 @gate(policy.can_manage_catalog)
 @blp.response(200, CodeSchema)
-@core.documented(404)
+@core.documented("One code.", 404)
 def get_code(code_id):
-    """One code."""
     return _code(code_id)
 
 
@@ -155,9 +152,11 @@ def get_code(code_id):
 @gate(policy.can_manage_catalog)
 @blp.arguments(CodeChange)
 @blp.response(200, CodeSchema)
-@core.documented(400, 404, 413, 415, 422)
+@core.documented(
+    "Change the label, pair with a device or unpair (`device_id: null`), enable or disable.",
+    400, 404, 413, 415, 422,
+)
 def change_code(data, code_id):
-    """Change the label, pair with a device or unpair (`device_id: null`), enable or disable."""
     code = _code(code_id)
     if "device_id" in data:  # first: the only change that can still be refused (unknown or archived device)
         codes.pair_code(code, data["device_id"], actor=core.actor())
@@ -173,9 +172,8 @@ def change_code(data, code_id):
 @gate(policy.can_manage_catalog)
 @blp.arguments(PinInput)
 @blp.response(200, CodeSchema)
-@core.documented(400, 404, 413, 415, 422)
+@core.documented("Set the PIN (4 to 12 digits); code users using the code now must enter it.", 400, 404, 413, 415, 422)
 def set_pin(data, code_id):
-    """Set the PIN (4 to 12 digits); code users using the code now must enter it."""
     return _change(code_id, codes.set_code_pin, data["pin"])
 
 
@@ -183,9 +181,8 @@ def set_pin(data, code_id):
 @core.require_scope("write")
 @gate(policy.can_manage_catalog)
 @blp.response(200, CodeSchema)
-@core.documented(404)
+@core.documented("Remove the PIN: the code opens its device without one.", 404)
 def remove_pin(code_id):
-    """Remove the PIN: the code opens its device without one."""
     return _change(code_id, codes.set_code_pin, "")
 
 
@@ -193,9 +190,11 @@ def remove_pin(code_id):
 @core.require_scope("write")
 @gate(policy.can_manage_catalog)
 @blp.response(200, CodeSchema)
-@core.documented(404)
+@core.documented(
+    "End every code user's access through this code at once (they scan again, and enter the PIN if any).",
+    404,
+)
 def logout_code_users(code_id):
-    """End every code user's access through this code at once (they scan again, and enter the PIN if any)."""
     return _change(code_id, code_access.logout_code_users)
 
 
@@ -204,9 +203,8 @@ def logout_code_users(code_id):
 @gate(policy.can_manage_catalog)
 @blp.arguments(QrArgs, location="query", as_kwargs=True)
 @blp.response(200, IMAGE_RESPONSE, content_type="image/png", description="The QR code as PNG.")
-@core.documented(400, 404, 422)
+@core.documented("The code's QR image as PNG; it encodes the code's URL.", 400, 404, 422)
 def qr_png(code_id, box_size=10):
-    """The code's QR image as PNG; it encodes the code's URL."""
     code = _code(code_id)
     response = Response(qr.png(qr.code_url(code), box_size=box_size), mimetype="image/png")
     response.headers["Content-Disposition"] = f'inline; filename="code-{code.id}.png"'
@@ -219,9 +217,11 @@ def qr_png(code_id, box_size=10):
 @blp.response(200, IMAGE_RESPONSE, content_type="image/svg+xml", description="The QR code as SVG, sent as a download.",
               headers={"Content-Disposition": {"schema": {"type": "string"},
                                                "description": 'attachment; filename="code-<id>.svg"'}})
-@core.documented(404)
+@core.documented(
+    "The code's QR image as SVG (scalable, for print shops); sent as an attachment, never shown as a page.",
+    404,
+)
 def qr_svg(code_id):
-    """The code's QR image as SVG (scalable, for print shops); sent as an attachment, never shown as a page."""
     code = _code(code_id)
     response = Response(qr.svg(qr.code_url(code)), mimetype="image/svg+xml")
     response.headers.update({**SVG_HEADERS, "Content-Disposition": f'attachment; filename="code-{code.id}.svg"'})

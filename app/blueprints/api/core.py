@@ -5,7 +5,8 @@ A resource module (app/blueprints/api/<name>.py, listed in RESOURCES in app/blue
     blp = resource("tickets", "Tickets: list, read, create, ...")
 
     @blp.route("/<int:number>")
-    class ...  or  @blp.get("/<int:number>") with @require_scope("read"), @blp.response(200, Schema), @documented(404)
+    class ...  or  @blp.get("/<int:number>") with @require_scope("read"), @blp.response(200, Schema),
+    @documented("One ticket.", 404)
 
 and calls the same services and policy functions as the pages, with `actor()` (the token's employee).
 """
@@ -184,12 +185,18 @@ def require_scope(scope):
     return decorator
 
 
-def documented(*statuses):
-    """Decorate an API view: list these error statuses (problem details) in its OpenAPI operation, besides the
-    ones every operation has (400 for a request that cannot be read, 401, 403 for a missing scope, 429)."""
+def documented(summary, *statuses):
+    """Decorate an API view: `summary` is its OpenAPI operation's summary and the view's docstring; these error
+    statuses (problem details) are listed in the operation, besides the ones every operation has (400 for a request
+    that cannot be read, 401, 403 for a missing scope, 429).
+
+    The summary is an argument, not a docstring that flask-smorest would read: the app serves under `python -OO`
+    (docs/deployment.md), which drops docstrings from the compiled code.
+    """
 
     def decorator(view):
-        """Add the alternative responses."""
+        """Set the docstring, add the alternative responses."""
+        view.__doc__ = summary
         for status in sorted({*statuses, 400, 401, 403, 429}, reverse=True):
             view = Blueprint.alt_response(None, status, response=http.HTTPStatus(status).name)(view)
         return view

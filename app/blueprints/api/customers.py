@@ -92,9 +92,8 @@ def _customer(customer_id):
 @core.require_scope("read")
 @blp.arguments(CustomerListArgs, location="query", as_kwargs=True)
 @blp.response(200, CustomerPageSchema)
-@core.documented(400, 422)
+@core.documented("Customers by id; `q` searches their names.", 400, 422)
 def list_customers(cursor=None, limit=50, q=None, archived=None):
-    """Customers by id; `q` searches their names."""
     query = sa.select(Customer)
     if archived is not None:
         query = query.where(Customer.archived.is_(archived))
@@ -108,9 +107,8 @@ def list_customers(cursor=None, limit=50, q=None, archived=None):
 @gate(policy.can_manage_catalog)
 @blp.arguments(CustomerInput)
 @blp.response(201, CustomerSchema, headers=core.LOCATION_HEADER)
-@core.documented(400, 413, 415, 422)
+@core.documented("Create a customer (moderators and administrators).", 400, 413, 415, 422)
 def create_customer(data):
-    """Create a customer (moderators and administrators)."""
     customer = customers.save_customer(None, **data, actor=core.actor())
     return customer, 201, {"Location": url_for("api_customers.get_customer", customer_id=customer.id)}
 
@@ -118,9 +116,8 @@ def create_customer(data):
 @blp.get("/<int:customer_id>")
 @core.require_scope("read")
 @blp.response(200, CustomerSchema)
-@core.documented(404)
+@core.documented("One customer.", 404)
 def get_customer(customer_id):
-    """One customer."""
     return _view(_customer(customer_id))
 
 
@@ -129,8 +126,10 @@ def get_customer(customer_id):
 @gate(policy.can_manage_catalog)
 @blp.arguments(CustomerChange)
 @blp.response(200, CustomerSchema)
-@core.documented(400, 404, 413, 415, 422)
+@core.documented(
+    "Change a customer's fields, archive or restore it (moderators and administrators).",
+    400, 404, 413, 415, 422,
+)
 def change_customer(data, customer_id):
-    """Change a customer's fields, archive or restore it (moderators and administrators)."""
     return change_archivable(_customer(customer_id), data, SAVED_FIELDS, customers.save_customer,
                              customers.set_customer_archived)

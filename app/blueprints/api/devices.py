@@ -98,9 +98,8 @@ def _device(device_id):
 @core.require_scope("read")
 @blp.arguments(DeviceListArgs, location="query", as_kwargs=True)
 @blp.response(200, DevicePageSchema)
-@core.documented(400, 422)
+@core.documented("The devices the employee may see, by id; `q` searches name, serial number and location.", 400, 422)
 def list_devices(cursor=None, limit=50, q=None, template=None, customer=None, archived=None):
-    """The devices the employee may see, by id; `q` searches name, serial number and location."""
     query = sa.select(Device).options(selectinload(Device.template), selectinload(Device.customer))
     if not policy.can_manage_catalog(core.actor()):
         archived = False  # the devices a ticket can be made for (policy.can_view_device)
@@ -122,10 +121,12 @@ def list_devices(cursor=None, limit=50, q=None, template=None, customer=None, ar
 @gate(policy.can_manage_catalog)
 @blp.arguments(DeviceInput)
 @blp.response(201, DeviceSchema, headers=core.LOCATION_HEADER)
-@core.documented(400, 413, 415, 422)
+@core.documented(
+    "Create a device (moderators and administrators): its template (not archived), name and optional customer, "
+    "serial number, location and description.",
+    400, 413, 415, 422,
+)
 def create_device(data):
-    """Create a device (moderators and administrators): its template (not archived), name and optional customer,
-    serial number, location and description."""
     device = devices.save_device(None, **data, actor=core.actor())
     return device, 201, {"Location": url_for("api_devices.get_device", device_id=device.id)}
 
@@ -133,9 +134,8 @@ def create_device(data):
 @blp.get("/<int:device_id>")
 @core.require_scope("read")
 @blp.response(200, DeviceSchema)
-@core.documented(404)
+@core.documented("One device.", 404)
 def get_device(device_id):
-    """One device."""
     return _view(_device(device_id))
 
 
@@ -144,8 +144,10 @@ def get_device(device_id):
 @gate(policy.can_manage_catalog)
 @blp.arguments(DeviceChange)
 @blp.response(200, DeviceSchema)
-@core.documented(400, 404, 413, 415, 422)
+@core.documented(
+    "Change a device's fields, archive or restore it (moderators and administrators).",
+    400, 404, 413, 415, 422,
+)
 def change_device(data, device_id):
-    """Change a device's fields, archive or restore it (moderators and administrators)."""
     return change_archivable(_device(device_id), data, SAVED_FIELDS, devices.save_device,
                              devices.set_device_archived)

@@ -62,9 +62,8 @@ def _view(employee):
 @core.require_scope("read")
 @blp.arguments(EmployeeListArgs, location="query", as_kwargs=True)
 @blp.response(200, EmployeePageSchema)
-@core.documented(400, 422)
+@core.documented("The employees the token may show, by id.", 400, 422)
 def list_employees(cursor=None, limit=50, q=None, active=None):
-    """The employees the token may show, by id."""
     query = sa.select(Employee)
     full = _full_records()
     if not full:
@@ -81,9 +80,8 @@ def list_employees(cursor=None, limit=50, q=None, active=None):
 @blp.get("/<int:employee_id>")
 @core.require_scope("read")
 @blp.response(200, EmployeeSchema)
-@core.documented(404)
+@core.documented("One employee.", 404)
 def get_employee(employee_id):
-    """One employee."""
     full = _full_records()
     employee = row_or_404(Employee, employee_id,
                           lambda row: policy.can_view_employee(core.actor(), row) and (full or row.active),

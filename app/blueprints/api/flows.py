@@ -71,9 +71,8 @@ def _view(flow):
 @core.require_scope("read")
 @blp.arguments(FlowListArgs, location="query", as_kwargs=True)
 @blp.response(200, FlowPageSchema)
-@core.documented(400, 422)
+@core.documented("The flows the employee may see, by id, each with its steps.", 400, 422)
 def list_flows(cursor=None, limit=50, template=None, active=None):
-    """The flows the employee may see, by id, each with its steps."""
     query = sa.select(Flow).options(selectinload(Flow.steps))
     if not policy.can_manage_catalog(core.actor()):
         active = True  # the flows tickets can be created with (policy.can_view_flow)
@@ -87,9 +86,8 @@ def list_flows(cursor=None, limit=50, template=None, active=None):
 @blp.get("/<int:flow_id>")
 @core.require_scope("read")
 @blp.response(200, FlowSchema)
-@core.documented(404)
+@core.documented("One flow with its steps.", 404)
 def get_flow(flow_id):
-    """One flow with its steps."""
     flow = row_or_404(Flow, flow_id, lambda row: policy.can_view_flow(core.actor(), row),
                       _("This flow does not exist or is not available to you."))
     return _view(flow)

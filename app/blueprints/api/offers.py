@@ -87,9 +87,8 @@ def _change(number, change, choice=None):
 @core.require_scope("read")
 @blp.response(200, OfferListSchema, headers={"ETag": {"description": "The ticket's version.",
                                                       "schema": {"type": "string"}}})
-@core.documented(404)
+@core.documented("The ticket's offers, oldest first, as the ticket page lists them for every employee.", 404)
 def list_offers(number):
-    """The ticket's offers, oldest first, as the ticket page lists them for every employee."""
     ticket = _ticket(number)
     rows = sorted(ticket.offers, key=lambda offer: offer.id)
     return {"items": rows}, 200, {"ETag": core.etag_of(ticket.version)}
@@ -99,9 +98,11 @@ def list_offers(number):
 @core.require_scope("write")
 @blp.response(200, OfferSchema, headers=ETAG_HEADER)
 @core.takes_if_match
-@core.documented(404, 409)
+@core.documented(
+    "Accept the token's employee's pending offer: they become responsible (the first one assigns the ticket).",
+    404, 409,
+)
 def accept_offer(number):
-    """Accept the token's employee's pending offer: they become responsible (the first one assigns the ticket)."""
     return _change(number, offers.accept_offer)
 
 
@@ -109,9 +110,8 @@ def accept_offer(number):
 @core.require_scope("write")
 @blp.response(200, OfferSchema, headers=ETAG_HEADER)
 @core.takes_if_match
-@core.documented(404, 409)
+@core.documented("Decline the token's employee's pending offer: they hear nothing more of this ticket.", 404, 409)
 def decline_offer(number):
-    """Decline the token's employee's pending offer: they hear nothing more of this ticket."""
     return _change(number, offers.decline_offer)
 
 
@@ -120,9 +120,11 @@ def decline_offer(number):
 @blp.arguments(EmployeeChoice)
 @blp.response(200, OfferSchema, headers=ETAG_HEADER)
 @core.takes_if_match
-@core.documented(400, 404, 409, 413, 415, 422)
+@core.documented(
+    "Make an active employee responsible, whatever their offer said (moderators and administrators).",
+    400, 404, 409, 413, 415, 422,
+)
 def assign_employee(data, number):
-    """Make an active employee responsible, whatever their offer said (moderators and administrators)."""
     return _change(number, offers.assign_employee, data)
 
 
@@ -131,8 +133,10 @@ def assign_employee(data, number):
 @blp.arguments(EmployeeChoice)
 @blp.response(200, OfferSchema, headers=ETAG_HEADER)
 @core.takes_if_match
-@core.documented(400, 404, 409, 413, 415, 422)
+@core.documented(
+    "Take an employee's offer or responsibility away; the last responsible gone sends the ticket back to OPEN "
+    "(moderators and administrators).",
+    400, 404, 409, 413, 415, 422,
+)
 def withdraw_employee(data, number):
-    """Take an employee's offer or responsibility away; the last responsible gone sends the ticket back to OPEN
-    (moderators and administrators)."""
     return _change(number, offers.withdraw_employee, data)

@@ -68,18 +68,16 @@ def _view(template):
 @core.require_scope("read")
 @blp.arguments(ListArgs, location="query", as_kwargs=True)
 @blp.response(200, TemplatePageSchema)
-@core.documented(400, 422)
+@core.documented("Every template, by id.", 400, 422)
 def list_templates(cursor=None, limit=50):
-    """Every template, by id."""
     return id_listing(sa.select(Template), Template.id, cursor, limit, _view)
 
 
 @blp.get("/<int:template_id>")
 @core.require_scope("read")
 @blp.response(200, TemplateSchema)
-@core.documented(404)
+@core.documented("One template.", 404)
 def get_template(template_id):
-    """One template."""
     template = row_or_404(Template, template_id, lambda row: policy.can_use_back_office(core.actor()),
                           _("This template does not exist."))
     return _view(template)

@@ -264,11 +264,13 @@ def _submitted(ticket):
 @core.require_scope("read")
 @blp.arguments(TicketListArgs, location="query", as_kwargs=True)
 @blp.response(200, TicketPageSchema)
-@core.documented(400, 422)
+@core.documented(
+    "Tickets the employee sees, filtered like the overview (default: all still in work), newest activity first; "
+    '`q` searches their text. A `q` that is a ticket number ("42", "T-00042", "t42") searches every status unless'
+    " `status` is given, so the number always finds its ticket.",
+    400, 422,
+)
 def list_tickets(cursor=None, limit=50, sort="-activity", **_filters):
-    """Tickets the employee sees, filtered like the overview (default: all still in work), newest activity
-    first; `q` searches their text. A `q` that is a ticket number ("42", "T-00042", "t42") searches every status
-    unless `status` is given, so the number always finds its ticket."""
     filters = overview.Filters.from_args(request.args)
     if filters.number is not None and not filters.statuses:
         filters.statuses = list(overview.LISTED_STATUSES)  # a ticket number finds its ticket in every status
@@ -292,10 +294,12 @@ def list_tickets(cursor=None, limit=50, sort="-activity", **_filters):
 @core.require_scope("write")
 @blp.arguments(TicketCreateSchema)
 @blp.response(201, TicketDetailSchema, headers={**ETAG_HEADER, **core.LOCATION_HEADER})
-@core.documented(400, 404, 413, 415, 422)
+@core.documented(
+    "Create a ticket as the employee: the device, one of its template's active creation flows, the answers to its"
+    " steps (by step id); it is submitted at once, offers and notifications go out as from the pages.",
+    400, 404, 413, 415, 422,
+)
 def create_ticket(data):
-    """Create a ticket as the employee: the device, one of its template's active creation flows, the answers to
-    its steps (by step id); it is submitted at once, offers and notifications go out as from the pages."""
     device = db.session.get(Device, data["device"])
     flow = db.session.get(Flow, data["flow"])
     answers = {}
@@ -310,9 +314,8 @@ def create_ticket(data):
 @blp.get("/<int:number>")
 @core.require_scope("read")
 @blp.response(200, TicketDetailSchema, headers=ETAG_HEADER)
-@core.documented(404)
+@core.documented("One ticket with its answers.", 404)
 def get_ticket(number):
-    """One ticket with its answers."""
     return _detail(_ticket(number))
 
 
@@ -321,9 +324,11 @@ def get_ticket(number):
 @blp.arguments(TicketChangeSchema)
 @blp.response(200, TicketDetailSchema, headers=ETAG_HEADER)
 @core.takes_if_match
-@core.documented(400, 404, 409, 413, 415, 422)
+@core.documented(
+    "Set the priority and/or the visibility (employees who work on the ticket).",
+    400, 404, 409, 413, 415, 422,
+)
 def change_ticket(data, number):
-    """Set the priority and/or the visibility (employees who work on the ticket)."""
     ticket = _submitted(_ticket(number))
     expected = core.if_match_version()
     if data.get("priority") is not None:
@@ -339,9 +344,11 @@ def change_ticket(data, number):
 @blp.arguments(EventSchema)
 @blp.response(200, TicketDetailSchema, headers=ETAG_HEADER)
 @core.takes_if_match
-@core.documented(400, 404, 409, 413, 415, 422)
+@core.documented(
+    "Fire a status event: start, pause, finish, close, cancel or reopen (409 when the status does not allow it).",
+    400, 404, 409, 413, 415, 422,
+)
 def fire_event(data, number):
-    """Fire a status event: start, pause, finish, close, cancel or reopen (409 when the status does not allow it)."""
     ticket = _submitted(_ticket(number))
     tickets.fire_event(ticket, data["event"], actor=core.actor(), expected_version=core.if_match_version())
     return _detail(ticket)
@@ -354,9 +361,8 @@ def fire_event(data, number):
 @core.require_scope("read")
 @blp.arguments(ListArgs, location="query", as_kwargs=True)
 @blp.response(200, MessagePageSchema)
-@core.documented(400, 404, 422)
+@core.documented("The ticket's messages, newest first.", 400, 404, 422)
 def list_messages(number, cursor=None, limit=50):
-    """The ticket's messages, newest first."""
     ticket = _submitted(_ticket(number))
     messenger.require_reader(core.actor(), ticket)
     rows, has_older = messenger.thread_page(ticket, before=core.after_id(cursor), limit=limit)
@@ -368,9 +374,11 @@ def list_messages(number, cursor=None, limit=50):
 @core.require_scope("write")
 @blp.arguments(MessageInput)
 @blp.response(201, MessageSchema)
-@core.documented(400, 404, 409, 413, 415, 422)
+@core.documented(
+    "Write a message (employees responsible for the ticket, and moderators).",
+    400, 404, 409, 413, 415, 422,
+)
 def post_message(data, number):
-    """Write a message (employees responsible for the ticket, and moderators)."""
     ticket = _submitted(_ticket(number))
     return messenger.post_message(ticket, data["body"], actor=core.actor(), client_id=data.get("client_id"))
 
@@ -379,9 +387,8 @@ def post_message(data, number):
 @core.require_scope("read")
 @blp.arguments(ListArgs, location="query", as_kwargs=True)
 @blp.response(200, UpdatePageSchema)
-@core.documented(400, 404, 422)
+@core.documented("The ticket's public and internal updates, newest first.", 400, 404, 422)
 def list_updates(number, cursor=None, limit=50):
-    """The ticket's public and internal updates, newest first."""
     ticket = _submitted(_ticket(number))
     query = Update.visible_to(core.actor()).where(Update.ticket_id == ticket.id)
     before = core.after_id(cursor)
@@ -398,9 +405,8 @@ def list_updates(number, cursor=None, limit=50):
 @core.require_scope("write")
 @blp.arguments(UpdateInput)
 @blp.response(201, UpdateSchema)
-@core.documented(400, 404, 413, 415, 422)
+@core.documented("Post a public or internal update (employees who work on the ticket).", 400, 404, 413, 415, 422)
 def post_update(data, number):
-    """Post a public or internal update (employees who work on the ticket)."""
     ticket = _submitted(_ticket(number))
     visibility = Visibility.INTERNAL if data["internal"] else Visibility.PUBLIC
     return tickets.post_update(ticket, data["body"], visibility, actor=core.actor())
@@ -412,9 +418,8 @@ def post_update(data, number):
 @blp.get("/<int:number>/attachments")
 @core.require_scope("read")
 @blp.response(200, AttachmentListSchema)
-@core.documented(404)
+@core.documented("The ticket's files (answers, messages, updates) the employee may fetch.", 404)
 def list_attachments(number):
-    """The ticket's files (answers, messages, updates) the employee may fetch."""
     ticket = _submitted(_ticket(number))
     rows = db.session.scalars(
         sa.select(Attachment).where(Attachment.ticket_id == ticket.id).order_by(Attachment.id)
@@ -432,10 +437,12 @@ def list_attachments(number):
 @blp.arguments(UploadInput, location="form")
 @blp.arguments(UploadFiles, location="files")
 @blp.response(201, UploadResultSchema)
-@core.documented(400, 404, 409, 413, 415, 422)
+@core.documented(
+    "Upload files (multipart `files`, up to the per-message limit) as one update (`into=update`, public or "
+    "`internal`) or one message (`into=message`), with an optional `body`.",
+    400, 404, 409, 413, 415, 422,
+)
 def upload(data, files, number):
-    """Upload files (multipart `files`, up to the per-message limit) as one update (`into=update`, public or
-    `internal`) or one message (`into=message`), with an optional `body`."""
     ticket = _submitted(_ticket(number))
     stored = [storage for storage in request.files.getlist("files") if storage and storage.filename]
     if not stored:
@@ -452,9 +459,8 @@ def upload(data, files, number):
 @core.require_scope("read")
 @blp.response(200, {"type": "string", "format": "binary"}, content_type="*/*",
               description="The file as it was uploaded.")
-@core.documented(404)
+@core.documented("Download one file of the ticket.", 404)
 def attachment_content(number, attachment_id):
-    """Download one file of the ticket."""
     ticket = _submitted(_ticket(number))
 
     def visible(attachment):
