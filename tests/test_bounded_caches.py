@@ -107,6 +107,39 @@ def test_sqlite_connections_keep_a_bounded_page_cache(app):
     assert SQLITE_CACHE_KIB <= 1024
 
 
+def test_sqlite_connections_keep_a_bounded_statement_cache(app):
+    """Once a connection holds SQLITE_CACHED_STATEMENTS prepared statements, new ones replace old ones: SQLite's
+    memory stops growing (with Python's default of 128 it would grow through the second batch as through the
+    first)."""
+    if db.engine.dialect.name != "sqlite":
+        pytest.skip("a SQLite setting")
+    import ctypes
+    import ctypes.util
+
+    from app import SQLITE_CACHED_STATEMENTS
+
+    sqlite_library = ctypes.CDLL(ctypes.util.find_library("sqlite3"))  # the library Python's sqlite3 runs on
+    sqlite_library.sqlite3_memory_used.restype = ctypes.c_int64
+    raw = db.engine.raw_connection()
+    try:
+        cursor = raw.cursor()
+
+        def growth_of(batch):
+            """Bytes SQLite's memory grew while `cursor` ran SQLITE_CACHED_STATEMENTS new distinct statements."""
+            before = sqlite_library.sqlite3_memory_used()
+            for index in range(SQLITE_CACHED_STATEMENTS):
+                cursor.execute(f"SELECT {batch * 1000 + index} AS n, lower('Öl') AS word, 1 + 2 AS sum").fetchall()
+            return sqlite_library.sqlite3_memory_used() - before
+
+        growth_of(0)  # the cache fills with the first batch (and whatever the connection had prepared before)
+        second = growth_of(1)
+        third = growth_of(2)
+        assert second < 8 * 1024 and third < 8 * 1024, (second, third)
+    finally:
+        raw.close()
+    assert SQLITE_CACHED_STATEMENTS <= 64
+
+
 def test_jinja_keeps_a_bounded_template_cache(app):
     cache = app.jinja_env.cache
     assert cache is not None and not isinstance(cache, dict)  # a dict would be Jinja's unbounded cache
